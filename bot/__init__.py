@@ -1,0 +1,1 @@
+"""The running service: composition root, transports, conversation, commands, scheduling."""

@@ -1,0 +1,52 @@
+"""The composition root: settings in, a ready conversation engine out."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.conversation import Clock, Conversation, EngineConfig, system_clock
+from bot.settings import Settings
+from storage.db import Database
+from surveys.definition import Survey, load_survey
+
+
+def load_configured_survey(settings: Settings) -> Survey:
+    survey = load_survey(settings.survey_file)
+    names = settings.municipality_names()
+    return survey.with_municipalities(names) if names else survey
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        k=settings.k_anonymity,
+        organisation=settings.organisation,
+        per_pulse=settings.factors_per_pulse,
+        round_days=settings.round_days,
+        tz=settings.tz,
+        default_language=settings.language,
+    )
+
+
+def build(settings: Settings, clock: Clock = system_clock, migrate: bool = True) -> Conversation:
+    """Database (migrated), survey and engine, wired together."""
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    return Conversation(db, load_configured_survey(settings), engine_config(settings), clock)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # Libraries log request URLs; Telegram's contain the bot token. Keep them quiet.
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram",
+        "slack_bolt",
+        "slack_sdk",
+        "apscheduler",
+        "alembic.runtime.migration",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,219 @@
+"""Employee commands shared by every transport, in bokmål with English aliases.
+
+Leader-only commands from other features register in the same registry with their roles;
+a person without the role gets a clear refusal and nothing changes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.conversation import CommandRegistry, Context
+from bot.i18n import t
+from bot.ports import Choice, OutgoingMessage, Reply
+from storage import answers, people, prompts
+from storage.models import Invitation, PendingAnswer, Prompt
+
+LEADERS = {"leader"}
+
+
+def register_employee_commands(registry: CommandRegistry) -> None:
+    registry.add(("start",), start)
+    registry.add(("puls", "pulse"), pulse)
+    registry.add(("pause",), pause)
+    registry.add(("stopp", "stop"), stop)
+    registry.add(("hjelp", "help"), help_)
+    registry.add(("meg", "me"), me)
+    registry.add(("slett", "delete"), delete)
+    registry.add(("språk", "sprak", "language", "lang"), language)
+    registry.add(("runde", "round"), round_, roles=LEADERS, summary="/runde start|slutt|status")
+
+
+def _say(*texts: str) -> Reply:
+    return Reply([OutgoingMessage(text) for text in texts])
+
+
+def start(ctx: Context) -> Reply:
+    """`/start` from someone already registered: continue where they are."""
+    if ctx.person.onboarded_at is None:
+        return Reply(ctx.engine.first_contact(ctx.session, ctx.person, ctx.now))
+    return Reply(
+        [
+            OutgoingMessage(t(ctx.lang, "welcome_back")),
+            *ctx.engine.next_step(ctx.session, ctx.person, ctx.now),
+        ]
+    )
+
+
+def pulse(ctx: Context) -> Reply:
+    """Answer now; also how a paused or stopped person comes back."""
+    messages: list[OutgoingMessage] = []
+    if ctx.person.status != "active":
+        ctx.person.status = "active"
+        messages.append(OutgoingMessage(t(ctx.lang, "resumed")))
+    messages.extend(ctx.engine.next_step(ctx.session, ctx.person, ctx.now, explicit=True))
+    return Reply(messages)
+
+
+def pause(ctx: Context) -> Reply:
+    ctx.person.status = "paused"
+    return _say(t(ctx.lang, "paused"))
+
+
+def stop(ctx: Context) -> Reply:
+    ctx.person.status = "stopped"
+    return _say(t(ctx.lang, "stopped"))
+
+
+def help_(ctx: Context) -> Reply:
+    texts = [t(ctx.lang, "help")]
+    restricted = ctx.engine.commands.restricted()
+    if ctx.person.role in LEADERS and restricted:
+        texts.append(t(ctx.lang, "help_leader", commands=", ".join(f"/{c}" for c in restricted)))
+    return _say("\n".join(texts))
+
+
+def me(ctx: Context) -> Reply:
+    """What is stored about me — everything that is linked to the person, and nothing else."""
+    person, lang, survey = ctx.person, ctx.lang, ctx.engine.survey
+    unset = t(lang, "not_set")
+
+    def label(scale: str, value: str | None) -> str:
+        if not value:
+            return unset
+        try:
+            return survey.scales[scale].label(value, lang)
+        except KeyError:
+            return value
+
+    background = [
+        f"{q.text[lang]} {label(q.scale.id, getattr(person, q.id))}"
+        for q in survey.background
+        if q.scale and q.id not in ("municipality", "profession") and getattr(person, q.id)
+    ]
+    chats = ", ".join(a.platform for a in people.addresses_of(ctx.session, person.id)) or unset
+    invited = (
+        ctx.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.person_id == person.id)
+        )
+        or 0
+    )
+    finished = (
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.person_id == person.id, Invitation.status == "finished")
+        )
+        or 0
+    )
+    pending = (
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(PendingAnswer)
+            .join(Invitation)
+            .where(Invitation.person_id == person.id)
+        )
+        or 0
+    )
+    texts = [
+        t(
+            lang,
+            "me",
+            name=person.name,
+            email=person.email or unset,
+            municipality=label("municipality", person.municipality),
+            profession=label("profession", person.profession),
+            role=person.role,
+            team=person.team or unset,
+            background="; ".join(background) or unset,
+            language=person.language,
+            status=t(lang, f"status_{person.status}"),
+            chats=chats,
+            invited=invited,
+            finished=finished,
+        )
+    ]
+    if pending:
+        texts.append(t(lang, "me_pending", count=pending))
+    texts.append(t(lang, "me_answers"))
+    return _say(*texts)
+
+
+def delete(ctx: Context) -> Reply:
+    """Ask before deleting: a confirmation button, so a stray `/slett` deletes nothing."""
+    token = prompts.create(ctx.session, ctx.person.id, "delete", ctx.now)
+    choices = (
+        Choice(t(ctx.lang, "delete_yes"), f"{token}:yes"),
+        Choice(t(ctx.lang, "delete_no"), f"{token}:no"),
+    )
+    return Reply([OutgoingMessage(t(ctx.lang, "delete_confirm"), choices)])
+
+
+def confirm_delete(ctx: Context, prompt: Prompt) -> Reply:
+    lang = ctx.lang
+    if ctx.args[0] != "yes":
+        return Reply(edit=OutgoingMessage(t(lang, "delete_cancelled")))
+    people.delete_identity(ctx.session, ctx.person)
+    return Reply(edit=OutgoingMessage(t(lang, "deleted")))
+
+
+def language(ctx: Context) -> Reply:
+    if ctx.args:
+        chosen = ctx.engine.set_language(ctx.session, ctx.person, ctx.args[0])
+        if chosen:
+            return _say(t(chosen, "language_set"))
+    token = prompts.create(ctx.session, ctx.person.id, "language", ctx.now)
+    choices = (
+        Choice("Norsk bokmål", f"{token}:nb"),
+        Choice("English", f"{token}:en"),
+        Choice("Nynorsk", f"{token}:nn"),
+    )
+    return Reply([OutgoingMessage(t(ctx.lang, "language_choose"), choices)])
+
+
+def choose_language(ctx: Context, prompt: Prompt) -> Reply:
+    chosen = ctx.engine.set_language(ctx.session, ctx.person, ctx.args[0])
+    return Reply(edit=OutgoingMessage(t(chosen or ctx.lang, "language_set")))
+
+
+def round_(ctx: Context) -> Reply:
+    """`/runde status|start|slutt`: the leader sees counts only, never who answered what."""
+    action = ctx.args[0].lower() if ctx.args else "status"
+    current = answers.current_round(ctx.session)
+    en = ctx.lang == "en"
+    if action in ("start", "åpne", "open"):
+        if current is not None:
+            return _say(
+                f"Round {current.number} is already open."
+                if en
+                else f"Runde {current.number} er allerede åpen."
+            )
+        opened = ctx.engine.open_round_in(ctx.session, ctx.now)
+        invited = answers.round_counts(ctx.session, opened.id).invited
+        return _say(
+            f"Round {opened.number} is open; {invited} people invited."
+            if en
+            else f"Runde {opened.number} er åpnet; {invited} er invitert."
+        )
+    if action in ("slutt", "stopp", "lukk", "close", "end"):
+        closed = ctx.engine.close_round_in(ctx.session, ctx.now)
+        if closed is None:
+            return _say(t(ctx.lang, "no_round"))
+        ctx.after.append(lambda: ctx.engine.run_round_closed_hooks(closed.id))
+        return _say(t(ctx.lang, "round_closed"))
+    if current is None:
+        return _say(t(ctx.lang, "no_round"))
+    counts = answers.round_counts(ctx.session, current.id)
+    rate = f"{100 * counts.finished / counts.invited:.0f} %" if counts.invited else "–"
+    if en:
+        return _say(
+            f"Round {current.number}: {counts.finished} of {counts.invited} finished ({rate}), "
+            f"{counts.started} under way."
+        )
+    return _say(
+        f"Runde {current.number}: {counts.finished} av {counts.invited} har svart ({rate}), "
+        f"{counts.started} er i gang."
+    )
+
+
+PROMPT_HANDLERS = {"delete": confirm_delete, "language": choose_language}

@@ -1,0 +1,698 @@
+"""The conversation engine: first contact, background questions, pulses — on any platform.
+
+Every inbound event is handled in one database transaction, and every decision is made
+from what storage holds, so a restart (or a second instance, or a second platform) continues
+exactly where the person stopped. Buttons carry a random prompt token; a forged, replayed or
+stale press finds nothing to change and gets a polite answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.i18n import normalise_language, t
+from bot.ports import (
+    Address,
+    Choice,
+    ChoicePressed,
+    Command,
+    InboundEvent,
+    OutgoingMessage,
+    Reply,
+    TextReceived,
+)
+from storage import answers, outbox, people, prompts
+from storage.db import Database
+from storage.models import Invitation, Person, Prompt, Round
+from surveys.definition import Question, Survey
+from surveys.planning import background_to_ask, plan_for_slot, seeded_order
+from surveys.roster import clean_text
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+SKIP = "skip"
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class EngineConfig:
+    """The knobs of the conversation, taken from settings."""
+
+    k: int = 5
+    organisation: str = "læringsnettverket"
+    per_pulse: int = 3
+    round_days: int = 5
+    tz: dt.tzinfo = dt.UTC
+    default_language: str = "nb"
+
+
+@dataclass
+class Context:
+    """What a command handler gets: the open transaction, the person, the words."""
+
+    session: Session
+    person: Person
+    address: Address
+    args: tuple[str, ...]
+    now: dt.datetime
+    engine: Conversation
+    after: list[Callable[[], None]] = field(default_factory=list)  # run after commit
+
+    @property
+    def lang(self) -> str:
+        return self.person.language
+
+
+Handler = Callable[[Context], Reply]
+PromptHandler = Callable[[Context, Prompt], Reply]
+
+
+@dataclass
+class CommandSpec:
+    handler: Handler
+    roles: frozenset[str] | None = None  # None: everyone
+    summary: str = ""
+
+
+@dataclass
+class CommandRegistry:
+    """Commands by name and alias; later features register theirs here (leader commands)."""
+
+    specs: dict[str, CommandSpec] = field(default_factory=dict)
+    canonical: dict[str, str] = field(default_factory=dict)
+
+    def add(
+        self,
+        names: tuple[str, ...],
+        handler: Handler,
+        roles: set[str] | None = None,
+        summary: str = "",
+    ) -> None:
+        spec = CommandSpec(handler, frozenset(roles) if roles else None, summary)
+        for name in names:
+            self.specs[name] = spec
+            self.canonical[name] = names[0]
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self.specs.get(name.lower().lstrip("/"))
+
+    def restricted(self) -> list[str]:
+        """Names of commands only some roles may use (shown in the leader's help)."""
+        return sorted({self.canonical[n] for n, s in self.specs.items() if s.roles})
+
+
+class Conversation:
+    """Platform-neutral dialogue: takes inbound events, returns replies, keeps state in SQL."""
+
+    def __init__(
+        self,
+        db: Database,
+        survey: Survey,
+        config: EngineConfig | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.db = db
+        self.survey = survey
+        self.config = config or EngineConfig()
+        self.clock = clock
+        self.commands = CommandRegistry()
+        self.round_closed_hooks: list[Callable[[int], None]] = []
+        self.prompt_handlers: dict[str, PromptHandler] = {}
+        from bot.commands import PROMPT_HANDLERS, register_employee_commands
+
+        register_employee_commands(self.commands)
+        self.prompt_handlers.update(PROMPT_HANDLERS)
+
+    # ----------------------------------------------------------------- inbound events
+
+    def handle(self, event: InboundEvent) -> Reply:
+        """Answer one inbound event. Invalid input changes nothing and gets a clear reply."""
+        now = self.clock()
+        after: list[Callable[[], None]] = []
+        try:
+            with self.db.transaction() as session:
+                person = people.by_address(session, event.address.platform, event.address.chat_id)
+                if person is None:
+                    reply = self._stranger(session, event, now)
+                elif isinstance(event, Command):
+                    reply = self._command(session, person, event, now, after)
+                elif isinstance(event, ChoicePressed):
+                    reply = self._choice(session, person, event, now)
+                else:
+                    reply = self._text(session, person, event, now)
+            for action in after:
+                action()
+            return reply
+        except IntegrityError:
+            # Two presses raced for the same question; the first one won.
+            log.info("duplicate answer rejected by the database")
+            lang = self._language_of(event.address)
+            return Reply(notice=t(lang, "already_answered"), messages=[])
+
+    def greet(self, address: Address) -> Reply:
+        """First contact for a person already bound to this address (console, Slack sync)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            person = people.by_address(session, address.platform, address.chat_id)
+            if person is None:
+                return Reply([OutgoingMessage(t(self.config.default_language, "not_registered"))])
+            if person.onboarded_at is None:
+                return Reply(self.first_contact(session, person, now))
+            return Reply(
+                [
+                    OutgoingMessage(t(person.language, "welcome_back")),
+                    *self.next_step(session, person, now),
+                ]
+            )
+
+    def _language_of(self, address: Address) -> str:
+        with self.db.transaction() as session:
+            person = people.by_address(session, address.platform, address.chat_id)
+            return person.language if person else self.config.default_language
+
+    def _stranger(self, session: Session, event: InboundEvent, now: dt.datetime) -> Reply:
+        lang = self.config.default_language
+        if isinstance(event, Command) and event.name == "start":
+            if not event.args:
+                return Reply([OutgoingMessage(t(lang, "start_no_code"))])
+            person, status = people.redeem_invite_code(session, event.args[0], now)
+            if person is None:
+                return Reply([OutgoingMessage(t(lang, f"code_{status}"))])
+            people.bind_address(session, person, event.address.platform, event.address.chat_id, now)
+            log.info("person %s registered on %s", person.id, event.address.platform)
+            return Reply(self.first_contact(session, person, now))
+        if isinstance(event, ChoicePressed):
+            return Reply(notice=t(lang, "stale_button"))
+        return Reply([OutgoingMessage(t(lang, "not_registered"))])
+
+    def _command(
+        self,
+        session: Session,
+        person: Person,
+        event: Command,
+        now: dt.datetime,
+        after: list[Callable[[], None]],
+    ) -> Reply:
+        spec = self.commands.get(event.name)
+        if spec is None:
+            return Reply([OutgoingMessage(t(person.language, "unknown_command"))])
+        if spec.roles is not None and person.role not in spec.roles:
+            log.info("refused %s for role %s", event.name, person.role)
+            return Reply([OutgoingMessage(t(person.language, "not_allowed"))])
+        context = Context(session, person, event.address, event.args, now, self, after)
+        return spec.handler(context)
+
+    # ----------------------------------------------------------------- first contact
+
+    def first_contact(
+        self, session: Session, person: Person, now: dt.datetime
+    ) -> list[OutgoingMessage]:
+        """Greeting, the anonymity promise, then background questions or the pulse."""
+        lang = person.language
+        messages = [
+            OutgoingMessage(
+                t(
+                    lang,
+                    "welcome",
+                    name=person.name.split(" ")[0],
+                    organisation=self.config.organisation,
+                )
+                + "\n\n"
+                + t(lang, "promise", k=self.config.k)
+            )
+        ]
+        if self._background_left(person):
+            messages.append(OutgoingMessage(t(lang, "background_intro")))
+        messages.extend(self.next_step(session, person, now))
+        return messages
+
+    def _background_left(self, person: Person) -> list[str]:
+        known = {q.id: getattr(person, q.id, None) for q in self.survey.background}
+        return background_to_ask(self.survey, known, set(person.skipped_background or []))
+
+    # ----------------------------------------------------------------- what comes next
+
+    def next_step(
+        self, session: Session, person: Person, now: dt.datetime, explicit: bool = False
+    ) -> list[OutgoingMessage]:
+        """The next message this person should see, decided only from storage."""
+        lang = person.language
+        left = self._background_left(person)
+        if person.onboarded_at is None:
+            if left:
+                return [self._background_question(session, person, left[0], now)]
+            person.onboarded_at = now
+            round_ = answers.current_round(session)
+            if round_ is None or person.status != "active":
+                return [OutgoingMessage(t(lang, "onboarded_next"))]
+            return [
+                OutgoingMessage(t(lang, "onboarded_open")),
+                *self._pulse_step(session, person, round_, now),
+            ]
+        if person.status != "active":
+            return []
+        round_ = answers.current_round(session)
+        if round_ is None:
+            return [OutgoingMessage(t(lang, "no_round"))] if explicit else []
+        return self._pulse_step(session, person, round_, now, explicit=explicit)
+
+    def _pulse_step(
+        self,
+        session: Session,
+        person: Person,
+        round_: Round,
+        now: dt.datetime,
+        explicit: bool = True,
+    ) -> list[OutgoingMessage]:
+        invitation = self.ensure_invitation(session, round_, person)
+        if invitation.status != "invited":
+            return [OutgoingMessage(t(person.language, "already_done"))] if explicit else []
+        sequence = self._expanded(session, invitation)
+        pending = answers.pending_answers(session, invitation.id)
+        remaining = [q for q in sequence if q not in pending]
+        if not remaining:
+            return self._finish(session, person, invitation, now)
+        messages: list[OutgoingMessage] = []
+        if not pending:
+            factors = len({q.split(".")[0] for q in sequence if "." in q})
+            taps = sum(1 for q in sequence if not self.survey.question(q).is_free_text)
+            messages.append(
+                OutgoingMessage(t(person.language, "pulse_intro", factors=factors, taps=taps))
+            )
+        position = len(sequence) - len(remaining) + 1
+        messages.append(
+            self._pulse_question(
+                session, person, invitation, remaining[0], position, len(sequence), now
+            )
+        )
+        return messages
+
+    def ensure_invitation(self, session: Session, round_: Round, person: Person) -> Invitation:
+        """The person's invitation to the open round, created (with its plan) if missing."""
+        invitation = answers.invitation_for(session, round_.id, person.id)
+        if invitation is None:
+            slot = answers.next_slot(session, round_.id)
+            plan = plan_for_slot(
+                slot,
+                round_.number,
+                self.survey.factor_ids,
+                self.survey.extra_ids(),
+                round_.per_pulse,
+            )
+            invitation = answers.invite(session, round_, person.id, slot, plan.question_ids())
+        return invitation
+
+    def _sequence(self, invitation: Invitation) -> list[str]:
+        """The plan, with follow-ups inserted where an earlier answer asks for them."""
+        return list(invitation.plan or [])
+
+    def _expanded(self, session: Session, invitation: Invitation) -> list[str]:
+        sequence = self._sequence(invitation)
+        pending = answers.pending_answers(session, invitation.id)
+        out: list[str] = []
+        for qid in sequence:
+            out.append(qid)
+            follow = self.survey.follow_up_for(qid)
+            if follow and qid in pending and str(pending[qid].value) == follow.when_value:
+                out.append(follow.id)
+        return out
+
+    # ----------------------------------------------------------------- rendering
+
+    def _scale_text(self, question: Question, lang: str) -> str:
+        scale = question.scale
+        if scale is None or scale.kind != "numeric":
+            return ""
+        lo, hi = scale.labels.get(scale.min), scale.labels.get(scale.max)
+        if not lo or not hi:
+            return ""
+        return "\n" + t(
+            lang, "scale_ends", lo=scale.min, lo_label=lo[lang], hi=scale.max, hi_label=hi[lang]
+        )
+
+    def question_text(
+        self, question: Question, lang: str, position: int | None = None, total: int | None = None
+    ) -> str:
+        head = f"({t(lang, 'progress', n=position, total=total)}) " if position and total else ""
+        lines = []
+        if question.context:
+            lines.append(f"{head}«{question.context[lang]}»")
+            lines.append(question.text[lang])
+        else:
+            lines.append(f"{head}{question.text[lang]}")
+        if question.is_free_text:
+            lines.append(t(lang, "text_hint"))
+        return "\n".join(lines) + self._scale_text(question, lang)
+
+    def _choices(
+        self, question: Question, token: str, lang: str, skippable: bool
+    ) -> tuple[Choice, ...]:
+        choices: list[Choice] = []
+        if question.scale is not None:
+            numeric = question.scale.kind == "numeric"
+            for value in question.scale.values():
+                label = value if numeric else question.scale.label(value, lang)
+                choices.append(Choice(label, f"{token}:{value}"))
+        if skippable:
+            choices.append(Choice(t(lang, "skip"), f"{token}:{SKIP}"))
+        return tuple(choices)
+
+    def _pulse_question(
+        self,
+        session: Session,
+        person: Person,
+        invitation: Invitation,
+        qid: str,
+        position: int,
+        total: int,
+        now: dt.datetime,
+    ) -> OutgoingMessage:
+        question = self.survey.question(qid)
+        token = prompts.create(session, person.id, "pulse", now, invitation.id, qid)
+        lang = person.language
+        return OutgoingMessage(
+            self.question_text(question, lang, position, total),
+            self._choices(question, token, lang, skippable=question.is_free_text),
+            free_text=question.is_free_text,
+        )
+
+    def _background_question(
+        self, session: Session, person: Person, qid: str, now: dt.datetime
+    ) -> OutgoingMessage:
+        question = self.survey.question(qid)
+        token = prompts.create(session, person.id, "background", now, question_id=qid)
+        lang = person.language
+        return OutgoingMessage(
+            question.text[lang], self._choices(question, token, lang, skippable=True)
+        )
+
+    # ----------------------------------------------------------------- button presses
+
+    def _choice(
+        self, session: Session, person: Person, event: ChoicePressed, now: dt.datetime
+    ) -> Reply:
+        lang = person.language
+        token, _, value = event.data.partition(":")
+        prompt = prompts.find(session, token)
+        if prompt is None or prompt.person_id != person.id or not value:
+            log.info("press with an unknown or foreign token ignored")
+            return Reply(notice=t(lang, "stale_button"))
+        if prompt.used_at is not None:
+            return Reply(notice=t(lang, "already_answered"))
+        if prompt.purpose == "pulse":
+            return self._pulse_answer(session, person, prompt, value, None, now)
+        if prompt.purpose == "background":
+            return self._background_answer(session, person, prompt, value, now)
+        handler = self.prompt_handlers.get(prompt.purpose)
+        if handler is None:
+            return Reply(notice=t(lang, "stale_button"))
+        if not prompts.claim(session, prompt.token, now):
+            return Reply(notice=t(lang, "already_answered"))
+        return handler(Context(session, person, event.address, (value,), now, self), prompt)
+
+    def _background_answer(
+        self, session: Session, person: Person, prompt: Prompt, value: str, now: dt.datetime
+    ) -> Reply:
+        lang = person.language
+        question = self.survey.question(prompt.question_id or "")
+        if value != SKIP and (question.scale is None or not question.scale.is_valid(value)):
+            return Reply(notice=t(lang, "invalid_value"))
+        if not prompts.claim(session, prompt.token, now):
+            return Reply(notice=t(lang, "already_answered"))
+        if value == SKIP:
+            person.skipped_background = [*(person.skipped_background or []), question.id]
+            label = t(lang, "skip")
+        else:
+            setattr(person, question.id, value)
+            label = question.scale.label(value, lang) if question.scale else value
+        edit = OutgoingMessage(question.text[lang] + "\n" + t(lang, "chosen", label=label))
+        return Reply(edit=edit, messages=self.next_step(session, person, now))
+
+    def _pulse_answer(
+        self,
+        session: Session,
+        person: Person,
+        prompt: Prompt,
+        value: str | None,
+        text: str | None,
+        now: dt.datetime,
+    ) -> Reply:
+        lang = person.language
+        invitation = session.get(Invitation, prompt.invitation_id) if prompt.invitation_id else None
+        round_ = session.get(Round, invitation.round_id) if invitation else None
+        if (
+            invitation is None
+            or round_ is None
+            or round_.status != "open"
+            or invitation.status != "invited"
+        ):
+            return Reply(notice=t(lang, "stale_button"))
+        qid = prompt.question_id or ""
+        sequence = self._expanded(session, invitation)
+        if qid not in sequence:
+            log.info("answer to a question outside the person's pulse ignored")
+            return Reply(notice=t(lang, "stale_button"))
+        question = self.survey.question(qid)
+        stored_value: int | None = None
+        stored_text: str | None = None
+        if question.is_free_text:
+            if value not in (None, SKIP):
+                return Reply(notice=t(lang, "invalid_value"))
+            if value is None:
+                stored_text = text
+        else:
+            if value is None or question.scale is None or not question.scale.is_valid(value):
+                return Reply(notice=t(lang, "invalid_value"))
+            stored_value = int(value)
+        if not prompts.claim(session, prompt.token, now):
+            return Reply(notice=t(lang, "already_answered"))
+        answers.store_pending(session, invitation.id, qid, stored_value, stored_text)
+        position = sequence.index(qid) + 1
+        if question.is_free_text:
+            label = t(lang, "text_saved") if stored_text else t(lang, "skip")
+            edit = OutgoingMessage(
+                self.question_text(question, lang, position, len(sequence)) + "\n" + label
+            )
+        else:
+            label = question.scale.label(value or "", lang) if question.scale else str(value)
+            edit = OutgoingMessage(
+                self.question_text(question, lang, position, len(sequence))
+                + "\n"
+                + t(lang, "chosen", label=label)
+            )
+        return Reply(edit=edit, messages=self._continue(session, person, invitation, now))
+
+    def _continue(
+        self, session: Session, person: Person, invitation: Invitation, now: dt.datetime
+    ) -> list[OutgoingMessage]:
+        sequence = self._expanded(session, invitation)
+        pending = answers.pending_answers(session, invitation.id)
+        remaining = [q for q in sequence if q not in pending]
+        if not remaining:
+            return self._finish(session, person, invitation, now)
+        position = len(sequence) - len(remaining) + 1
+        return [
+            self._pulse_question(
+                session, person, invitation, remaining[0], position, len(sequence), now
+            )
+        ]
+
+    # ----------------------------------------------------------------- free text
+
+    def _text(
+        self, session: Session, person: Person, event: TextReceived, now: dt.datetime
+    ) -> Reply:
+        lang = person.language
+        prompt = self._open_text_prompt(session, person)
+        if prompt is None:
+            if self._has_open_question(session, person):
+                return Reply([OutgoingMessage(t(lang, "use_buttons"))])
+            return Reply([OutgoingMessage(t(lang, "nothing_to_do"))])
+        question = self.survey.question(prompt.question_id or "")
+        raw = event.text or ""
+        if len(raw) > question.max_chars * 4:
+            return Reply([OutgoingMessage(t(lang, "text_too_long", max=question.max_chars))])
+        cleaned = clean_text(raw, 0)
+        if not cleaned:
+            return Reply([OutgoingMessage(t(lang, "text_empty"))])
+        if len(cleaned) > question.max_chars:
+            return Reply([OutgoingMessage(t(lang, "text_too_long", max=question.max_chars))])
+        reply = self._pulse_answer(session, person, prompt, None, cleaned, now)
+        # A typed answer has no pressed message to edit; say thanks in the chat instead.
+        return Reply(
+            messages=[OutgoingMessage(t(lang, "text_saved")), *reply.messages], notice=reply.notice
+        )
+
+    def _open_text_prompt(self, session: Session, person: Person) -> Prompt | None:
+        from sqlalchemy import select
+
+        candidates = session.scalars(
+            select(Prompt)
+            .where(
+                Prompt.person_id == person.id, Prompt.purpose == "pulse", Prompt.used_at.is_(None)
+            )
+            .order_by(Prompt.created_at.desc())
+        )
+        for prompt in candidates:
+            if prompt.question_id and self.survey.question(prompt.question_id).is_free_text:
+                return prompt
+        return None
+
+    def _has_open_question(self, session: Session, person: Person) -> bool:
+        from sqlalchemy import select
+
+        return (
+            session.scalar(
+                select(Prompt.token)
+                .where(Prompt.person_id == person.id, Prompt.used_at.is_(None))
+                .limit(1)
+            )
+            is not None
+        )
+
+    # ----------------------------------------------------------------- finishing
+
+    def _finish(
+        self, session: Session, person: Person, invitation: Invitation, now: dt.datetime
+    ) -> list[OutgoingMessage]:
+        lang = person.language
+        feedback = self._feedback(session, person, invitation)
+        today = now.astimezone(self.config.tz).date()
+        answers.seal(session, invitation, person, today, complete=True)
+        answers.flush_holding(session, invitation.round_id, self.config.k)
+        log.info("a pulse was finished")
+        messages = [OutgoingMessage(t(lang, "done"))]
+        if feedback:
+            messages.append(OutgoingMessage(feedback))
+        return messages
+
+    def _feedback(self, session: Session, person: Person, invitation: Invitation) -> str | None:
+        """One thing back: last round's mean in their municipality, if the group is big enough."""
+        if not person.municipality:
+            return None
+        round_ = session.get(Round, invitation.round_id)
+        previous = answers.latest_closed_round(
+            session, before_number=round_.number if round_ else None
+        )
+        if previous is None:
+            return None
+        for qid in invitation.plan or []:
+            if not qid.endswith(".exp"):
+                continue
+            mean, n = answers.segment_mean(
+                session, previous.id, qid, municipality=person.municipality
+            )
+            if mean is not None and n >= self.config.k:
+                lang = person.language
+                factor = self.survey.factor(qid.split(".")[0]).short[lang]
+                name = self.survey.scales["municipality"].label(person.municipality, lang)
+                shown = f"{mean:.1f}".replace(".", ",") if lang != "en" else f"{mean:.1f}"
+                return t(lang, "done_feedback", municipality=name, mean=shown, factor=factor, n=n)
+        return None
+
+    # ----------------------------------------------------------------- rounds
+
+    def open_round(self, now: dt.datetime | None = None, days: int | None = None) -> Round:
+        """Open a round, invite everyone reachable, and queue each first question in the outbox."""
+        now = now or self.clock()
+        with self.db.transaction() as session:
+            return self.open_round_in(session, now, days)
+
+    def open_round_in(self, session: Session, now: dt.datetime, days: int | None = None) -> Round:
+        days = days or self.config.round_days
+        round_ = answers.open_round(
+            session, now, now + dt.timedelta(days=days), self.config.per_pulse
+        )
+        eligible = people.reachable_people(session)
+        by_key = {str(p.id): p for p in eligible}
+        for slot, key in enumerate(seeded_order(by_key, round_.seed)):
+            person = by_key[key]
+            if person.onboarded_at is not None:
+                plan = plan_for_slot(
+                    slot,
+                    round_.number,
+                    self.survey.factor_ids,
+                    self.survey.extra_ids(),
+                    round_.per_pulse,
+                )
+                answers.invite(session, round_, person.id, slot, plan.question_ids())
+        for person in eligible:
+            first = person.onboarded_at is None
+            steps = (
+                self.first_contact(session, person, now)
+                if first
+                else self.next_step(session, person, now)
+            )
+            self.queue(session, person, steps, f"round:{round_.number}:open", now)
+        log.info("round %s opened", round_.number)
+        return round_
+
+    def close_round(self, now: dt.datetime | None = None) -> Round | None:
+        """Close the open round (partial pulses are sealed anonymously) and call the hooks."""
+        now = now or self.clock()
+        with self.db.transaction() as session:
+            round_ = self.close_round_in(session, now)
+        if round_ is not None:
+            self.run_round_closed_hooks(round_.id)
+        return round_
+
+    def close_round_in(self, session: Session, now: dt.datetime) -> Round | None:
+        round_ = answers.current_round(session)
+        if round_ is None:
+            return None
+        answers.close_round(
+            session, round_, now, now.astimezone(self.config.tz).date(), self.config.k
+        )
+        log.info("round %s closed", round_.number)
+        return round_
+
+    def run_round_closed_hooks(self, round_id: int) -> None:
+        for hook in self.round_closed_hooks:
+            try:
+                hook(round_id)
+            except Exception:  # a failing summary must not undo a closed round
+                log.exception("a round-closed hook failed for round %s", round_id)
+
+    def queue(
+        self,
+        session: Session,
+        person: Person,
+        messages: list[OutgoingMessage],
+        key: str,
+        now: dt.datetime,
+        kind: str = "pulse",
+    ) -> int:
+        """Put messages for a person into the outbox (one row each, in order)."""
+        address = people.preferred_address(session, person.id)
+        if address is None:
+            return 0
+        added = 0
+        for i, message in enumerate(messages):
+            added += outbox.enqueue(
+                session,
+                dedupe_key=f"{key}:person:{person.id}:{i}",
+                platform=address.platform,
+                chat_id=address.chat_id,
+                kind=kind,
+                payload=message.to_payload(),
+                not_before=now,
+                now=now,
+                person_id=person.id,
+            )
+        return added
+
+    def set_language(self, session: Session, person: Person, value: str | None) -> str | None:
+        lang = normalise_language(value)
+        if lang:
+            person.language = lang
+        return lang

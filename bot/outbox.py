@@ -1,0 +1,95 @@
+"""Durable delivery: claim due outbox rows, send them through their transport, mark them.
+
+At-least-once: a row is marked sent only after the platform said ok, so a crash between
+send and mark repeats only the messages that were in flight. Failures are retried with
+exponential backoff and jitter; a permanent failure (the person blocked the bot) is recorded
+with its reason and stops further sends to that person. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from bot.ports import Address, OutgoingMessage, SendError, Transport
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage, Person
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = dt.timedelta(seconds=120)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> dt.timedelta:
+    """How long to wait before the next try: the platform's wish, or 2^n s with jitter."""
+    if retry_after is not None:
+        return dt.timedelta(seconds=max(0.0, retry_after))
+    base = min(2.0**attempt, 900.0)
+    return dt.timedelta(seconds=base * random.uniform(0.5, 1.5))
+
+
+async def deliver_due(
+    db: Database,
+    transports: Mapping[str, Transport],
+    now: dt.datetime,
+    worker: str,
+    limit: int = 100,
+) -> DeliveryStats:
+    """Send what is due now on the platforms this process serves."""
+    with db.transaction() as session:
+        rows = outbox.claim_due(session, now, worker, LEASE, limit, platforms=list(transports))
+        session.expunge_all()
+    stats = DeliveryStats()
+    for row in rows:
+        await _deliver_one(db, transports[row.platform], row, now, stats)
+    return stats
+
+
+async def _deliver_one(
+    db: Database, transport: Transport, row: OutboxMessage, now: dt.datetime, stats: DeliveryStats
+) -> None:
+    if row.expires_at is not None and row.expires_at <= now:
+        with db.transaction() as session:
+            outbox.mark_dropped(session, row.id, "no longer relevant")
+        return
+    message = OutgoingMessage.from_payload(row.payload)
+    try:
+        platform_id = await transport.send(Address(row.platform, row.chat_id), message)
+    except SendError as error:
+        final = error.permanent or row.attempts >= MAX_ATTEMPTS
+        with db.transaction() as session:
+            retry_at = None if final else now + backoff(row.attempts, error.retry_after)
+            outbox.mark_failed(session, row.id, error.reason, final=final, retry_at=retry_at)
+            if error.permanent and row.person_id is not None:
+                session.execute(
+                    update(Person)
+                    .where(Person.id == row.person_id)
+                    .values(unreachable_reason=error.reason[:200])
+                )
+        if final:
+            stats.failed += 1
+            log.warning("outbox message %s failed for good: %s", row.id, error.reason)
+        else:
+            stats.retried += 1
+        return
+    with db.transaction() as session:
+        outbox.mark_sent(session, row.id, now, platform_id)
+    stats.sent += 1

@@ -1,0 +1,120 @@
+"""The transport port: what the conversation engine needs from any chat platform.
+
+The engine speaks only in these types. A transport translates platform payloads into
+inbound events and outgoing messages into platform calls, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Address:
+    """A person's or channel's chat on one platform."""
+
+    platform: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button. `data` is opaque to transports and at most 40 ASCII characters."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """Plain text with optional buttons, or an image with a caption."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    image: bytes | None = None
+    image_name: str = "chart.png"
+    free_text: bool = False  # the engine also takes a typed answer to this message
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-safe form for the outbox (images are not queued)."""
+        return {
+            "text": self.text,
+            "choices": [[c.label, c.data] for c in self.choices],
+            "free_text": self.free_text,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> OutgoingMessage:
+        return cls(
+            text=str(payload["text"]),
+            choices=tuple(
+                Choice(str(label), str(data)) for label, data in payload.get("choices", [])
+            ),
+            free_text=bool(payload.get("free_text", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Command:
+    """`/puls`, `/samling ny …`: a command name (lower case, no slash) and its arguments."""
+
+    address: Address
+    name: str
+    args: tuple[str, ...] = ()
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ChoicePressed:
+    address: Address
+    data: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TextReceived:
+    address: Address
+    text: str
+    display_name: str | None = None
+
+
+InboundEvent = Command | ChoicePressed | TextReceived
+
+
+@dataclass
+class Reply:
+    """What the engine answers to one inbound event.
+
+    `edit` replaces the message whose button was pressed (to show the chosen value, with no
+    buttons left to press twice); `notice` is a short acknowledgement a platform may show as a
+    toast; `messages` follow in the same chat.
+    """
+
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    edit: OutgoingMessage | None = None
+    notice: str | None = None
+
+
+class SendError(Exception):
+    """A send failed. `retry_after` (seconds) when the platform asked us to wait."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Transport(Protocol):
+    """What every chat platform adapter offers the service."""
+
+    platform: str
+
+    async def send(self, address: Address, message: OutgoingMessage) -> str:
+        """Send and return the platform's message id; raise SendError on failure."""
+        ...
+
+    async def post_to_channel(self, message: OutgoingMessage) -> str:
+        """Post to the configured steering-group channel; raise SendError on failure."""
+        ...

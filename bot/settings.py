@@ -1,0 +1,100 @@
+"""Configuration: one `.env` file or environment variables, all prefixed `BEHOLDE_`.
+
+Every setting is documented in `deploy/beholde.env.example`. A wrong value stops the service
+at start with a message naming the setting and what is expected (see `explain`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """SQLite under the user's data directory: `$XDG_DATA_HOME/beholde/beholde.db`."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'beholde' / 'beholde.db'}"
+
+
+class Settings(BaseSettings):
+    """All settings of one beholde instance."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BEHOLDE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    organisation: str = "læringsnettverket"
+    language: str = "nb"
+    timezone: str = "Europe/Oslo"
+    k_anonymity: int = Field(default=5, ge=3, le=100)
+    comment_threshold: int = Field(default=10, ge=3, le=1000)
+    factors_per_pulse: int = Field(default=3, ge=1, le=10)
+    round_days: int = Field(default=5, ge=1, le=60)
+    municipalities: str = ""  # comma-separated; empty means the nine Salten municipalities
+    survey_file: Path | None = None
+    invite_valid_days: int = Field(default=30, ge=1, le=365)
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_steering_chat: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_steering_channel: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("nb", "en", "nn"):
+            raise ValueError("must be nb, en or nn")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Oslo") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql", "postgres:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def municipality_names(self) -> list[str]:
+        return [m.strip() for m in self.municipalities.split(",") if m.strip()]
+
+
+def explain(error: ValidationError) -> str:
+    """A message for the IT person: which setting, and what is expected."""
+    lines = ["beholde cannot start: the configuration has problems:"]
+    for problem in error.errors():
+        name = "BEHOLDE_" + "_".join(str(p) for p in problem["loc"]).upper()
+        lines.append(f"  {name}: {problem['msg']}")
+    lines.append("Every setting is described in deploy/beholde.env.example.")
+    return "\n".join(lines)

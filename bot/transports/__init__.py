@@ -1,0 +1,1 @@
+"""Chat transports: thin translators between a platform and the port in `bot.ports`."""

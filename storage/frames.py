@@ -1,0 +1,57 @@
+"""The one place SQL meets pandas: anonymous answers and participation as DataFrames."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from storage.answers import SEGMENT_FIELDS
+from storage.models import Invitation, Person, Response, Round
+
+RESPONSE_COLUMNS = [
+    "round_id",
+    "submission_key",
+    "question_id",
+    "value",
+    "text",
+    "complete",
+    *SEGMENT_FIELDS,
+]
+
+
+def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Anonymous responses (never anything from the identity tables)."""
+    query = select(*(getattr(Response, c) for c in RESPONSE_COLUMNS))
+    if round_ids is not None:
+        query = query.where(Response.round_id.in_(round_ids))
+    rows = session.execute(query).all()
+    return pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+
+
+def participation(session: Session, round_id: int) -> pd.DataFrame:
+    """Invited and finished per municipality: counts only, from invitations."""
+    query = (
+        select(
+            Person.municipality,
+            func.count(Invitation.id).label("invited"),
+            func.sum(cast(Invitation.status == "finished", Integer)).label("finished"),
+        )
+        .select_from(Invitation)
+        .outerjoin(Person, Person.id == Invitation.person_id)
+        .where(Invitation.round_id == round_id)
+        .group_by(Person.municipality)
+    )
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["municipality", "invited", "finished"])
+    frame["finished"] = frame["finished"].fillna(0).astype(int)
+    return frame
+
+
+def rounds(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(Round.id, Round.number, Round.status, Round.opened_at, Round.closed_at).order_by(
+            Round.number
+        )
+    ).all()
+    return pd.DataFrame(rows, columns=["id", "number", "status", "opened_at", "closed_at"])

@@ -1,0 +1,130 @@
+"""The durable outbox: every proactive message is a row before it is a platform call.
+
+Rows are written in the same transaction as the change that causes them, claimed with a
+lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances never take the same row),
+and marked sent only after the platform said ok. A crash between sending and marking repeats
+only the messages that were in flight; none is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+MAX_ERROR = 500
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedupe_key: str,
+    platform: str,
+    chat_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    not_before: dt.datetime,
+    now: dt.datetime,
+    person_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> bool:
+    """Add a message unless one with the same dedupe key exists; True if added."""
+    exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                OutboxMessage(
+                    dedupe_key=dedupe_key,
+                    person_id=person_id,
+                    platform=platform,
+                    chat_id=chat_id,
+                    kind=kind,
+                    payload=payload,
+                    not_before=not_before,
+                    expires_at=expires_at,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_due(
+    session: Session,
+    now: dt.datetime,
+    worker: str,
+    lease: dt.timedelta,
+    limit: int = 100,
+    platforms: Sequence[str] | None = None,
+) -> list[OutboxMessage]:
+    """Take up to `limit` due rows for this worker until the lease runs out."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    if platforms is not None:
+        query = query.where(OutboxMessage.platform.in_(list(platforms)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.lease_until = now + lease
+        row.claimed_by = worker
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def mark_sent(session: Session, message_id: int, now: dt.datetime, platform_id: str | None) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="sent", sent_at=now, platform_message_id=platform_id, lease_until=None)
+    )
+
+
+def mark_failed(
+    session: Session, message_id: int, reason: str, final: bool, retry_at: dt.datetime | None
+) -> None:
+    """Record a failure: final ones stay visible with their reason, others are retried later."""
+    values: dict[str, Any] = {"last_error": reason[:MAX_ERROR], "lease_until": None}
+    if final:
+        values["status"] = "failed"
+    elif retry_at is not None:
+        values["not_before"] = retry_at
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+def mark_dropped(session: Session, message_id: int, reason: str) -> None:
+    """A message no longer relevant (its gathering passed); kept with the reason, never sent."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="dropped", last_error=reason[:MAX_ERROR], lease_until=None)
+    )
+
+
+def counts(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: n for status, n in rows}

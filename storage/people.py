@@ -1,0 +1,176 @@
+"""People, their chat addresses and invite codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Address, Invitation, InviteCode, OutboxMessage, PendingAnswer, Person
+from surveys.roster import RosterEntry
+
+
+def by_address(session: Session, platform: str, chat_id: str) -> Person | None:
+    return session.scalar(
+        select(Person).join(Address).where(Address.platform == platform, Address.chat_id == chat_id)
+    )
+
+
+def by_name(session: Session, name: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.name == name).order_by(Person.id))
+
+
+def addresses_of(session: Session, person_id: int) -> list[Address]:
+    return list(session.scalars(select(Address).where(Address.person_id == person_id)))
+
+
+def bind_address(
+    session: Session, person: Person, platform: str, chat_id: str, now: dt.datetime
+) -> None:
+    """Connect a chat to a person (replacing the person's earlier chat on that platform)."""
+    session.execute(
+        delete(Address).where(
+            (Address.platform == platform)
+            & ((Address.person_id == person.id) | (Address.chat_id == chat_id))
+        )
+    )
+    session.add(Address(person_id=person.id, platform=platform, chat_id=chat_id, created_at=now))
+    session.flush()
+
+
+def create_person(session: Session, name: str, now: dt.datetime, **fields: object) -> Person:
+    person = Person(
+        key=str(fields.pop("key", f"name:{name.casefold()}")),
+        name=name,
+        created_at=now,
+        skipped_background=[],
+        **fields,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def import_roster(
+    session: Session, entries: Iterable[RosterEntry], now: dt.datetime
+) -> tuple[int, int]:
+    """Insert or update people from validated entries; returns (added, updated)."""
+    added = updated = 0
+    for entry in entries:
+        person = session.scalar(select(Person).where(Person.key == entry.key))
+        fields = {
+            "name": entry.name,
+            "email": entry.email,
+            "municipality": entry.municipality,
+            "profession": entry.profession,
+            "role": entry.role,
+            "team": entry.team,
+            "language": entry.language,
+            **entry.background,
+        }
+        if person is None:
+            session.add(Person(key=entry.key, created_at=now, skipped_background=[], **fields))
+            added += 1
+        else:
+            for name, value in fields.items():
+                if value is not None:
+                    setattr(person, name, value)
+            updated += 1
+    session.flush()
+    return added, updated
+
+
+def list_people(session: Session) -> list[Person]:
+    return list(session.scalars(select(Person).order_by(Person.municipality, Person.name)))
+
+
+def delete_identity(session: Session, person: Person) -> None:
+    """Forget a person: identity, chats, codes, unfinished answers and unsent messages.
+
+    Anonymous responses stay: nothing links them to the person, so they cannot be found.
+    Invitations stay without a person so that participation counts remain true.
+    """
+    invitation_ids = select(Invitation.id).where(Invitation.person_id == person.id)
+    session.execute(delete(PendingAnswer).where(PendingAnswer.invitation_id.in_(invitation_ids)))
+    session.execute(
+        update(Invitation)
+        .where(Invitation.person_id == person.id, Invitation.status == "invited")
+        .values(status="closed", plan=None)
+    )
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.person_id == person.id, OutboxMessage.status == "pending"
+        )
+    )
+    session.delete(person)
+    session.flush()
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_invite_code(
+    session: Session, person: Person, platform: str, now: dt.datetime, valid_days: int = 30
+) -> str:
+    """A one-time code with 128 bits of randomness; only its hash is stored."""
+    code = secrets.token_urlsafe(16)
+    session.add(
+        InviteCode(
+            code_hash=hash_code(code),
+            person_id=person.id,
+            platform=platform,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=valid_days),
+        )
+    )
+    session.flush()
+    return code
+
+
+def redeem_invite_code(session: Session, code: str, now: dt.datetime) -> tuple[Person | None, str]:
+    """Use a code once. Returns (person, "ok") or (None, "unknown" | "used" | "expired")."""
+    if not code or len(code) > 64:
+        return None, "unknown"
+    invite = session.get(InviteCode, hash_code(code), with_for_update=True)
+    if invite is None:
+        return None, "unknown"
+    if invite.used_at is not None:
+        return None, "used"
+    if invite.expires_at <= now:
+        return None, "expired"
+    invite.used_at = now
+    session.flush()
+    return session.get(Person, invite.person_id), "ok"
+
+
+def reachable_people(session: Session) -> list[Person]:
+    """Active people with at least one chat and no known delivery block."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(
+                Person.status == "active",
+                Person.unreachable_reason.is_(None),
+                Person.id.in_(select(Address.person_id)),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+def preferred_address(session: Session, person_id: int) -> Address | None:
+    """The chat to use when a person has several: the one bound most recently.
+
+    A person on both Slack and Telegram is therefore asked once per round, never twice.
+    """
+    return session.scalar(
+        select(Address)
+        .where(Address.person_id == person_id)
+        .order_by(Address.created_at.desc(), Address.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,52 @@
+"""Prompt tokens: what a button carries instead of anything guessable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Prompt
+
+TOKEN_BYTES = 12  # 96 bits; 16 URL-safe characters, leaving room in Telegram's 64 bytes
+
+
+def create(
+    session: Session,
+    person_id: int,
+    purpose: str,
+    now: dt.datetime,
+    invitation_id: int | None = None,
+    question_id: str | None = None,
+    ref: str | None = None,
+) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        Prompt(
+            token=token,
+            person_id=person_id,
+            purpose=purpose,
+            invitation_id=invitation_id,
+            question_id=question_id,
+            ref=ref,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find(session: Session, token: str) -> Prompt | None:
+    if not token or len(token) > 32:
+        return None
+    return session.scalar(select(Prompt).where(Prompt.token == token))
+
+
+def claim(session: Session, token: str, now: dt.datetime) -> bool:
+    """Mark a prompt used; False if it was used already (a second press, a replay, a race)."""
+    result = session.execute(
+        update(Prompt).where(Prompt.token == token, Prompt.used_at.is_(None)).values(used_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,1 @@
+"""The survey domain: definitions, pulse planning, validation, summaries. Knows no chat platform."""
