@@ -296,6 +296,24 @@ def round_status() -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="HTTP address (BEHOLDE_HTTP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (BEHOLDE_HTTP_PORT).")] = None,
+) -> None:
+    """Run the service: every configured chat platform, the outbox and the schedule."""
+    from bot.serve import Service, run_service
+
+    settings = load_settings(http_host=host, http_port=port)
+    engine = engine_from(settings)
+    service = Service(settings, engine)
+    try:
+        asyncio.run(run_service(service, settings.http_host, settings.http_port))
+    except OSError as error:
+        console.print(f"beholde cannot start the HTTP server: {error}", style="red")
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def deliver() -> None:
     """Send what is due in the outbox for the console (for trying things by hand)."""
     engine = engine_from(load_settings())

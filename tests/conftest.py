@@ -1,0 +1,138 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured), a fake clock.
+
+PostgreSQL runs when `BEHOLDE_TEST_DATABASE_URL` is set; each test session creates its own
+database there (and drops it afterwards), so parallel runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.conversation import Conversation, EngineConfig
+from bot.ports import Address
+from storage import people
+from storage.db import Database, normalise_url
+from storage.models import Base, Person
+from surveys.definition import Survey, load_survey
+
+OSLO = ZoneInfo("Europe/Oslo")
+PG_ENV = "BEHOLDE_TEST_DATABASE_URL"
+
+
+@dataclass
+class FakeClock:
+    """An injected clock: tests move time instead of waiting for it."""
+
+    now: dt.datetime
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now = self.now + dt.timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def survey() -> Survey:
+    return load_survey()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
+    url = make_url(normalise_url(base))
+    name = f"beholde_t_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'beholde.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """One migrated database per backend for the whole session."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    database = Database(url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+def wipe(database: Database) -> None:
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(migrated: Database) -> Iterator[Database]:
+    """The session's database for one backend, emptied after each test."""
+    wipe(migrated)
+    yield migrated
+    wipe(migrated)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # A Tuesday morning in Oslo, in winter time.
+    return FakeClock(dt.datetime(2027, 1, 12, 9, 0, tzinfo=OSLO).astimezone(dt.UTC))
+
+
+@pytest.fixture
+def engine(db: Database, survey: Survey, clock: FakeClock) -> Conversation:
+    return Conversation(db, survey, EngineConfig(k=5, tz=OSLO), clock)
+
+
+def add_person(
+    engine: Conversation,
+    name: str,
+    *,
+    platform: str = "test",
+    onboarded: bool = True,
+    **fields: object,
+) -> tuple[int, Address]:
+    """A rostered person with a chat; onboarded (background known) unless told otherwise."""
+    defaults: dict[str, object] = {
+        "municipality": "bodo",
+        "profession": "sykepleier",
+        "age_band": "30-39",
+        "tenure_band": "2-5",
+        "position_band": "100",
+        "shifts": "1",
+    }
+    if onboarded:
+        defaults.update(fields)
+    else:
+        defaults = dict(fields)
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        person: Person = people.create_person(session, name, now, **defaults)
+        if onboarded:
+            person.onboarded_at = now
+        people.bind_address(session, person, platform, name, now)
+        return person.id, Address(platform, name)
