@@ -19,7 +19,7 @@ def start_pulse(engine: Conversation, address: Address):
 
 
 def test_a_pulse_is_seven_taps_and_ends_anonymously(engine: Conversation) -> None:
-    pid, address = add_person(engine, "Ingrid")
+    _, address = add_person(engine, "Ingrid")
     engine.open_round()
     first = start_pulse(engine, address)
     assert "Ukens puls" in first[0].text

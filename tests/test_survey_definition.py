@@ -113,5 +113,5 @@ def test_an_unreadable_or_invalid_file_names_itself(tmp_path: Path) -> None:
         load_survey(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("factors: [unclosed", "utf-8")
-    with pytest.raises(SurveyError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(SurveyError, match=r"bad\.yaml: not valid YAML"):
         load_survey(bad)
