@@ -262,8 +262,9 @@ def round_open(
         raise typer.Exit(1) from None
     with engine.db.transaction() as session:
         counts = answers.round_counts(session, round_.id)
+    closes = round_.closes_at.astimezone(engine.config.tz)
     console.print(
-        f"Round {round_.number} is open until {round_.closes_at:%Y-%m-%d %H:%M} UTC; "
+        f"Round {round_.number} is open until {closes:%d.%m.%Y %H:%M}; "
         f"{counts.invited} invited."
     )
 
@@ -289,9 +290,10 @@ def round_status() -> None:
             console.print(t("en", "no_round"))
             return
         counts = answers.round_counts(session, current.id)
+    closes = current.closes_at.astimezone(engine.config.tz)
     console.print(
         f"Round {current.number}: {counts.finished} of {counts.invited} finished, "
-        f"{counts.started} under way; closes {current.closes_at:%Y-%m-%d %H:%M} UTC."
+        f"{counts.started} under way; closes {closes:%d.%m.%Y %H:%M}."
     )
 
 

@@ -1,0 +1,117 @@
+"""Roster import (all or nothing, per-line errors) and the CLI as a person uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot import cli
+from bot.cli import app
+from surveys.definition import load_survey
+from surveys.roster import parse_roster
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).parents[1] / "deploy" / "roster.example.csv"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setenv("BEHOLDE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BEHOLDE_LOG_LEVEL", "WARNING")
+    monkeypatch.setattr(cli.console, "width", 200)  # rich wraps tables at the terminal width
+    return tmp_path
+
+
+def test_the_example_roster_is_valid_and_values_may_be_written_as_people_see_them() -> None:
+    entries, errors = parse_roster(EXAMPLE.read_text("utf-8"), load_survey())
+    assert errors == []
+    ingrid = entries[0]
+    assert (ingrid.municipality, ingrid.profession, ingrid.role) == (
+        "bodo",
+        "sykepleier",
+        "team_member",
+    )
+    assert ingrid.background == {
+        "age_band": "30-39",
+        "tenure_band": "2-5",
+        "position_band": "100",
+        "shifts": "1",
+    }
+    assert entries[2].email is None and entries[2].key == "name:kari berg"
+    assert entries[4].language == "en" and entries[4].background["shifts"] == "1"
+
+
+def test_bad_rows_are_reported_per_line_and_nothing_is_imported(env: Path) -> None:
+    bad = env / "bad.csv"
+    bad.write_text(
+        "name;email;municipality;profession;role;language;position_band\n"
+        "Ok Person;ok@example.no;Bodø;Sykepleier;employee;nb;100 %\n"
+        ";nobody@example.no;Bodø;;;;\n"
+        "Bad Mail;not-an-email;Oslo;Lege;boss;de;120 %\n"
+        "Dup;ok@example.no;Fauske;;;;\n",
+        "utf-8",
+    )
+    result = runner.invoke(app, ["roster", "import", str(bad)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "nothing was imported" in out
+    assert "line 3: name is empty" in out
+    assert "line 4: email 'not-an-email' is not an e-mail address" in out
+    assert (
+        "line 4: unknown municipality 'Oslo'" in out and "line 4: unknown profession 'Lege'" in out
+    )
+    assert "line 4: role must be one of" in out and "line 4: language must be one of" in out
+    assert "line 4: position_band '120 %' is not a known value" in out
+    assert "line 5: the same person as on line 2" in out
+    listing = runner.invoke(app, ["roster", "list"])
+    assert "Ok Person" not in listing.output
+
+
+def test_import_then_list_shows_people_but_no_answers(env: Path) -> None:
+    result = runner.invoke(app, ["roster", "import", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 new and updated 0 people." in result.output
+    again = runner.invoke(app, ["roster", "import", str(EXAMPLE)])
+    assert "Imported 0 new and updated 5 people." in again.output
+    listing = runner.invoke(app, ["roster", "list"], terminal_width=200)
+    assert "Ingrid Hansen" in listing.output and "leader" in listing.output
+
+
+def test_a_wrong_setting_stops_with_its_name_and_what_is_expected(env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BEHOLDE_K_ANONYMITY", "2")
+    monkeypatch.setenv("BEHOLDE_TIMEZONE", "Mars/Olympus")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert "BEHOLDE_K_ANONYMITY" in result.output and "greater than or equal to 3" in result.output
+    assert "BEHOLDE_TIMEZONE: Value error, must be an IANA time zone" in result.output
+
+
+def test_demo_prints_an_anonymous_summary(env: Path) -> None:
+    result = runner.invoke(app, ["demo"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "synthetic employees in 9 municipalities" in out
+    assert "Deltakelse per kommune" in out and "Beiarn" in out and "færre enn 5" in out
+    assert "Godt fagmiljø" in out and "Har vurdert å slutte i jobben:" in out
+
+
+def test_chat_by_hand_answers_a_pulse_in_the_terminal(env: Path) -> None:
+    assert runner.invoke(app, ["roster", "import", str(EXAMPLE)]).exit_code == 0
+    assert runner.invoke(app, ["round", "open"]).exit_code == 0
+    # Ingrid's background came from the roster: she gets the promise, then the pulse.
+    keys = "\n".join(["1", "6", "2", "5", "3", "4", "2", "/meg", "/avslutt"]) + "\n"
+    result = runner.invoke(app, ["chat", "--as", "Ingrid Hansen"], input=keys)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Hei, Ingrid!" in out and "lagres uten navnet ditt" in out
+    assert "(1 av 7)" in out and "✓ Ditt svar: 1 – svært lite" in out
+    assert "Takk! Svarene dine er lagret uten navn." in out
+    assert "Pulsrunder: invitert til 1, fullført 1" in out
+    status = runner.invoke(app, ["round", "status"])
+    # Nobody had a chat when the round opened; Ingrid was invited when she first wrote.
+    assert "Round 1: 1 of 1 finished, 0 under way" in status.output
+    closed = runner.invoke(app, ["round", "close"], terminal_width=120)
+    assert "færre enn 5" in closed.output
