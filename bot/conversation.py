@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 SKIP = "skip"
+MAX_CHOICE_DATA = 64
+
+
+def well_formed(data: str) -> bool:
+    """Button data we issue is short printable ASCII; anything else is forged."""
+    return 0 < len(data) <= MAX_CHOICE_DATA and data.isascii() and data.isprintable()
 
 
 def system_clock() -> dt.datetime:
@@ -402,6 +408,9 @@ class Conversation:
         self, session: Session, person: Person, event: ChoicePressed, now: dt.datetime
     ) -> Reply:
         lang = person.language
+        if not well_formed(event.data):
+            log.info("press with malformed data ignored")
+            return Reply(notice=t(lang, "stale_button"))
         token, _, value = event.data.partition(":")
         prompt = prompts.find(session, token)
         if prompt is None or prompt.person_id != person.id or not value:

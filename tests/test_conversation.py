@@ -83,6 +83,9 @@ def test_out_of_range_and_forged_presses_store_nothing(engine: Conversation) -> 
         f"{token}:{'9' * 400}",
         "",
         ":::",
+        "\x00",
+        f"{token}\x00:3",
+        "ø:1",
     ):
         reply = engine.handle(ChoicePressed(address, data))
         assert reply.notice and not reply.messages and reply.edit is None, data
