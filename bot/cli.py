@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -44,7 +44,7 @@ app.add_typer(round_app, name="round")
 console = Console()
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment/.env; a bad value stops here with a clear message."""
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -101,7 +101,8 @@ def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
     with engine.db.transaction() as session:
         part = frames.participation(session, round_id)
         frame = frames.responses(session, [round_id])
-        number = session.get(Round, round_id).number
+        round_ = session.get(Round, round_id)
+        number = round_.number if round_ else round_id
     invited, finished = int(part["invited"].sum()), int(part["finished"].sum())
     console.print(
         f"\n[bold]Runde {number}[/bold]: {finished} av {invited} fullførte pulsen "
