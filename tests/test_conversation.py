@@ -316,3 +316,22 @@ def test_round_opening_queues_first_questions_once_per_person(engine: Conversati
         per_person.setdefault(row.person_id, set()).add(row.platform)
     assert all(len(platforms) == 1 for platforms in per_person.values())
     assert "telegram" in set().union(*per_person.values())  # B's newest chat is used
+
+
+def test_done_message_shows_last_rounds_municipality_result_when_k_answered(engine, clock) -> None:
+    addresses = [add_person(engine, f"F{i}", municipality="fauske")[1] for i in range(40)]
+    engine.open_round()
+    for address in addresses:
+        answer_all(
+            engine,
+            address,
+            start_pulse(engine, address),
+            choose=lambda m: "0" if "slutte" in m.text else "5",
+        )
+    engine.close_round()
+    clock.advance(days=14)
+    engine.open_round()
+    _, last = answer_all(engine, addresses[0], start_pulse(engine, addresses[0]))
+    # 40 people over 10 factors: every factor got 12 answers of 5 in Fauske last round.
+    assert last[1].text.startswith("Forrige runde svarte dere i Fauske i snitt 5,0 av 6 på «")
+    assert last[1].text.endswith("(12 svar).")
