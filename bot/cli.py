@@ -94,6 +94,11 @@ def demo(
         engine.db.dispose()
 
 
+def decimal(value: float, sign: str = "") -> str:
+    """One decimal with a Norwegian decimal comma (3,1)."""
+    return f"{value:{sign}.1f}".replace(".", ",")
+
+
 def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
     """Participation, factor means and the quitting share — only for groups of at least k."""
     k = engine.config.k
@@ -129,7 +134,11 @@ def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
             table.add_row(r.label, "–", "–", "–", f"færre enn {k}")
         else:
             table.add_row(
-                r.label, f"{r.experienced:.1f}", f"{r.importance:.1f}", f"{r.gap:+.1f}", str(r.n)
+                r.label,
+                decimal(r.experienced),
+                decimal(r.importance),
+                decimal(r.gap, "+"),
+                str(r.n),
             )
     console.print(table)
     share, n = quit_share(frame, k)
@@ -265,8 +274,7 @@ def round_open(
         counts = answers.round_counts(session, round_.id)
     closes = round_.closes_at.astimezone(engine.config.tz)
     console.print(
-        f"Round {round_.number} is open until {closes:%d.%m.%Y %H:%M}; "
-        f"{counts.invited} invited."
+        f"Round {round_.number} is open until {closes:%d.%m.%Y %H:%M}; {counts.invited} invited."
     )
 
 
@@ -325,6 +333,15 @@ def deliver() -> None:
         deliver_due(engine.db, {CONSOLE: transport}, dt.datetime.now(dt.UTC), "cli")
     )
     console.print(f"sent {stats.sent}, retried {stats.retried}, failed {stats.failed}")
+
+
+from bot.slack_roster import sync_slack  # noqa: E402  (Slack roster sync, issue 4)
+
+roster_app.command("sync-slack")(sync_slack)
+
+from bot.invite import invite  # noqa: E402  (Telegram invite links, issue 3)
+
+app.command("invite")(invite)
 
 
 def main() -> None:  # pragma: no cover - console entry point
