@@ -223,6 +223,7 @@ def test_me_shows_what_is_stored_and_delete_forgets_the_person(engine: Conversat
     answer_all(engine, address, start_pulse(engine, address), stop_after=2)
     me = "\n".join(m.text for m in engine.handle(Command(address, "meg")).messages)
     assert "Navn: Trine" in me and "trine@example.no" in me and "Kommune: Bodø" in me
+    assert "Rolle: ansatt" in me and "Språk: norsk bokmål" in me
     assert "2 påbegynte svar" in me and "Ferdige svar lagres uten navn" in me
     assert "4" not in me.split("Pulsrunder")[0].split("Bakgrunn")[0].replace(
         "Navn", ""
