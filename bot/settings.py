@@ -7,10 +7,11 @@ at start with a message naming the setting and what is expected (see `explain`).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +46,10 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_steering_chat: str | None = None
+    telegram_bot_username: str | None = None  # for invite links; asked from Telegram if unset
+    telegram_webhook_url: str | None = None  # set: webhook mode; unset: long polling
+    telegram_webhook_secret: SecretStr | None = None  # 16-256 of A-Z a-z 0-9 _ -
+    telegram_max_per_second: int = Field(default=30, ge=1, le=1000)
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -81,6 +86,24 @@ class Settings(BaseSettings):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _telegram_webhook(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "BEHOLDE_TELEGRAM_WEBHOOK_SECRET must be set when BEHOLDE_TELEGRAM_WEBHOOK_URL is"
+            )
+        if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
+            raise ValueError("BEHOLDE_TELEGRAM_WEBHOOK_URL must start with https://")
+        secret = self.telegram_webhook_secret
+        if secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", secret.get_secret_value()
+        ):
+            raise ValueError(
+                "BEHOLDE_TELEGRAM_WEBHOOK_SECRET must be 16-256 characters"
+                " of A-Z, a-z, 0-9, _ and -"
+            )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
