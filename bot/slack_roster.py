@@ -1,0 +1,105 @@
+"""`beholde roster sync-slack`: find rostered people on Slack by e-mail and greet them.
+
+Each person with an e-mail and no Slack chat yet is looked up with `users.lookupByEmail`
+(Tier 3, paced by the sender). A match is bound to the person and, if they have not met the
+bot before, their first contact (greeting, the anonymity promise, background questions) is
+put in the durable outbox in the same transaction — `beholde serve` sends it. Running it
+again finds only people still unmatched and never greets anyone twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import typer
+from sqlalchemy import select
+
+from bot.conversation import Conversation
+from bot.ports import SendError
+from bot.transports.slack import PLATFORM
+from bot.transports.slack_sender import SlackSender, make_client
+from storage import people
+from storage.models import Address, Person
+
+
+@dataclass
+class SyncResult:
+    matched: int = 0
+    greeted: int = 0
+    not_found: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _unmatched(engine: Conversation) -> list[tuple[int, str, str]]:
+    with engine.db.transaction() as session:
+        on_slack = select(Address.person_id).where(Address.platform == PLATFORM)
+        rows = session.execute(
+            select(Person.id, Person.name, Person.email)
+            .where(Person.email.is_not(None), Person.id.not_in(on_slack))
+            .order_by(Person.id)
+        )
+        return [(pid, name, email) for pid, name, email in rows if email]
+
+
+def bind_and_greet(engine: Conversation, person_id: int, user_id: str) -> bool:
+    """Bind the Slack user; queue the first contact if the person is new. True if greeted."""
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            return False
+        people.bind_address(session, person, PLATFORM, user_id, now)
+        if person.onboarded_at is not None or person.status != "active":
+            return False
+        messages = engine.first_contact(session, person, now)
+        engine.queue(session, person, messages, "slack-sync", now, kind="greeting")
+        return True
+
+
+async def sync_slack_roster(engine: Conversation, sender: SlackSender) -> SyncResult:
+    """Match every unmatched rostered person with an e-mail; see the module docstring."""
+    result = SyncResult()
+    for person_id, name, email in await asyncio.to_thread(_unmatched, engine):
+        try:
+            user_id = await sender.lookup_email(email)
+        except SendError as error:
+            result.errors.append(f"{name}: {error.reason}")
+            if error.reason in ("invalid_auth", "not_authed", "missing_scope", "token_revoked"):
+                break  # every further lookup would fail the same way
+            continue
+        if user_id is None:
+            result.not_found.append(name)
+            continue
+        result.matched += 1
+        if await asyncio.to_thread(bind_and_greet, engine, person_id, user_id):
+            result.greeted += 1
+    return result
+
+
+def sync_slack() -> None:
+    """Find rostered people on Slack by e-mail; greet new ones through the outbox."""
+    from bot.cli import console, engine_from, load_settings
+
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        console.print("BEHOLDE_SLACK_BOT_TOKEN is not set.", style="red")
+        raise typer.Exit(2)
+    engine = engine_from(settings)
+
+    async def run() -> SyncResult:
+        assert settings.slack_bot_token is not None
+        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        return await sync_slack_roster(engine, SlackSender(client))
+
+    result = asyncio.run(run())
+    console.print(
+        f"Matched {result.matched} people on Slack; {result.greeted} will be greeted by "
+        f"`beholde serve`. Not found on Slack: {len(result.not_found)}."
+    )
+    for name in result.not_found:
+        console.print(f"  not found: {name}", markup=False)
+    for error in result.errors:
+        console.print(f"  error: {error}", style="red", markup=False)
+    if result.errors:
+        raise typer.Exit(1)

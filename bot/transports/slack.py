@@ -1,0 +1,453 @@
+"""The Slack transport on slack-bolt's AsyncApp: DMs with Block Kit buttons, `/beholde`, forms.
+
+Thin on purpose: listeners acknowledge at once (Slack wants an answer within 3 s), then a
+task translates the payload into the engine's inbound event, runs the engine in a thread and
+turns its reply into Web API calls. No dialogue logic lives here.
+
+A person's address is their Slack *user id* (`U…`), not a channel: every payload (button,
+slash command typed in any channel, DM, form) names the user, while the DM channel is found
+with `conversations.open` when we write (and cached). So `/beholde puls` typed in a public
+channel still reaches the right person, and answers always come in the DM.
+
+HTTP mode serves events, interactivity and slash commands at `/slack/events` on
+`beholde serve`'s web server, verified with the signing secret (bolt answers 401 to a bad
+signature or a timestamp older than 5 minutes). With `BEHOLDE_SLACK_APP_TOKEN` set, Socket
+Mode is used instead and no public URL is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from sqlalchemy import func, select
+
+from bot.conversation import Conversation
+from bot.i18n import LANGUAGES, t
+from bot.ports import (
+    Address,
+    ChoicePressed,
+    Command,
+    InboundEvent,
+    OutgoingMessage,
+    Reply,
+    SendError,
+    TextReceived,
+)
+from bot.transports.slack_blocks import (
+    CHOICE_ACTION,
+    TEXT_ACTION,
+    TEXT_BLOCK,
+    TEXT_INPUT,
+    TEXT_VIEW,
+    escape,
+    render,
+    text_form,
+)
+from bot.transports.slack_sender import SlackSender, make_client
+from storage import inbound, outbox, people
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.serve import Service
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+PATH = "/slack/events"
+COMMAND = "/beholde"
+KEEP_CLAIMS = dt.timedelta(days=2)  # Slack retries for minutes; two days is plenty
+
+
+class SlackTransport:
+    """The outbox's way out to Slack: DMs to people, posts to the steering channel."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self, sender: SlackSender, engine: Conversation, steering_channel: str | None = None
+    ) -> None:
+        self.sender = sender
+        self.engine = engine
+        self.steering_channel = steering_channel
+
+    async def send(self, address: Address, message: OutgoingMessage) -> str:
+        channel = await self.sender.open_dm(address.chat_id)
+        lang = await self._language(address) if message.free_text else "nb"
+        return await self.post(channel, message, lang)
+
+    async def post(self, channel: str, message: OutgoingMessage, lang: str = "nb") -> str:
+        """Post one message to a channel; returns `channel:ts`, what chat.update needs."""
+        if message.image:
+            file_id = await self.sender.upload(
+                channel, message.image, message.image_name, message.text
+            )
+            return f"{channel}:{file_id}"
+        text, blocks = render(message, lang)
+        ts = await self.sender.post(channel, text, blocks)
+        return f"{channel}:{ts}"
+
+    async def post_to_channel(self, message: OutgoingMessage) -> str:
+        if not self.steering_channel:
+            raise SendError("BEHOLDE_SLACK_STEERING_CHANNEL is not set", permanent=True)
+        return await self.post(self.steering_channel, message)
+
+    async def _language(self, address: Address) -> str:
+        def lookup() -> str:
+            with self.engine.db.transaction() as session:
+                person = people.by_address(session, address.platform, address.chat_id)
+                return person.language if person else self.engine.config.default_language
+
+        return await asyncio.to_thread(lookup)
+
+
+class SlackBot:
+    """Inbound side: payload → engine event → reply → Web API calls, one task per delivery."""
+
+    def __init__(self, engine: Conversation, sender: SlackSender, transport: SlackTransport):
+        self.engine = engine
+        self.sender = sender
+        self.transport = transport
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ task bookkeeping
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run after the ack; kept so that shutdown (and tests) can wait for it."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack delivery failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for deliveries under way (graceful stop; tests use it to sync)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.tasks and asyncio.get_running_loop().time() < deadline:
+            await asyncio.wait(
+                set(self.tasks), timeout=max(0.0, deadline - asyncio.get_running_loop().time())
+            )
+
+    # ------------------------------------------------------------------ listeners (ack only)
+
+    def register(self, app: AsyncApp) -> None:
+        async def on_choice(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self.spawn(self.on_choice(body))
+
+        async def on_text_button(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self.spawn(self.on_text_button(body))
+
+        async def on_form(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self.spawn(self.on_form(body))
+
+        async def on_command(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self.spawn(self.on_command(body))
+
+        async def on_message(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self.spawn(self.on_message(body))
+
+        app.action({"type": "block_actions", "action_id": _choice_pattern()})(on_choice)
+        app.action(TEXT_ACTION)(on_text_button)
+        app.view(TEXT_VIEW)(on_form)
+        app.command(COMMAND)(on_command)
+        app.event("message")(on_message)
+
+    # ------------------------------------------------------------------ the work after the ack
+
+    async def on_choice(self, body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        action = body["actions"][0]
+        channel, ts = _message_location(body)
+        key = f"action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
+        event = ChoicePressed(Address(PLATFORM, user), str(action.get("value", "")))
+        reply = await self.handle(key, event)
+        if reply is not None:
+            await self.deliver(reply, user, key, channel, ts)
+
+    async def on_text_button(self, body: dict[str, Any]) -> None:
+        """Open the free-text form; its submission is handled like a typed answer."""
+        user = body["user"]["id"]
+        channel, ts = _message_location(body)
+        lang = await self.transport._language(Address(PLATFORM, user))
+        original = (body.get("message") or {}).get("text") or ""
+        view = text_form(lang, 3000, {"c": channel or "", "ts": ts or "", "text": original})
+        try:
+            await self.sender.open_view(str(body.get("trigger_id", "")), view)
+        except SendError as error:
+            log.warning("could not open the answer form: %s", error.reason)
+
+    async def on_form(self, body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        view = body.get("view") or {}
+        values = (view.get("state") or {}).get("values") or {}
+        text = str(((values.get(TEXT_BLOCK) or {}).get(TEXT_INPUT) or {}).get("value") or "")
+        key = f"view:{view.get('id')}:{view.get('hash', '')}"
+        reply = await self.handle(key, TextReceived(Address(PLATFORM, user), text))
+        if reply is None:
+            return
+        metadata = _metadata(view.get("private_metadata"))
+        channel, ts = metadata.get("c"), metadata.get("ts")
+        saved = {t(lang, "text_saved") for lang in LANGUAGES}
+        if reply.messages and reply.messages[0].text in saved and channel and ts:
+            # The form answered the question: take its buttons away, as a press would.
+            original = metadata.get("text") or ""
+            reply.edit = OutgoingMessage(f"{original}\n✓ {reply.messages[0].text}".strip())
+            reply.messages = reply.messages[1:]
+        await self.deliver(reply, user, key, channel, ts)
+
+    async def on_command(self, body: dict[str, Any]) -> None:
+        user = str(body.get("user_id", ""))
+        words = str(body.get("text") or "").split()
+        name = words[0].lower().lstrip("/") if words else "hjelp"
+        key = f"command:{body.get('trigger_id') or body.get('command_ts')}"
+        event = Command(Address(PLATFORM, user), name, tuple(words[1:]))
+        reply = await self.handle(key, event)
+        if reply is not None:
+            await self.deliver(reply, user, key, str(body.get("channel_id") or "") or None)
+
+    async def on_message(self, body: dict[str, Any]) -> None:
+        """A typed answer in the DM, or in a thread under the question."""
+        event = body.get("event") or {}
+        if (
+            event.get("channel_type") != "im"
+            or event.get("subtype")
+            or event.get("bot_id")
+            or not event.get("user")
+        ):
+            return
+        user = str(event["user"])
+        key = f"event:{body.get('event_id') or event.get('client_msg_id') or event.get('ts')}"
+        reply = await self.handle(
+            key, TextReceived(Address(PLATFORM, user), str(event.get("text") or ""))
+        )
+        if reply is not None:
+            await self.deliver(reply, user, key, str(event.get("channel") or "") or None)
+
+    # ------------------------------------------------------------------ engine and replies
+
+    async def handle(self, key: str, event: InboundEvent) -> Reply | None:
+        """The engine's reply, or None when this delivery was handled before (a retry)."""
+        if not await asyncio.to_thread(
+            inbound.claim, self.engine.db, PLATFORM, key, self.engine.clock()
+        ):
+            log.info("repeated Slack delivery ignored")
+            return None
+        try:
+            matched = await self._match_stranger(event.address)
+            if matched:
+                return await asyncio.to_thread(self.engine.greet, event.address)
+            return await asyncio.to_thread(self.engine.handle, event)
+        except BaseException:
+            await asyncio.to_thread(inbound.release, self.engine.db, PLATFORM, key)
+            raise
+
+    async def _match_stranger(self, address: Address) -> bool:
+        """An unknown user on the roster (same e-mail) is bound now; True if so."""
+        known = await asyncio.to_thread(self._known, address)
+        if known:
+            return False
+        try:
+            email = await self.sender.user_email(address.chat_id)
+        except SendError as error:
+            log.info("could not look up a Slack user's e-mail: %s", error.reason)
+            return False
+        if not email:
+            return False
+        return await asyncio.to_thread(bind_by_email, self.engine, email, address.chat_id)
+
+    def _known(self, address: Address) -> bool:
+        with self.engine.db.transaction() as session:
+            return people.by_address(session, address.platform, address.chat_id) is not None
+
+    async def deliver(
+        self,
+        reply: Reply,
+        user: str,
+        key: str,
+        channel: str | None = None,
+        ts: str | None = None,
+    ) -> None:
+        """Edit the pressed message, show the notice, send what follows — nothing lost.
+
+        If Slack fails for the messages that follow, they go into the durable outbox and
+        are sent with retries from there.
+        """
+        address = Address(PLATFORM, user)
+        if reply.edit is not None and channel and ts:
+            text, blocks = render(reply.edit, buttons=False)
+            try:
+                await self.sender.update(channel, ts, text, blocks)
+            except SendError as error:
+                log.warning("could not update the pressed message: %s", error.reason)
+        if reply.notice:
+            try:
+                target = channel or await self.sender.open_dm(user)
+                await self.sender.ephemeral(target, user, escape(reply.notice))
+            except SendError as error:
+                log.warning("could not show a notice: %s", error.reason)
+        for index, message in enumerate(reply.messages):
+            try:
+                await self.transport.send(address, message)
+            except SendError as error:
+                log.warning("reply goes to the outbox after a failed send: %s", error.reason)
+                await asyncio.to_thread(self._queue, address, reply.messages[index:], key)
+                return
+
+    def _queue(self, address: Address, messages: list[OutgoingMessage], key: str) -> None:
+        now = self.engine.clock()
+        with self.engine.db.transaction() as session:
+            person = people.by_address(session, address.platform, address.chat_id)
+            for i, message in enumerate(messages):
+                outbox.enqueue(
+                    session,
+                    dedupe_key=f"slack-reply:{key}:{i}",
+                    platform=PLATFORM,
+                    chat_id=address.chat_id,
+                    kind="reply",
+                    payload=message.to_payload(),
+                    not_before=now,
+                    now=now,
+                    person_id=person.id if person else None,
+                )
+
+
+def _choice_pattern() -> Any:
+    import re
+
+    return re.compile(rf"^{CHOICE_ACTION}:\d+$")
+
+
+def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return (str(channel) if channel else None, str(ts) if ts else None)
+
+
+def _metadata(raw: Any) -> dict[str, str]:
+    try:
+        data = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def bind_by_email(engine: Conversation, email: str, user_id: str) -> bool:
+    """Bind a Slack user to the rostered person with that e-mail, if not bound yet."""
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        person = session.scalar(
+            select(Person).where(func.lower(Person.email) == email.lower()).order_by(Person.id)
+        )
+        if person is None:
+            return False
+        current = {a.platform: a.chat_id for a in people.addresses_of(session, person.id)}
+        if current.get(PLATFORM) == user_id:
+            return False
+        people.bind_address(session, person, PLATFORM, user_id, now)
+        log.info("person %s matched to Slack by e-mail", person.id)
+        return True
+
+
+# ---------------------------------------------------------------------- composition
+
+
+def build_app(settings: Settings, engine: Conversation) -> tuple[AsyncApp, SlackBot]:
+    """A fresh AsyncApp wired to the engine (a factory: no module-level app)."""
+    if settings.slack_bot_token is None:
+        raise ValueError("BEHOLDE_SLACK_BOT_TOKEN is not set")
+    socket_mode = settings.slack_app_token is not None
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret or None,
+        request_verification_enabled=not socket_mode,
+        process_before_response=True,  # our listeners only ack; the work runs in our tasks
+        logger=logging.getLogger("slack_bolt.beholde"),
+    )
+    sender = SlackSender(client)
+    transport = SlackTransport(sender, engine, settings.slack_steering_channel)
+    bot = SlackBot(engine, sender, transport)
+    bot.register(app)
+    return app, bot
+
+
+def http_handler(app: AsyncApp) -> Any:
+    """The aiohttp view for `/slack/events`: bolt verifies, dispatches, answers."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    return slack_events
+
+
+async def prune_loop(service: Service) -> None:
+    """Forget old delivery claims once an hour."""
+    while not service.stopping.is_set():
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(
+                inbound.prune, service.engine.db, PLATFORM, service.now() - KEEP_CLAIMS
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.stopping.wait(), 3600)
+
+
+def install(service: Service) -> bool:
+    """Slack in `beholde serve` when BEHOLDE_SLACK_BOT_TOKEN is set."""
+    settings = service.settings
+    if settings.slack_bot_token is None:
+        return False
+    socket_mode = settings.slack_app_token is not None
+    if not socket_mode and settings.slack_signing_secret is None:
+        raise SystemExit(
+            "beholde cannot start: BEHOLDE_SLACK_SIGNING_SECRET is needed for Slack in HTTP "
+            "mode (or set BEHOLDE_SLACK_APP_TOKEN for Socket Mode)."
+        )
+    app, bot = build_app(settings, service.engine)
+    service.transports[PLATFORM] = bot.transport
+    service.web[SLACK_BOT_KEY] = bot
+    if socket_mode:
+        service.tasks.append(lambda: run_socket_mode(app, settings))
+    else:
+        service.web.router.add_post(PATH, http_handler(app))
+    service.tasks.append(lambda: prune_loop(service))
+    service.on_stop.append(bot.drain)
+    log.info("Slack installed (%s)", "Socket Mode" if socket_mode else f"HTTP at {PATH}")
+    return True
+
+
+SLACK_BOT_KEY = web.AppKey("slack_bot", SlackBot)
+
+
+async def run_socket_mode(app: AsyncApp, settings: Settings) -> None:
+    """Socket Mode: Slack connects to us over a websocket; no public URL or signature."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()

@@ -1,0 +1,1 @@
+"""Fake platform servers for tests."""
