@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -135,25 +137,40 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
-def retry_handlers(max_inline_wait: float = MAX_INLINE_WAIT) -> list[AsyncRetryHandler]:
+class ProportionalJitter(Jitter):
+    """±50 % of the backoff (slack_sdk's default adds up to a whole second to every wait)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * random.uniform(0.5, 1.5)
+
+
+def retry_handlers(
+    max_inline_wait: float = MAX_INLINE_WAIT, server_backoff: float = 0.5
+) -> list[AsyncRetryHandler]:
     """Connection resets, 429 with a short Retry-After, and 500/503 with backoff."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
         BoundedRateLimitRetryHandler(max_retry_count=2, max_wait=max_inline_wait),
         AsyncServerErrorRetryHandler(
             max_retry_count=2,
-            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5),
+            interval_calculator=BackoffRetryIntervalCalculator(
+                backoff_factor=server_backoff, jitter=ProportionalJitter()
+            ),
         ),
     ]
 
 
 def make_client(
-    token: str, base_url: str, max_inline_wait: float = MAX_INLINE_WAIT
+    token: str,
+    base_url: str,
+    max_inline_wait: float = MAX_INLINE_WAIT,
+    server_backoff: float = 0.5,
 ) -> AsyncWebClient:
+    """slack_sdk's client with our retry handlers; `base_url` points at Slack or a fake."""
     return AsyncWebClient(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
-        retry_handlers=retry_handlers(max_inline_wait),
+        retry_handlers=retry_handlers(max_inline_wait, server_backoff),
         timeout=30,
     )
 
