@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 
 from bot.conversation import Clock, Conversation, EngineConfig, system_clock
-from bot.settings import Settings
+from bot.settings import Settings, data_dir
 from storage.db import Database
 from surveys.definition import Survey, load_survey
 
@@ -16,8 +18,22 @@ def load_configured_survey(settings: Settings) -> Survey:
     return survey.with_municipalities(names) if names else survey
 
 
+def planning_secret(settings: Settings) -> str:
+    """The configured planning secret, or one kept in a key file next to the default database."""
+    if settings.planning_secret is not None:
+        return settings.planning_secret.get_secret_value()
+    path = data_dir() / "planning.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
+        planning_secret=planning_secret(settings),
         k=settings.k_anonymity,
         organisation=settings.organisation,
         per_pulse=settings.factors_per_pulse,

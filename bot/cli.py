@@ -147,7 +147,8 @@ def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
     else:
         console.print(f"Har vurdert å slutte i jobben: {100 * share:.0f} % (n = {n}).")
     per_group = group_counts(frame, "municipality")
-    hidden = [municipality.label(m, lang) for m, c in per_group.items() if c < k and m != "None"]
+    known = set(municipality.values())
+    hidden = [municipality.label(m, lang) for m, c in per_group.items() if c < k and m in known]
     if hidden:
         console.print(f"Ikke vist for enkeltkommuner med færre enn {k} svar: {', '.join(hidden)}.")
 

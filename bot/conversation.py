@@ -60,6 +60,9 @@ class EngineConfig:
     round_days: int = 5
     tz: dt.tzinfo = dt.UTC
     default_language: str = "nb"
+    # Orders people for matrix sampling, stably across rounds. Kept outside the database so
+    # that the database alone cannot tell which factors a person was asked.
+    planning_secret: str = "beholde"
 
 
 @dataclass
@@ -307,16 +310,15 @@ class Conversation:
         """The person's invitation to the open round, created (with its plan) if missing."""
         invitation = answers.invitation_for(session, round_.id, person.id)
         if invitation is None:
-            slot = answers.next_slot(session, round_.id)
-            plan = plan_for_slot(
-                slot,
-                round_.number,
-                self.survey.factor_ids,
-                self.survey.extra_ids(),
-                round_.per_pulse,
-            )
-            invitation = answers.invite(session, round_, person.id, slot, plan.question_ids())
+            slot = answers.take_slots(session, round_)
+            invitation = answers.invite(session, round_, person.id, self._plan(round_, slot))
         return invitation
+
+    def _plan(self, round_: Round, slot: int) -> list[str]:
+        plan = plan_for_slot(
+            slot, round_.number, self.survey.factor_ids, self.survey.extra_ids(), round_.per_pulse
+        )
+        return plan.question_ids()
 
     def _sequence(self, invitation: Invitation) -> list[str]:
         """The plan, with follow-ups inserted where an earlier answer asks for them."""
@@ -577,7 +579,7 @@ class Conversation:
         lang = person.language
         feedback = self._feedback(session, person, invitation)
         today = now.astimezone(self.config.tz).date()
-        answers.seal(session, invitation, person, today, complete=True)
+        answers.seal(session, invitation, person, today, complete=True, k=self.config.k)
         answers.flush_holding(session, invitation.round_id, self.config.k)
         log.info("a pulse was finished")
         messages = [OutgoingMessage(t(lang, "done"))]
@@ -623,18 +625,11 @@ class Conversation:
             session, now, now + dt.timedelta(days=days), self.config.per_pulse
         )
         eligible = people.reachable_people(session)
-        by_key = {str(p.id): p for p in eligible}
-        for slot, key in enumerate(seeded_order(by_key, round_.seed)):
-            person = by_key[key]
-            if person.onboarded_at is not None:
-                plan = plan_for_slot(
-                    slot,
-                    round_.number,
-                    self.survey.factor_ids,
-                    self.survey.extra_ids(),
-                    round_.per_pulse,
-                )
-                answers.invite(session, round_, person.id, slot, plan.question_ids())
+        ready = {str(p.id): p for p in eligible if p.onboarded_at is not None}
+        first_slot = answers.take_slots(session, round_, len(ready))
+        order = seeded_order(ready, self.config.planning_secret)
+        for slot, key in enumerate(order, start=first_slot):
+            answers.invite(session, round_, ready[key].id, self._plan(round_, slot))
         for person in eligible:
             first = person.onboarded_at is None
             steps = (

@@ -15,10 +15,15 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def default_database_url() -> str:
-    """SQLite under the user's data directory: `$XDG_DATA_HOME/beholde/beholde.db`."""
+def data_dir() -> Path:
+    """`$XDG_DATA_HOME/beholde` (normally `~/.local/share/beholde`)."""
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{base / 'beholde' / 'beholde.db'}"
+    return base / "beholde"
+
+
+def default_database_url() -> str:
+    """SQLite under the user's data directory: `~/.local/share/beholde/beholde.db`."""
+    return f"sqlite:///{data_dir() / 'beholde.db'}"
 
 
 class Settings(BaseSettings):
@@ -39,6 +44,9 @@ class Settings(BaseSettings):
     municipalities: str = ""  # comma-separated; empty means the nine Salten municipalities
     survey_file: Path | None = None
     invite_valid_days: int = Field(default=30, ge=1, le=365)
+    # Orders people for matrix sampling; outside the database on purpose. Unset: a key file
+    # in the data directory. Several instances on one PostgreSQL must share the same value.
+    planning_secret: SecretStr | None = None
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)

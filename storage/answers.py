@@ -19,7 +19,16 @@ from random import SystemRandom
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Holding, Invitation, PendingAnswer, Person, Prompt, Response, Round
+from storage.models import (
+    Holding,
+    Invitation,
+    OutboxMessage,
+    PendingAnswer,
+    Person,
+    Prompt,
+    Response,
+    Round,
+)
 
 SEGMENT_FIELDS = (
     "municipality",
@@ -28,6 +37,15 @@ SEGMENT_FIELDS = (
     "tenure_band",
     "position_band",
     "shifts",
+)
+# Dropped first to last until at least k people on the roster share what is kept.
+COARSENING_ORDER = (
+    "shifts",
+    "position_band",
+    "tenure_band",
+    "age_band",
+    "profession",
+    "municipality",
 )
 _shuffle = SystemRandom().shuffle
 
@@ -87,23 +105,31 @@ def invitation_for(session: Session, round_id: int, person_id: int) -> Invitatio
     )
 
 
-def invite(
-    session: Session, round_: Round, person_id: int, slot: int, plan: Sequence[str]
-) -> Invitation:
+def invite(session: Session, round_: Round, person_id: int, plan: Sequence[str]) -> Invitation:
+    """Record that a person was asked, with their questions for as long as the pulse runs."""
     invitation = Invitation(
-        round_id=round_.id, person_id=person_id, slot=slot, plan=list(plan), status="invited"
+        round_id=round_.id, person_id=person_id, plan=list(plan), status="invited"
     )
     session.add(invitation)
     session.flush()
     return invitation
 
 
-def next_slot(session: Session, round_id: int) -> int:
-    """The slot a late joiner gets: continuing the cycle keeps factor counts balanced."""
-    highest = session.scalar(
-        select(func.max(Invitation.slot)).where(Invitation.round_id == round_id)
+def take_slots(session: Session, round_: Round, count: int = 1) -> int:
+    """Reserve `count` consecutive plan slots; returns the first.
+
+    Only a counter is stored, never which person got which slot, so a plan cannot be
+    recomputed for a person once their pulse is sealed.
+    """
+    result = session.execute(
+        update(Round)
+        .where(Round.id == round_.id)
+        .values(slots_used=Round.slots_used + count)
+        .returning(Round.slots_used)
     )
-    return 0 if highest is None else highest + 1
+    end = int(result.scalar_one())
+    session.expire(round_, ["slots_used"])
+    return end - count
 
 
 def pending_answers(session: Session, invitation_id: int) -> dict[str, PendingAnswer]:
@@ -123,18 +149,47 @@ def store_pending(
     session.flush()
 
 
+def k_anonymous_segment(session: Session, person: Person | None, k: int) -> dict[str, str | None]:
+    """The person's segment, coarsened until at least k people on the roster share it.
+
+    A response stores who-like attributes (municipality, profession, …). Where a combination
+    is rare — one nurse in Beiarn — it would point at one person even without any key, so
+    fields are dropped (shifts first, municipality last) until k people fit what is kept.
+    """
+    segment: dict[str, str | None] = {
+        f: (getattr(person, f) if person else None) for f in SEGMENT_FIELDS
+    }
+    for dropped in (None, *COARSENING_ORDER):
+        if dropped is not None:
+            segment[dropped] = None
+        kept = [getattr(Person, f) == v for f, v in segment.items() if v is not None]
+        if not kept:
+            break
+        if (session.scalar(select(func.count()).select_from(Person).where(*kept)) or 0) >= k:
+            break
+    return segment
+
+
 def seal(
-    session: Session, invitation: Invitation, person: Person | None, today: dt.date, complete: bool
+    session: Session,
+    invitation: Invitation,
+    person: Person | None,
+    today: dt.date,
+    complete: bool,
+    k: int,
 ) -> int:
     """Move an invitation's pending answers into holding and cut every link to the person.
 
     Returns the number of answers moved. Runs inside the caller's transaction, so either all
-    of it happens or none of it.
+    of it happens or none of it: the answers leave under a random key with a k-anonymous
+    segment; pending answers, button tokens, the plan and the queued question texts go.
     """
-    answers = list(pending_answers(session, invitation.id).values())
+    answers = [
+        a for a in pending_answers(session, invitation.id).values() if a.value is not None or a.text
+    ]
     if answers:
         submission = random_key()
-        segment = {f: getattr(person, f) if person else None for f in SEGMENT_FIELDS}
+        segment = k_anonymous_segment(session, person, k)
         session.add_all(
             Holding(
                 id=random_key(),
@@ -150,6 +205,13 @@ def seal(
         )
     session.execute(delete(PendingAnswer).where(PendingAnswer.invitation_id == invitation.id))
     session.execute(delete(Prompt).where(Prompt.invitation_id == invitation.id))
+    if invitation.person_id is not None:
+        # The outbox held this person's first question: which factors they were asked.
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.person_id == invitation.person_id, OutboxMessage.kind == "pulse"
+            )
+        )
     invitation.plan = None
     if complete:
         invitation.status = "finished"
@@ -206,7 +268,7 @@ def close_round(session: Session, round_: Round, now: dt.datetime, today: dt.dat
     ).all()
     for invitation in open_invitations:
         person = session.get(Person, invitation.person_id) if invitation.person_id else None
-        if seal(session, invitation, person, today, complete=False):
+        if seal(session, invitation, person, today, complete=False, k=k):
             partial += 1
     flush_holding(session, round_.id, k, force=True)
     round_.status = "closed"

@@ -128,7 +128,11 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
+    # A random value for reproducible presentation (e.g. which quotes a summary picks).
+    # Never used for planning: plans must not be recomputable from the database.
     seed: Mapped[str] = mapped_column(String(64))
+    # Plans handed out so far; a late joiner continues the cycle, keeping counts balanced.
+    slots_used: Mapped[int] = mapped_column(Integer, default=0)
     per_pulse: Mapped[int] = mapped_column(Integer, default=3)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|closed
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -148,7 +152,6 @@ class Invitation(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     # SET NULL on deletion keeps participation counts right after someone deletes their data.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    slot: Mapped[int] = mapped_column(Integer)
     # The person's questions while the pulse is under way; cleared when it ends.
     plan: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="invited")  # invited|finished|closed

@@ -6,7 +6,6 @@ link a response to a person: no key, no reference, no time, no row order.
 
 from __future__ import annotations
 
-import itertools
 import logging
 
 from sqlalchemy import Date, DateTime, inspect, select, text
@@ -18,6 +17,7 @@ from storage.models import (
     IDENTITY_TABLES,
     Holding,
     Invitation,
+    OutboxMessage,
     PendingAnswer,
     Prompt,
     Response,
@@ -40,38 +40,39 @@ FORBIDDEN_COLUMNS = {
     "slot",
     "user_id",
 }
-SEGMENTS = list(
-    itertools.product(
-        ["u30", "30-39", "40-49", "50-59", "60+"], ["u2", "2-5", "6-10", "10+"], ["u50", "100"]
-    )
-)
 
 
-def run_round(engine: Conversation, finishers: int = 20, partial: int = 3) -> list[tuple[str, ...]]:
-    """People with unique segments finish in a known order; returns their segments in that order."""
-    people_ = []
-    for i in range(finishers + partial):
-        age, tenure, position = SEGMENTS[i]
-        people_.append(
-            add_person(
-                engine,
-                f"Person {i}",
-                email=f"p{i}@example.no",
-                age_band=age,
-                tenure_band=tenure,
-                position_band=position,
-                municipality="bodo",
-            )[1]
-        )
+def tag(i: int) -> tuple[int, int]:
+    """Person i answers every factor with these (experienced, importance) values."""
+    return divmod(i, 6)[0] + 1, divmod(i, 6)[1] + 1
+
+
+def run_round(engine: Conversation, finishers: int = 20, partial: int = 3) -> list[tuple[int, int]]:
+    """People finish in a known order, each recognisable only by the values they chose."""
+    people_ = [
+        add_person(engine, f"Person {i}", email=f"p{i}@example.no")[1]
+        for i in range(finishers + partial)
+    ]
     engine.open_round()
     order = []
     for i, address in enumerate(people_):
+        exp, imp = tag(i)
+
+        def choose(message, exp=exp, imp=imp):
+            if message.free_text:
+                return message.choices[-1].data.split(":")[1]
+            if "slutte" in message.text:
+                return "0"
+            if "anbefale" in message.text:
+                return "5"
+            return str(imp if "viktig" in message.text else exp)
+
         first = engine.handle(Command(address, "puls")).messages
         if i < finishers:
-            answer_all(engine, address, first)
-            order.append(SEGMENTS[i])
+            answer_all(engine, address, first, choose=choose)
+            order.append((exp, imp))
         else:
-            answer_all(engine, address, first, stop_after=2)
+            answer_all(engine, address, first, choose=choose, stop_after=2)
     engine.close_round()
     return order
 
@@ -99,15 +100,18 @@ def test_after_a_round_nothing_links_a_response_to_a_person(engine: Conversation
     with engine.db.transaction() as session:
         responses = session.scalars(select(Response)).all()
         invitations = session.scalars(select(Invitation)).all()
-        identities = {str(v) for i in invitations for v in (i.id, i.person_id, i.slot)}
+        identities = {str(v) for i in invitations for v in (i.id, i.person_id)}
         identities |= {f"Person {i}" for i in range(30)} | {f"p{i}@example.no" for i in range(30)}
-        # Nothing of the unfinished pulses is left linked to anyone.
+        # Nothing of the pulses is left linked to anyone: no tokens, no plans, no queued texts.
         assert session.scalars(select(Prompt).where(Prompt.invitation_id.is_not(None))).all() == []
         assert all(i.plan is None for i in invitations)
+        assert (
+            session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "pulse")).all() == []
+        )
         raw_order = [
             tuple(r)
             for r in session.execute(
-                text("SELECT age_band, tenure_band, position_band, submission_key FROM responses")
+                text("SELECT submission_key, question_id, value FROM responses")
             ).all()
         ]
     assert table_count(engine, PendingAnswer) == 0
@@ -119,22 +123,61 @@ def test_after_a_round_nothing_links_a_response_to_a_person(engine: Conversation
         assert len(response.id) == 32 and len(response.submission_key) == 32
         assert response.id not in identities and response.submission_key not in identities
         assert response.text not in identities
-    # Neither the storage order nor the key order follows the order people finished in.
-    finished_keys = {r.submission_key for r in responses if r.complete}
-    stored_order = list(
-        dict.fromkeys((a, t, p) for a, t, p, key in raw_order if key in finished_keys)
+    # Each finished submission is recognisable here only because the test chose its values.
+    tags: dict[str, dict[str, int]] = {}
+    for key, question, value in raw_order:
+        if question.endswith((".exp", ".imp")):
+            tags.setdefault(key, {})[question[-3:]] = value
+    tag_of = {key: (t["exp"], t["imp"]) for key, t in tags.items() if len(t) == 2}
+    complete = {r.submission_key for r in responses if r.complete}
+    stored_order = list(dict.fromkeys(tag_of[k] for k, _, _ in raw_order if k in complete))
+    id_order = list(
+        dict.fromkeys(
+            tag_of[r.submission_key]
+            for r in sorted(responses, key=lambda r: r.id)
+            if r.submission_key in complete
+        )
     )
-    by_id = sorted((r for r in responses if r.complete), key=lambda r: r.id)
-
-    def segment(r: Response) -> tuple[str, ...]:
-        return (r.age_band, r.tenure_band, r.position_band)
-
-    id_order = list(dict.fromkeys(segment(r) for r in by_id))
-    key_order = list(
-        dict.fromkeys(segment(r) for r in sorted(by_id, key=lambda r: r.submission_key))
-    )
+    key_order = [tag_of[k] for k in sorted(complete)]
     assert sorted(stored_order) == sorted(order)
+    # Neither the storage order, nor the row ids, nor the keys follow the order of finishing.
     assert stored_order != order and id_order != order and key_order != order
+
+
+def test_a_rare_segment_is_coarsened_until_k_people_share_it(engine: Conversation) -> None:
+    """One nurse in Beiarn must not be findable by her attributes alone."""
+    for i in range(5):
+        add_person(engine, f"Bodø {i}", municipality="bodo", profession="helsefagarbeider")
+    for i in range(3):
+        add_person(engine, f"Beiarn {i}", municipality="beiarn", profession="helsefagarbeider")
+    _, nurse = add_person(
+        engine, "Beiarn nurse", municipality="beiarn", profession="sykepleier", age_band="60+"
+    )
+    _, bodo = add_person(engine, "Bodø 5", municipality="bodo", profession="helsefagarbeider")
+    engine.open_round()
+    for address in (nurse, bodo):
+        answer_all(engine, address, engine.handle(Command(address, "puls")).messages)
+    engine.close_round()
+    with engine.db.transaction() as session:
+        segments = {
+            tuple(r)
+            for r in session.execute(
+                select(
+                    Response.municipality,
+                    Response.profession,
+                    Response.age_band,
+                    Response.tenure_band,
+                    Response.position_band,
+                    Response.shifts,
+                )
+            ).all()
+        }
+    # Six Bodø health workers share every attribute: kept whole. No combination of the Beiarn
+    # nurse's attributes is shared by five people (Beiarn has four), so none is stored.
+    assert segments == {
+        ("bodo", "helsefagarbeider", "30-39", "2-5", "100", "1"),
+        (None, None, None, None, None, None),
+    }
 
 
 def test_logs_never_carry_answers_or_identities(engine: Conversation, caplog) -> None:
