@@ -344,6 +344,10 @@ from bot.invite import invite  # noqa: E402  (Telegram invite links, issue 3)
 
 app.command("invite")(invite)
 
+from bot.summary_cli import summary  # noqa: E402  (steering-group summaries, issue 6)
+
+app.command("summary")(summary)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -141,6 +141,9 @@ class Conversation:
 
         register_employee_commands(self.commands)
         self.prompt_handlers.update(PROMPT_HANDLERS)
+        from bot.network_commands import register as register_network
+
+        register_network(self)  # gatherings, tasks, reminders (issue 5)
 
     # ----------------------------------------------------------------- inbound events
 

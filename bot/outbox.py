@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=120)
+CHANNEL_KINDS = frozenset({"steering"})  # outbox kinds posted with post_to_channel
 
 
 @dataclass
@@ -72,7 +73,10 @@ async def _deliver_one(
         return
     message = OutgoingMessage.from_payload(row.payload)
     try:
-        platform_id = await transport.send(Address(row.platform, row.chat_id), message)
+        if row.kind in CHANNEL_KINDS:  # the steering group: the transport knows its channel
+            platform_id = await transport.post_to_channel(message)
+        else:
+            platform_id = await transport.send(Address(row.platform, row.chat_id), message)
     except SendError as error:
         final = error.permanent or row.attempts >= MAX_ATTEMPTS
         with db.transaction() as session:

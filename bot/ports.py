@@ -6,6 +6,7 @@ inbound events and outgoing messages into platform calls, and nothing else.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,12 +38,16 @@ class OutgoingMessage:
     free_text: bool = False  # the engine also takes a typed answer to this message
 
     def to_payload(self) -> dict[str, Any]:
-        """A JSON-safe form for the outbox (images are not queued)."""
-        return {
+        """A JSON-safe form for the outbox (an image travels as base64)."""
+        payload: dict[str, Any] = {
             "text": self.text,
             "choices": [[c.label, c.data] for c in self.choices],
             "free_text": self.free_text,
         }
+        if self.image is not None:
+            payload["image_b64"] = base64.b64encode(self.image).decode("ascii")
+            payload["image_name"] = self.image_name
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> OutgoingMessage:
@@ -52,6 +57,8 @@ class OutgoingMessage:
                 Choice(str(label), str(data)) for label, data in payload.get("choices", [])
             ),
             free_text=bool(payload.get("free_text", False)),
+            image=base64.b64decode(payload["image_b64"]) if payload.get("image_b64") else None,
+            image_name=str(payload.get("image_name") or "chart.png"),
         )
 
 

@@ -64,6 +64,45 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_steering_channel: str | None = None
 
+    # Learning network and scheduler (issue 5; see deploy/beholde.env.example).
+    scheduler: bool = True
+    work_hours: str = "08:00-20:00"
+    reminder_time: str = "09:00"
+    task_reminder_days: str = "7,1,0"
+    gathering_reminder_days: str = "14,2,0"
+    pulse_auto: bool = True
+    pulse_weekday: int = Field(default=1, ge=0, le=6)  # 0 = Monday, 1 = Tuesday
+    pulse_time: str = "09:00"
+    pulse_every_weeks: int = Field(default=2, ge=1, le=12)
+
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours(cls, value: str) -> str:
+        from surveys.network import Window
+
+        return str(Window.parse(value))  # ValueError names what is expected
+
+    @field_validator("reminder_time", "pulse_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        from surveys.network import parse_clock
+
+        parsed = parse_clock(value)
+        if parsed is None:
+            raise ValueError("must be a time of day such as 09:00")
+        return f"{parsed:%H:%M}"
+
+    @field_validator("task_reminder_days", "gathering_reminder_days")
+    @classmethod
+    def _day_list(cls, value: str) -> str:
+        try:
+            days = [int(v) for v in value.replace(" ", "").split(",") if v]
+        except ValueError:
+            raise ValueError("must be days before, comma-separated, such as 7,1,0") from None
+        if not days or any(d < 0 or d > 90 for d in days):
+            raise ValueError("must be days before (0-90), comma-separated, such as 7,1,0")
+        return ",".join(str(d) for d in days)
+
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:

@@ -1,0 +1,983 @@
+"""The learning network: gatherings, tasks, reminders and scheduled pulse rounds.
+
+Every operation runs inside the caller's transaction and writes its messages into the
+durable outbox in that same transaction, so a change and the messages it causes are stored
+together or not at all. Planned reminders are rows (`reminders`) until they are due; then
+`queue_due_reminders` checks they are still relevant (gathering not passed or moved, task not
+done, the person's working hours) and turns them into outbox rows, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.i18n import t
+from bot.ports import Choice, OutgoingMessage
+from storage import answers, outbox, people, prompts
+from storage.models import Address, Invitation, OutboxMessage, Person, Prompt
+from storage.network_models import Gathering, Network, Reminder, Task, TaskTeam, WorkWindow
+from surveys.network import (
+    LIVE_GATHERING,
+    Cadence,
+    Policy,
+    Window,
+    due_pulse,
+    first_pulse,
+    gathering_plan,
+    local_day,
+    local_to_utc,
+    nudge_time,
+    parse_clock,
+    snooze_until,
+    task_deadline,
+    task_plan,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
+MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
+KIND = "reminder"
+
+
+# --------------------------------------------------------------------------- texts
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nb": {
+        "g_remind": "📅 Påminnelse: «{title}» er {when} ({left}).",
+        "g_place": "Sted: {place}",
+        "g_link": "Lenke: {link}",
+        "g_webinar": "Samlingen er erstattet av et webinar: {link}",
+        "g_theme": "Tema: {theme}",
+        "g_programme": "Program: {programme}",
+        "g_tasks": "Lagets åpne oppgaver før samlingen står under — trykk Ferdig når "
+        "dere er i mål.",
+        "g_no_tasks": "Laget deres har ingen åpne oppgaver. Bra jobbet!",
+        "g_moved": "📅 «{title}» er flyttet til {when}. Tidligere påminnelser gjelder ikke lenger; "
+        "du får nye.",
+        "g_cancelled": "📅 «{title}» {when} er avlyst. Du får ingen flere påminnelser om den.",
+        "g_to_webinar": "📅 «{title}» {when} blir et webinar i stedet: {link}",
+        "t_remind": "📝 Oppgave for {team}: «{title}» — frist {due} ({left}).",
+        "t_item": "📝 «{title}» — frist {due}.",
+        "done": "Ferdig",
+        "snooze": "Utsett",
+        "t_done_by": "✅ {name} markerte oppgaven «{title}» som ferdig.",
+        "t_done_edit": "✅ «{title}» er markert som ferdig for {team}. Takk! "
+        "Laget har fått beskjed.",
+        "t_already": "«{title}» er allerede markert som ferdig av {name}.",
+        "t_snoozed": "⏰ Greit — jeg minner deg på «{title}» igjen {when}.",
+        "t_gone": "Den oppgaven finnes ikke lenger.",
+        "today": "i dag",
+        "tomorrow": "i morgen",
+        "in_days": "om {n} dager",
+    },
+    "en": {
+        "g_remind": "📅 Reminder: “{title}” is {when} ({left}).",
+        "g_place": "Place: {place}",
+        "g_link": "Link: {link}",
+        "g_webinar": "The gathering is replaced by a webinar: {link}",
+        "g_theme": "Theme: {theme}",
+        "g_programme": "Programme: {programme}",
+        "g_tasks": "Your team's open tasks before the gathering are below — press Done when "
+        "you're there.",
+        "g_no_tasks": "Your team has no open tasks. Well done!",
+        "g_moved": "📅 “{title}” has moved to {when}. Earlier reminders no longer apply; "
+        "you'll get new ones.",
+        "g_cancelled": "📅 “{title}” {when} is cancelled. No more reminders about it.",
+        "g_to_webinar": "📅 “{title}” {when} will be a webinar instead: {link}",
+        "t_remind": "📝 Task for {team}: “{title}” — due {due} ({left}).",
+        "t_item": "📝 “{title}” — due {due}.",
+        "done": "Done",
+        "snooze": "Snooze",
+        "t_done_by": "✅ {name} marked the task “{title}” as done.",
+        "t_done_edit": "✅ “{title}” is marked as done for {team}. Thanks! The team has been told.",
+        "t_already": "“{title}” was already marked as done by {name}.",
+        "t_snoozed": "⏰ OK — I'll remind you about “{title}” again {when}.",
+        "t_gone": "That task no longer exists.",
+        "today": "today",
+        "tomorrow": "tomorrow",
+        "in_days": "in {n} days",
+    },
+}
+
+_MONTHS = {
+    "nb": "januar februar mars april mai juni juli august september oktober november desember",
+    "en": "January February March April May June July August September October November December",
+}
+_DAYS = {
+    "nb": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
+    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+}
+
+
+def say(lang: str, key: str, **values: object) -> str:
+    table = TEXTS.get(lang) or TEXTS["nb"]
+    return table.get(key, TEXTS["nb"][key]).format(**values)
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "nb"
+
+
+def fmt_day(day: dt.date, lang: str) -> str:
+    lang = _lang(lang)
+    weekday = _DAYS[lang].split()[day.weekday()]
+    month = _MONTHS[lang].split()[day.month - 1]
+    if lang == "en":
+        return f"{weekday} {day.day} {month} {day.year}"
+    return f"{weekday} {day.day}. {month} {day.year}"
+
+
+def fmt_when(moment: dt.datetime, tz: dt.tzinfo, lang: str) -> str:
+    """`torsdag 12. mars 2027 kl. 09:00` on the local clock."""
+    local = moment.astimezone(tz)
+    joiner = " at " if _lang(lang) == "en" else " kl. "
+    return fmt_day(local.date(), lang) + joiner + f"{local:%H:%M}"
+
+
+def fmt_left(target: dt.date, today: dt.date, lang: str) -> str:
+    days = (target - today).days
+    if days <= 0:
+        return say(lang, "today")
+    if days == 1:
+        return say(lang, "tomorrow")
+    return say(lang, "in_days", n=days)
+
+
+# --------------------------------------------------------------------------- the network
+
+
+@dataclass(frozen=True)
+class NetworkDefaults:
+    """What settings say a network should be (applied at start of `beholde serve`)."""
+
+    name: str = "læringsnettverket"
+    policy: Policy = field(default_factory=Policy)
+    cadence: Cadence = field(default_factory=Cadence)
+    pulse_enabled: bool = True
+
+
+def ensure_network(
+    session: Session, now: dt.datetime, defaults: NetworkDefaults | None = None
+) -> Network:
+    """The network (one per installation), created with defaults when missing.
+
+    With `defaults`, the stored policy and cadence are brought in line with them.
+    """
+    net = session.scalar(select(Network).order_by(Network.id).limit(1))
+    if net is None:
+        net = Network(created_at=now, name="læringsnettverket", next_pulse_at=None)
+        session.add(net)
+        defaults = defaults or NetworkDefaults()
+    if defaults is not None:
+        cadence_changed = net.next_pulse_at is not None and (
+            net.pulse_weekday != defaults.cadence.weekday
+            or net.pulse_at != f"{defaults.cadence.at:%H:%M}"
+            or net.pulse_every_weeks != defaults.cadence.every_weeks
+        )
+        net.name = defaults.name
+        net.task_days = list(defaults.policy.task_days)
+        net.gathering_days = list(defaults.policy.gathering_days)
+        net.remind_at = f"{defaults.policy.at:%H:%M}"
+        net.work_start = f"{defaults.policy.window.start:%H:%M}"
+        net.work_end = f"{defaults.policy.window.end:%H:%M}"
+        net.pulse_enabled = defaults.pulse_enabled
+        net.pulse_weekday = defaults.cadence.weekday
+        net.pulse_at = f"{defaults.cadence.at:%H:%M}"
+        net.pulse_every_weeks = defaults.cadence.every_weeks
+        net.pulse_open_days = defaults.cadence.days
+        if cadence_changed:
+            net.next_pulse_at = None  # recomputed from the new cadence on the next tick
+    session.flush()
+    return net
+
+
+def _clock(text: str, fallback: dt.time) -> dt.time:
+    return parse_clock(text) or fallback
+
+
+def policy_of(net: Network) -> Policy:
+    return Policy(
+        task_days=tuple(net.task_days),
+        gathering_days=tuple(net.gathering_days),
+        at=_clock(net.remind_at, dt.time(9, 0)),
+        window=Window(_clock(net.work_start, dt.time(8, 0)), _clock(net.work_end, dt.time(20, 0))),
+    )
+
+
+def cadence_of(net: Network) -> Cadence:
+    return Cadence(
+        weekday=net.pulse_weekday,
+        at=_clock(net.pulse_at, dt.time(9, 0)),
+        every_weeks=net.pulse_every_weeks,
+        days=net.pulse_open_days,
+    )
+
+
+def window_for(session: Session, person_id: int, default: Window) -> Window:
+    row = session.get(WorkWindow, person_id)
+    if row is None:
+        return default
+    start, end = parse_clock(row.start), parse_clock(row.end)
+    return Window(start, end) if start and end else default
+
+
+def set_window(session: Session, person_id: int, window: Window | None) -> None:
+    """A person's own hours (None: back to the network's)."""
+    row = session.get(WorkWindow, person_id)
+    if window is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(
+            WorkWindow(
+                person_id=person_id, start=f"{window.start:%H:%M}", end=f"{window.end:%H:%M}"
+            )
+        )
+    else:
+        row.start, row.end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
+    session.flush()
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def teams(session: Session) -> list[str]:
+    """Team names as written in the roster (people.team)."""
+    return sorted(
+        t
+        for t in session.scalars(select(Person.team).where(Person.team.is_not(None)).distinct())
+        if t
+    )
+
+
+def resolve_team(session: Session, text: str) -> str | None:
+    wanted = text.strip().casefold()
+    for team in teams(session):
+        if team.casefold() == wanted:
+            return team
+    return None
+
+
+def members(session: Session, team: str | None = None) -> list[Person]:
+    """Team members who can get messages (team None: every team)."""
+    query = select(Person).where(
+        Person.team.is_not(None),
+        Person.status != "stopped",
+        Person.unreachable_reason.is_(None),
+        Person.id.in_(select(Address.person_id)),
+    )
+    if team is not None:
+        query = query.where(Person.team == team)
+    return list(session.scalars(query.order_by(Person.id)))
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def send(
+    session: Session,
+    person: Person,
+    messages: list[OutgoingMessage],
+    key: str,
+    now: dt.datetime,
+    *,
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    """Put messages for one person into the outbox, in this transaction (dedupe by key)."""
+    address = people.preferred_address(session, person.id)
+    if address is None:
+        return 0
+    added = 0
+    for i, message in enumerate(messages):
+        added += outbox.enqueue(
+            session,
+            dedupe_key=f"{key}:{i}",
+            platform=address.platform,
+            chat_id=address.chat_id,
+            kind=KIND,
+            payload=message.to_payload(),
+            not_before=not_before or now,
+            now=now,
+            person_id=person.id,
+            expires_at=expires_at,
+        )
+    return added
+
+
+def _withdraw(session: Session, now: dt.datetime, condition: object, reason: str) -> int:
+    """Cancel planned reminders matching `condition`, and unsent outbox rows of queued ones."""
+    cancelled = session.execute(
+        update(Reminder)
+        .where(condition, Reminder.status == "planned")  # type: ignore[arg-type]
+        .values(status="cancelled", reason=reason)
+    )
+    queued = list(
+        session.scalars(
+            select(Reminder.id).where(
+                condition,  # type: ignore[arg-type]
+                Reminder.status == "queued",
+                Reminder.queued_at > now - dt.timedelta(days=2),
+            )
+        )
+    )
+    for start in range(0, len(queued), 200):
+        keys = [f"rem:{rid}:{i}" for rid in queued[start : start + 200] for i in range(MAX_PARTS)]
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key.in_(keys),
+                OutboxMessage.status == "pending",
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .values(status="dropped", last_error=reason)
+        )
+    return int(getattr(cancelled, "rowcount", 0) or 0)
+
+
+def _add_reminder(
+    session: Session,
+    key: str,
+    kind: str,
+    person_id: int,
+    step: str,
+    fire_at: dt.datetime,
+    expires_at: dt.datetime,
+    now: dt.datetime,
+    gathering_id: int | None = None,
+    task_id: int | None = None,
+) -> bool:
+    if session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
+        return False
+    session.add(
+        Reminder(
+            key=key,
+            kind=kind,
+            gathering_id=gathering_id,
+            task_id=task_id,
+            person_id=person_id,
+            step=step,
+            fire_at=fire_at,
+            expires_at=expires_at,
+            status="planned",
+            created_at=now,
+        )
+    )
+    return True
+
+
+# --------------------------------------------------------------------------- gatherings
+
+
+def plan_gathering(
+    session: Session, net: Network, g: Gathering, tz: dt.tzinfo, now: dt.datetime
+) -> int:
+    """Plan every team member's reminders for the gathering's current version."""
+    policy = policy_of(net)
+    planned = 0
+    for person in members(session):
+        window = window_for(session, person.id, policy.window)
+        for item in gathering_plan(g.starts_at, policy, tz, now, window):
+            planned += _add_reminder(
+                session,
+                f"g:{g.id}:v{g.version}:{item.step}:p{person.id}",
+                "gathering",
+                person.id,
+                item.step,
+                item.fire_at,
+                g.starts_at,
+                now,
+                gathering_id=g.id,
+            )
+    session.flush()
+    return planned
+
+
+def add_gathering(
+    session: Session,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    title: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    place: str | None = None,
+    link: str | None = None,
+    theme: str | None = None,
+) -> tuple[Gathering, int]:
+    net = ensure_network(session, now)
+    g = Gathering(
+        network_id=net.id,
+        title=title,
+        theme=theme,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        online_link=link,
+        status="planned",
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(g)
+    session.flush()
+    return g, plan_gathering(session, net, g, tz, now)
+
+
+def gatherings(
+    session: Session, include_past: bool = False, now: dt.datetime | None = None
+) -> list[Gathering]:
+    query = select(Gathering).order_by(Gathering.starts_at, Gathering.id)
+    if not include_past and now is not None:
+        query = query.where(Gathering.ends_at >= now - dt.timedelta(days=30))
+    return list(session.scalars(query))
+
+
+def _tell_members(
+    session: Session,
+    key: str,
+    now: dt.datetime,
+    render: object,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    told = 0
+    for person in members(session):
+        text = render(person.language)  # type: ignore[operator]
+        told += bool(
+            send(
+                session,
+                person,
+                [OutgoingMessage(text)],
+                f"{key}:p{person.id}",
+                now,
+                expires_at=expires_at,
+            )
+        )
+    return told
+
+
+def move_gathering(
+    session: Session,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    g: Gathering,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+) -> tuple[int, int]:
+    """New date: old reminders withdrawn, new ones planned, every member told once."""
+    net = ensure_network(session, now)
+    _withdraw(session, now, Reminder.gathering_id == g.id, "moved")
+    g.starts_at, g.ends_at = starts_at, ends_at
+    g.version += 1
+    g.status = "moved" if g.status != "replaced_by_webinar" else g.status
+    g.updated_at = now
+    session.flush()
+    planned = plan_gathering(session, net, g, tz, now)
+    told = _tell_members(
+        session,
+        f"g:{g.id}:moved:v{g.version}",
+        now,
+        lambda lang: say(lang, "g_moved", title=g.title, when=fmt_when(starts_at, tz, lang)),
+        expires_at=starts_at,
+    )
+    return planned, told
+
+
+def cancel_gathering(session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathering) -> int:
+    _withdraw(session, now, Reminder.gathering_id == g.id, "cancelled")
+    g.status = "cancelled"
+    g.updated_at = now
+    session.flush()
+    return _tell_members(
+        session,
+        f"g:{g.id}:cancelled",
+        now,
+        lambda lang: say(lang, "g_cancelled", title=g.title, when=fmt_when(g.starts_at, tz, lang)),
+        expires_at=g.ends_at,
+    )
+
+
+def webinar_gathering(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathering, link: str
+) -> int:
+    """Replaced by a webinar: reminders stay (they show the link), members told once."""
+    g.status = "replaced_by_webinar"
+    g.online_link = link
+    g.updated_at = now
+    session.flush()
+    return _tell_members(
+        session,
+        f"g:{g.id}:webinar:v{g.version}",
+        now,
+        lambda lang: say(
+            lang, "g_to_webinar", title=g.title, when=fmt_when(g.starts_at, tz, lang), link=link
+        ),
+        expires_at=g.ends_at,
+    )
+
+
+def mark_held(session: Session, now: dt.datetime, g: Gathering) -> None:
+    _withdraw(session, now, Reminder.gathering_id == g.id, "held")
+    g.status = "held"
+    g.updated_at = now
+    session.flush()
+
+
+def gathering_messages(
+    session: Session, g: Gathering, person: Person, tz: dt.tzinfo, now: dt.datetime
+) -> list[OutgoingMessage]:
+    """What a member sees: the gathering, then each open task of their team with buttons."""
+    lang = person.language
+    today = local_day(now, tz)
+    lines = [
+        say(
+            lang,
+            "g_remind",
+            title=g.title,
+            when=fmt_when(g.starts_at, tz, lang),
+            left=fmt_left(local_day(g.starts_at, tz), today, lang),
+        )
+    ]
+    if g.status == "replaced_by_webinar" and g.online_link:
+        lines.append(say(lang, "g_webinar", link=g.online_link))
+    else:
+        if g.place:
+            lines.append(say(lang, "g_place", place=g.place))
+        if g.online_link:
+            lines.append(say(lang, "g_link", link=g.online_link))
+    if g.theme:
+        lines.append(say(lang, "g_theme", theme=g.theme))
+    if g.programme:
+        lines.append(say(lang, "g_programme", programme=g.programme))
+    open_tasks = open_tasks_of(session, person.team, now, tz) if person.team else []
+    if person.team:
+        lines.append(say(lang, "g_tasks" if open_tasks else "g_no_tasks"))
+    messages = [OutgoingMessage("\n".join(lines))]
+    for task, row in open_tasks[:MAX_TASKS_IN_GATHERING]:
+        text = say(lang, "t_item", title=task.title, due=fmt_day(task.due_on, lang))
+        messages.append(OutgoingMessage(text, task_buttons(session, person, task, row, now)))
+    return messages
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def add_task(
+    session: Session,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    title: str,
+    due_on: dt.date,
+    team: str | None,
+    creator: Person | None,
+    description: str | None = None,
+) -> tuple[Task, int]:
+    net = ensure_network(session, now)
+    task = Task(
+        network_id=net.id,
+        title=title,
+        description=description,
+        team=team,
+        due_on=due_on,
+        created_by=creator.id if creator else None,
+        created_by_name=creator.name if creator else "CLI",
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    for name in [team] if team else teams(session):
+        session.add(TaskTeam(task_id=task.id, team=name, status="open"))
+    session.flush()
+    return task, plan_task(session, net, task, tz, now)
+
+
+def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt.datetime) -> int:
+    policy = policy_of(net)
+    deadline = task_deadline(task.due_on, tz)
+    open_teams = set(
+        session.scalars(
+            select(TaskTeam.team).where(TaskTeam.task_id == task.id, TaskTeam.status == "open")
+        )
+    )
+    planned = 0
+    for person in members(session):
+        if person.team not in open_teams:
+            continue
+        window = window_for(session, person.id, policy.window)
+        for item in task_plan(task.due_on, policy, tz, now, window):
+            planned += _add_reminder(
+                session,
+                f"t:{task.id}:{item.step}:p{person.id}",
+                "task",
+                person.id,
+                item.step,
+                item.fire_at,
+                deadline,
+                now,
+                task_id=task.id,
+            )
+    session.flush()
+    return planned
+
+
+def tasks(session: Session) -> list[Task]:
+    return list(session.scalars(select(Task).order_by(Task.due_on, Task.id)))
+
+
+def task_rows(session: Session, task_id: int) -> list[TaskTeam]:
+    return list(
+        session.scalars(select(TaskTeam).where(TaskTeam.task_id == task_id).order_by(TaskTeam.team))
+    )
+
+
+def open_tasks_of(
+    session: Session, team: str, now: dt.datetime, tz: dt.tzinfo
+) -> list[tuple[Task, TaskTeam]]:
+    today = local_day(now, tz)
+    rows = session.execute(
+        select(Task, TaskTeam)
+        .join(TaskTeam, TaskTeam.task_id == Task.id)
+        .where(TaskTeam.team == team, TaskTeam.status == "open", Task.due_on >= today)
+        .order_by(Task.due_on, Task.id)
+    )
+    return [(task, row) for task, row in rows]
+
+
+def task_buttons(
+    session: Session, person: Person, task: Task, row: TaskTeam, now: dt.datetime
+) -> tuple[Choice, ...]:
+    token = prompts.create(session, person.id, "task", now, ref=f"{task.id}:{row.id}")
+    lang = person.language
+    return (
+        Choice(say(lang, "done"), f"{token}:done"),
+        Choice(say(lang, "snooze"), f"{token}:snooze"),
+    )
+
+
+def task_message(
+    session: Session, task: Task, row: TaskTeam, person: Person, tz: dt.tzinfo, now: dt.datetime
+) -> OutgoingMessage:
+    lang = person.language
+    text = say(
+        lang,
+        "t_remind",
+        team=row.team,
+        title=task.title,
+        due=fmt_day(task.due_on, lang),
+        left=fmt_left(task.due_on, local_day(now, tz), lang),
+    )
+    if task.description:
+        text += "\n" + task.description
+    return OutgoingMessage(text, task_buttons(session, person, task, row, now))
+
+
+def mark_done(session: Session, now: dt.datetime, row: TaskTeam, task: Task, person: Person) -> int:
+    """Done for the whole team: its reminders stop and the rest of the team is told."""
+    row.status = "done"
+    row.done_by = person.id
+    row.done_by_name = person.name
+    row.done_at = now
+    team_ids = select(Person.id).where(Person.team == row.team)
+    _withdraw(
+        session, now, (Reminder.task_id == task.id) & Reminder.person_id.in_(team_ids), "done"
+    )
+    told = 0
+    first = person.name.split(" ")[0]
+    for other in members(session, row.team):
+        if other.id == person.id:
+            continue
+        text = say(other.language, "t_done_by", name=first, title=task.title)
+        told += bool(
+            send(
+                session,
+                other,
+                [OutgoingMessage(text)],
+                f"t:{task.id}:done:{row.id}:p{other.id}",
+                now,
+            )
+        )
+    session.flush()
+    return told
+
+
+def snooze(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, task: Task, person: Person
+) -> dt.datetime:
+    """Remind this person again a day later, in their working hours."""
+    net = ensure_network(session, now)
+    window = window_for(session, person.id, policy_of(net).window)
+    fire = snooze_until(now, tz, window)
+    _add_reminder(
+        session,
+        f"t:{task.id}:snooze:{now:%Y%m%d%H%M%S}:p{person.id}",
+        "task",
+        person.id,
+        "snooze",
+        fire,
+        task_deadline(task.due_on, tz),
+        now,
+        task_id=task.id,
+    )
+    session.flush()
+    return fire
+
+
+def remind_now(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, kind: str, ref_id: int, team: str | None
+) -> tuple[int, int] | None:
+    """The leader's `påminn`: (people reached now, people whose reminder waits for their hours).
+
+    None when the gathering or task does not exist.
+    """
+    net = ensure_network(session, now)
+    default = policy_of(net).window
+    now_count = later = 0
+    stamp = f"{now:%Y%m%d%H%M%S}"
+    if kind == "gathering":
+        g = session.get(Gathering, ref_id)
+        if g is None:
+            return None
+        for person in members(session, team):
+            at = window_for(session, person.id, default).fit(now, tz)
+            msgs = gathering_messages(session, g, person, tz, at)
+            if send(
+                session,
+                person,
+                msgs,
+                f"g:{g.id}:now:{stamp}:p{person.id}",
+                now,
+                not_before=at,
+                expires_at=g.starts_at,
+            ):
+                now_count, later = (now_count + 1, later) if at == now else (now_count, later + 1)
+        return now_count, later
+    task = session.get(Task, ref_id)
+    if task is None:
+        return None
+    deadline = task_deadline(task.due_on, tz)
+    for row in task_rows(session, task.id):
+        if row.status != "open" or (team is not None and row.team != team):
+            continue
+        for person in members(session, row.team):
+            at = window_for(session, person.id, default).fit(now, tz)
+            msg = task_message(session, task, row, person, tz, at)
+            if send(
+                session,
+                person,
+                [msg],
+                f"t:{task.id}:now:{stamp}:p{person.id}",
+                now,
+                not_before=at,
+                expires_at=deadline,
+            ):
+                now_count, later = (now_count + 1, later) if at == now else (now_count, later + 1)
+    return now_count, later
+
+
+def task_button(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, person: Person, prompt: Prompt, value: str
+) -> OutgoingMessage:
+    """A Ferdig/Utsett press: what the pressed message becomes."""
+    lang = person.language
+    task_id, _, row_id = (prompt.ref or "").partition(":")
+    task = session.get(Task, int(task_id)) if task_id.isdigit() else None
+    row = session.get(TaskTeam, int(row_id)) if row_id.isdigit() else None
+    if task is None or row is None:
+        return OutgoingMessage(say(lang, "t_gone"))
+    if row.status == "done":
+        return OutgoingMessage(
+            say(lang, "t_already", title=task.title, name=row.done_by_name or "?")
+        )
+    if value == "done":
+        mark_done(session, now, row, task, person)
+        log.info("task %s marked done for a team", task.id)
+        return OutgoingMessage(say(lang, "t_done_edit", title=task.title, team=row.team))
+    fire = snooze(session, tz, now, task, person)
+    return OutgoingMessage(say(lang, "t_snoozed", title=task.title, when=fmt_when(fire, tz, lang)))
+
+
+# --------------------------------------------------------------------------- due reminders
+
+
+def next_reminder_at(session: Session) -> dt.datetime | None:
+    return session.scalar(select(func.min(Reminder.fire_at)).where(Reminder.status == "planned"))
+
+
+def queue_due_reminders(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, limit: int = 500
+) -> tuple[int, int]:
+    """Turn due planned reminders into outbox rows, once; returns (examined, queued).
+
+    Reminders missed while the service was down are sent once: of several due for the same
+    person and gathering/task, only the latest goes; one whose gathering has passed, whose
+    task is done, or whose person has left the team is dropped, never sent late. One due
+    outside the person's working hours waits for the window to open.
+    """
+    query = (
+        select(Reminder)
+        .where(Reminder.status == "planned", Reminder.fire_at <= now)
+        .order_by(Reminder.fire_at, Reminder.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    if not rows:
+        return 0, 0
+    net = ensure_network(session, now)
+    default = policy_of(net).window
+    latest: dict[tuple[int, str, int | None], Reminder] = {}
+    for r in rows:
+        group = (r.person_id, r.kind, r.gathering_id or r.task_id)
+        previous = latest.get(group)
+        if previous is not None:
+            previous.status, previous.reason = "dropped", "superseded"
+        latest[group] = r
+    queued = 0
+    persons: dict[int, Person | None] = {}
+    for r in latest.values():
+        if r.expires_at <= now:
+            r.status, r.reason = "dropped", "passed"
+            continue
+        if r.person_id not in persons:
+            persons[r.person_id] = session.get(Person, r.person_id)
+        person = persons[r.person_id]
+        if (
+            person is None
+            or person.status == "stopped"
+            or person.unreachable_reason
+            or not person.team
+        ):
+            r.status, r.reason = "dropped", "unreachable"
+            continue
+        window = window_for(session, person.id, default)
+        if not window.contains(now, tz):
+            later = window.fit(now, tz)
+            if later < r.expires_at:
+                r.fire_at, r.reason = later, "outside hours"
+            else:
+                r.status, r.reason = "dropped", "outside hours"
+            continue
+        messages = _render(session, r, person, tz, now)
+        if messages is None:
+            continue
+        send(session, person, messages, f"rem:{r.id}", now, expires_at=r.expires_at)
+        r.status, r.queued_at = "queued", now
+        queued += 1
+    session.flush()
+    return len(rows), queued
+
+
+def _render(
+    session: Session, r: Reminder, person: Person, tz: dt.tzinfo, now: dt.datetime
+) -> list[OutgoingMessage] | None:
+    if r.kind == "gathering":
+        g = session.get(Gathering, r.gathering_id) if r.gathering_id else None
+        if g is None or g.status not in LIVE_GATHERING or g.starts_at <= now:
+            r.status, r.reason = "dropped", "gathering not live"
+            return None
+        return gathering_messages(session, g, person, tz, now)
+    task = session.get(Task, r.task_id) if r.task_id else None
+    row = (
+        session.scalar(
+            select(TaskTeam).where(TaskTeam.task_id == task.id, TaskTeam.team == person.team)
+        )
+        if task
+        else None
+    )
+    if task is None or row is None or row.status != "open":
+        r.status, r.reason = "dropped", "task done or not for this team"
+        return None
+    return [task_message(session, task, row, person, tz, now)]
+
+
+# --------------------------------------------------------------------------- pulse rounds
+
+
+def pulse_open_due(session: Session, engine: object, tz: dt.tzinfo, now: dt.datetime) -> int | None:
+    """Open the scheduled round if its time has come; returns the round number opened."""
+    net = ensure_network(session, now)
+    if not net.pulse_enabled:
+        return None
+    cadence = cadence_of(net)
+    if net.next_pulse_at is None:
+        net.next_pulse_at = first_pulse(now, cadence, tz)
+    slot, following = due_pulse(net.next_pulse_at, now, cadence, tz)
+    net.next_pulse_at = following
+    if slot is None or answers.current_round(session) is not None:
+        return None
+    round_ = engine.open_round_in(session, now, cadence.days)  # type: ignore[attr-defined]
+    round_.closes_at = local_to_utc(
+        local_day(slot, tz) + dt.timedelta(days=cadence.days), cadence.at, tz
+    )
+    session.flush()
+    return int(round_.number)
+
+
+def round_to_close(session: Session, now: dt.datetime) -> bool:
+    current = answers.current_round(session)
+    return current is not None and current.closes_at <= now
+
+
+def nudge_due(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int:
+    """One friendly nudge halfway, to those who have not finished, in their working hours."""
+    current = answers.current_round(session)
+    if (
+        current is None
+        or now < nudge_time(current.opened_at, current.closes_at)
+        or now >= current.closes_at
+    ):
+        return 0
+    net = ensure_network(session, now)
+    default = policy_of(net).window
+    rows = session.execute(
+        select(Invitation, Person)
+        .join(Person, Person.id == Invitation.person_id)
+        .where(
+            Invitation.round_id == current.id,
+            Invitation.status == "invited",
+            Invitation.nudged_at.is_(None),
+            Person.status == "active",
+            Person.unreachable_reason.is_(None),
+        )
+    ).all()
+    nudged = 0
+    for invitation, person in rows:
+        if not window_for(session, person.id, default).contains(now, tz):
+            continue
+        if not answers.mark_nudged(session, invitation.id, now):
+            continue
+        text = t(person.language, "nudge", closes=fmt_when(current.closes_at, tz, person.language))
+        nudged += bool(
+            send(
+                session,
+                person,
+                [OutgoingMessage(text)],
+                f"round:{current.number}:nudge:p{person.id}",
+                now,
+                expires_at=current.closes_at,
+            )
+        )
+    return nudged
+
+
+def plan_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Reminder.status, func.count()).group_by(Reminder.status))
+    return {status: n for status, n in rows}
+
+
+def pending_for(session: Session, ids: Iterable[int]) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.id.in_(list(ids)), Reminder.status == "planned")
+        )
+        or 0
+    )

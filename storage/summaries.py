@@ -1,0 +1,142 @@
+"""Storage side of the steering-group summaries: frames for a round, SQL aggregates, posts.
+
+`round_inputs` loads one round and the one before it (two indexed range reads, a few
+thousand rows each even with a million stored); `factor_moments` pushes the per-factor
+grouping of many rounds into SQL and returns the same sufficient statistics as
+`surveys.summary.factor_moments` does in pandas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from storage import frames
+from storage.models import Person, Response, Round
+from storage.summary_models import SummaryPost
+from surveys.summary import MOMENT_COLUMNS
+
+
+@dataclass
+class RoundInputs:
+    """Everything `surveys.summary.build_summary` needs for one round."""
+
+    round_id: int
+    round_number: int
+    seed: str
+    responses: pd.DataFrame
+    participation: pd.DataFrame
+    previous: pd.DataFrame | None
+    previous_number: int | None
+
+
+def pick_round(session: Session, number: int | None) -> Round | None:
+    """Round by its number, or the newest closed round (the open one if none is closed)."""
+    if number is not None:
+        return session.scalar(select(Round).where(Round.number == number))
+    closed = session.scalar(
+        select(Round).where(Round.status == "closed").order_by(Round.number.desc())
+    )
+    return closed or session.scalar(select(Round).order_by(Round.number.desc()))
+
+
+def round_inputs(session: Session, round_: Round) -> RoundInputs:
+    """The round's responses and participation, and the previous round's responses."""
+    before = session.scalar(
+        select(Round).where(Round.number < round_.number).order_by(Round.number.desc())
+    )
+    ids = [round_.id] + ([before.id] if before else [])
+    both = frames.responses(session, ids)
+    now = both.loc[both["round_id"] == round_.id].reset_index(drop=True)
+    previous = both.loc[both["round_id"] == before.id].reset_index(drop=True) if before else None
+    return RoundInputs(
+        round_.id,
+        round_.number,
+        round_.seed,
+        now,
+        frames.participation(session, round_.id),
+        previous,
+        before.number if before else None,
+    )
+
+
+def roster_names(session: Session) -> list[str]:
+    """Every name on the roster, as a plain list: used to scrub quotes, linked to nothing."""
+    return [name for (name,) in session.execute(select(Person.name)) if name]
+
+
+def factor_moments(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Per round and factor: n, Σexp, Σexp², Σimp, Σimp², Σgap, Σgap² of paired answers.
+
+    One GROUP BY per submission and factor pairs the two scales; a second one sums.
+    """
+    qid = Response.question_id
+    factor = func.substr(qid, 1, func.length(qid) - 4).label("factor_id")
+    exp = func.max(case((qid.like("%.exp"), Response.value))).label("e")
+    imp = func.max(case((qid.like("%.imp"), Response.value))).label("i")
+    pairs = (
+        select(Response.round_id, Response.submission_key, factor, exp, imp)
+        .where(or_(qid.like("%.exp"), qid.like("%.imp")), Response.value.is_not(None))
+        .group_by(Response.round_id, Response.submission_key, factor)
+    )
+    if round_ids is not None:
+        pairs = pairs.where(Response.round_id.in_(round_ids))
+    p = pairs.subquery()
+    e, i = cast(p.c.e, Float), cast(p.c.i, Float)
+    d = i - e
+    query = (
+        select(
+            p.c.round_id,
+            p.c.factor_id,
+            func.count().label("n"),
+            func.sum(e),
+            func.sum(e * e),
+            func.sum(i),
+            func.sum(i * i),
+            func.sum(d),
+            func.sum(d * d),
+        )
+        .where(and_(p.c.e.is_not(None), p.c.i.is_not(None)))
+        .group_by(p.c.round_id, p.c.factor_id)
+        .order_by(p.c.round_id, p.c.factor_id)
+    )
+    rows = session.execute(query).all()
+    return pd.DataFrame(rows, columns=MOMENT_COLUMNS)
+
+
+def last_posted(session: Session, round_id: int) -> int | None:
+    """Submissions covered by the newest summary posted for this round, if any."""
+    return session.scalar(
+        select(SummaryPost.submissions)
+        .where(SummaryPost.round_id == round_id)
+        .order_by(SummaryPost.id.desc())
+        .limit(1)
+    )
+
+
+def posted_cells(session: Session, round_id: int) -> list[dict[str, int]]:
+    """The answer counts behind the figures of every summary posted for this round."""
+    rows = session.scalars(
+        select(SummaryPost.cells).where(SummaryPost.round_id == round_id).order_by(SummaryPost.id)
+    )
+    return [{str(k): int(v) for k, v in (cells or {}).items()} for cells in rows]
+
+
+def record_post(
+    session: Session,
+    round_id: int,
+    submissions: int,
+    cells: dict[str, int],
+    source: str,
+    now: dt.datetime,
+) -> None:
+    session.add(
+        SummaryPost(
+            round_id=round_id, submissions=submissions, cells=cells, source=source, created_at=now
+        )
+    )
+    session.flush()

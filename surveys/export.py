@@ -1,0 +1,163 @@
+"""The summary as tables: one spreadsheet sheet (or CSV file) per table.
+
+Only what the chat shows goes out: hidden groups are empty cells, never numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from surveys.definition import Survey
+from surveys.render import factor_label, group_label, lang_of
+from surveys.stats import Estimate
+from surveys.summary import Summary
+from surveys.themes import load_lexicon
+
+COLUMNS = {
+    "nb": {
+        "overview": "oversikt", "factors": "faktorer", "changes": "endringer",
+        "quit": "vurdert_slutte", "participation": "deltakelse", "themes": "tema",
+        "measure": "Mål", "value": "Verdi", "low": "95 % KI fra", "high": "95 % KI til",
+        "n": "n", "factor": "Faktor", "experienced": "Opplevd", "importance": "Viktighet",
+        "gap": "Gap", "priority": "Prioritet", "change": "Endring opplevd",
+        "verdict": "Vurdering", "group": "Gruppe", "share": "Andel",
+        "invited": "Invitert", "answered": "Svarte", "rate": "Svarprosent",
+        "theme": "Tema", "count": "Antall kommentarer", "n_before": "n før", "n_now": "n nå",
+        "gap_change": "Endring gap",
+    },
+    "en": {
+        "overview": "overview", "factors": "factors", "changes": "changes",
+        "quit": "considered_quitting", "participation": "participation", "themes": "themes",
+        "measure": "Measure", "value": "Value", "low": "95 % CI low", "high": "95 % CI high",
+        "n": "n", "factor": "Factor", "experienced": "Experienced", "importance": "Importance",
+        "gap": "Gap", "priority": "Priority", "change": "Change experienced",
+        "verdict": "Verdict", "group": "Group", "share": "Share",
+        "invited": "Invited", "answered": "Answered", "rate": "Response rate",
+        "theme": "Theme", "count": "Comments", "n_before": "n before", "n_now": "n now",
+        "gap_change": "Change gap",
+    },
+}  # fmt: skip
+MEASURES = {
+    "nb": ("Invitert", "Svarte", "Innsendte svar", "Vurdert å slutte", "eNPS",
+           "Stilling 80 % eller mer", "Kommentarer"),
+    "en": ("Invited", "Answered", "Submissions", "Considered quitting", "eNPS",
+           "Position 80 % or more", "Comments"),
+}  # fmt: skip
+
+
+def _est(e: Estimate | None) -> tuple[float | None, float | None, float | None, int | None]:
+    if e is None:
+        return None, None, None, None
+    return e.value, e.low, e.high, e.n
+
+
+def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.DataFrame]:
+    """Sheet name → table."""
+    lang = lang_of(lang)
+    c = COLUMNS[lang]
+    m = MEASURES[lang]
+    overview = [
+        (m[0], summary.invited, None, None, None),
+        (m[1], summary.answered, None, None, None),
+        (m[2], summary.submissions, None, None, None),
+        (m[3], *_est(summary.quit)),
+        (m[4], *_est(summary.enps)),
+        (m[5], *_est(summary.position_80)),
+        (m[6], summary.comments if summary.themes is not None else None, None, None, None),
+    ]
+    out = {
+        c["overview"]: pd.DataFrame(
+            overview, columns=[c["measure"], c["value"], c["low"], c["high"], c["n"]]
+        ),
+        c["factors"]: pd.DataFrame(
+            [
+                (
+                    factor_label(survey, f.factor_id, lang),
+                    f.experienced,
+                    f.importance,
+                    *_est(f.gap)[:3],
+                    f.n,
+                    (summary.priorities.index(f.factor_id) + 1)
+                    if f.factor_id in summary.priorities
+                    else None,
+                )
+                for f in summary.factors
+            ],
+            columns=[
+                c["factor"],
+                c["experienced"],
+                c["importance"],
+                c["gap"],
+                c["low"],
+                c["high"],
+                c["n"],
+                c["priority"],
+            ],
+        ),
+        c["quit"]: pd.DataFrame(
+            [
+                (group_label(survey, "profession", g.group, lang), *_est(g.share))
+                for g in summary.quit_by_profession
+            ],
+            columns=[c["group"], c["share"], c["low"], c["high"], c["n"]],
+        ),
+        c["participation"]: pd.DataFrame(
+            [
+                (group_label(survey, "municipality", p.group, lang), p.invited, p.answered, p.rate)
+                for p in summary.participation
+            ],
+            columns=[c["group"], c["invited"], c["answered"], c["rate"]],
+        ),
+    }
+    if summary.changes:
+        out[c["changes"]] = pd.DataFrame(
+            [
+                (
+                    factor_label(survey, ch.factor_id, lang),
+                    *_est(ch.experienced)[:3],
+                    ch.n_before if ch.experienced else None,
+                    ch.n_now if ch.experienced else None,
+                    ch.gap_change,
+                    ch.verdict,
+                )
+                for ch in summary.changes
+            ],
+            columns=[
+                c["factor"],
+                c["change"],
+                c["low"],
+                c["high"],
+                c["n_before"],
+                c["n_now"],
+                c["gap_change"],
+                c["verdict"],
+            ],
+        )
+    if summary.themes is not None:
+        lexicon = load_lexicon()
+        out[c["themes"]] = pd.DataFrame(
+            [(lexicon.label(t, lang), n) for t, n in summary.themes],
+            columns=[c["theme"], c["count"]],
+        )
+    return out
+
+
+def write_xlsx(summary: Summary, survey: Survey, path: Path, lang: str = "nb") -> None:
+    """One sheet per table (openpyxl)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in tables(summary, survey, lang).items():
+            table.to_excel(writer, sheet_name=name[:31], index=False)
+
+
+def write_csv(summary: Summary, survey: Survey, folder: Path, lang: str = "nb") -> list[Path]:
+    """One UTF-8 CSV (with BOM, so spreadsheet programs read æøå) per table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables(summary, survey, lang).items():
+        path = folder / f"runde{summary.round_number}_{name}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(path)
+    return written

@@ -1,0 +1,544 @@
+"""The steering-group summary of one pulse round, as pure functions of DataFrames.
+
+Input: the anonymous `responses` of a round (and of the previous round, for change), the
+participation counts per municipality, the survey. Output: a `Summary` whose every figure
+already obeys the anonymity rules (surveys/anonymity.py): nothing for a group under k,
+complementary suppression where a total is shown, free text only as themes from at least
+`comment_threshold` comments. Rendering, charts and exports only ever read a `Summary`.
+
+Statistics: the gap (importance − experienced) is a paired difference per submission, with a
+t interval; change between rounds compares independent samples (Welch); shares use Wilson
+intervals; eNPS uses a normal approximation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from surveys.anonymity import check_k, hidden_groups, shown
+from surveys.definition import Survey
+from surveys.stats import (
+    Estimate,
+    mean_interval,
+    mean_var,
+    net_promoter,
+    two_share_difference,
+    welch_difference,
+    wilson,
+)
+from surveys.themes import Lexicon, load_lexicon, name_tokens, pick_quotes, theme_counts
+
+UNKNOWN = ""  # the group of people who skipped a background question
+FEW = 30  # below this many answers per round, a change is read with extra care
+PRIORITY_MIN_IMPORTANCE = 4.0  # "important to people": upper half of the 1–6 scale
+MAX_PRIORITIES = 3
+MAX_QUOTES = 3
+FULL_POSITION = ("80-99", "100")
+QUIT = "quit"
+QUIT_TEXT = "quit_text"
+RECOMMEND = "recommend"
+
+MOMENT_COLUMNS = [
+    "round_id",
+    "factor_id",
+    "n",
+    "sum_e",
+    "sum_e2",
+    "sum_i",
+    "sum_i2",
+    "sum_d",
+    "sum_d2",
+]
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    """Invited and answered in one municipality; `answered` None when hidden."""
+
+    group: str
+    invited: int
+    answered: int | None
+
+    @property
+    def rate(self) -> float | None:
+        if self.answered is None or self.invited == 0:
+            return None
+        return self.answered / self.invited
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """A share in one group (e.g. a profession); None when the group is hidden."""
+
+    group: str
+    share: Estimate | None
+
+
+@dataclass(frozen=True)
+class FactorStat:
+    """One factor in one round, from submissions that answered both of its scales."""
+
+    factor_id: str
+    n: int
+    experienced: float | None = None
+    importance: float | None = None
+    gap: Estimate | None = None  # importance − experienced, paired, 95 % CI
+
+    @property
+    def shown(self) -> bool:
+        return self.gap is not None
+
+
+@dataclass(frozen=True)
+class FactorChange:
+    """Experienced now − before, with a Welch 95 % interval and a plain verdict."""
+
+    factor_id: str
+    n_before: int
+    n_now: int
+    experienced: Estimate | None = None
+    gap_change: float | None = None
+    verdict: str = "hidden"  # up | down | unclear | hidden
+
+    @property
+    def few(self) -> bool:
+        return min(self.n_before, self.n_now) < FEW
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous round's headline figures (already suppressed)."""
+
+    round_number: int
+    submissions: int
+    quit: Estimate | None
+    enps: Estimate | None
+    position_80: Estimate | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the steering group sees about one round — and nothing else."""
+
+    round_id: int
+    round_number: int
+    k: int
+    comment_threshold: int
+    invited: int
+    answered: int  # finished pulses (invitations)
+    submissions: int  # anonymous submissions stored, including partial ones
+    participation: tuple[ParticipationRow, ...]
+    factors: tuple[FactorStat, ...]
+    priorities: tuple[str, ...]
+    changes: tuple[FactorChange, ...]
+    quit: Estimate | None
+    quit_change: Estimate | None
+    quit_by_profession: tuple[GroupShare, ...]
+    enps: Estimate | None
+    position_80: Estimate | None
+    comments: int
+    themes: tuple[tuple[str, int], ...] | None  # None: too few comments to show
+    quotes: tuple[tuple[str, str], ...]
+    previous: Previous | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.invited if self.invited else None
+
+    def factor(self, factor_id: str) -> FactorStat:
+        return next(f for f in self.factors if f.factor_id == factor_id)
+
+    def change(self, factor_id: str) -> FactorChange | None:
+        return next((c for c in self.changes if c.factor_id == factor_id), None)
+
+    @property
+    def biggest_gap(self) -> FactorStat | None:
+        visible = [f for f in self.factors if f.gap is not None]
+        return max(visible, key=lambda f: f.gap.value if f.gap else 0, default=None)
+
+    @property
+    def biggest_change(self) -> FactorChange | None:
+        clear = [c for c in self.changes if c.verdict in ("up", "down") and c.experienced]
+        return max(clear, key=lambda c: abs(c.experienced.value) if c.experienced else 0.0,
+                   default=None)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _values(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(frame["value"], errors="coerce")
+
+
+def submissions(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per submission with its segment (segments are the same on all its rows)."""
+    if frame.empty:
+        return frame.iloc[0:0]
+    return frame.drop_duplicates("submission_key")
+
+
+def factor_moments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per round and factor, sufficient statistics of the submissions answering both scales.
+
+    The same columns come out of `storage.summary_sql.factor_moments`, which computes them in
+    the database for many rounds at once; `factor_stats` reads either.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=MOMENT_COLUMNS)
+    frame = frame.reset_index(drop=True)
+    qid = frame["question_id"].astype(str)
+    items = frame.loc[qid.str.endswith((".exp", ".imp")), ["round_id", "submission_key"]].copy()
+    if items.empty:
+        return pd.DataFrame(columns=MOMENT_COLUMNS)
+    chosen = qid[items.index]
+    items["factor_id"] = chosen.str[:-4]
+    items["kind"] = chosen.str[-3:]
+    items["value"] = _values(frame.loc[items.index])
+    wide = items.pivot_table(
+        index=["round_id", "submission_key", "factor_id"],
+        columns="kind",
+        values="value",
+        aggfunc="first",
+    )
+    if "exp" not in wide or "imp" not in wide:
+        return pd.DataFrame(columns=MOMENT_COLUMNS)
+    wide = wide.dropna(subset=["exp", "imp"])
+    e, i = wide["exp"].astype(float), wide["imp"].astype(float)
+    d = i - e
+    parts = pd.DataFrame({"e": e, "e2": e * e, "i": i, "i2": i * i, "d": d, "d2": d * d})
+    grouped = parts.groupby(level=["round_id", "factor_id"])
+    out = grouped.sum()
+    out["n"] = grouped.size()
+    out = out.reset_index().rename(
+        columns={
+            "e": "sum_e",
+            "e2": "sum_e2",
+            "i": "sum_i",
+            "i2": "sum_i2",
+            "d": "sum_d",
+            "d2": "sum_d2",
+        }
+    )
+    return out[MOMENT_COLUMNS]
+
+
+def factor_stats(moments: pd.DataFrame, factor_ids: Iterable[str], k: int) -> list[FactorStat]:
+    """Means, gap and its interval per factor; only n for factors with fewer than k."""
+    by_factor = {str(r.factor_id): r for r in moments.itertuples(index=False)}
+    out = []
+    for factor_id in factor_ids:
+        row = by_factor.get(factor_id)
+        n = int(row.n) if row is not None else 0
+        if row is None or not shown(n, k):
+            out.append(FactorStat(factor_id, n))
+            continue
+        out.append(
+            FactorStat(
+                factor_id,
+                n,
+                experienced=float(row.sum_e) / n,
+                importance=float(row.sum_i) / n,
+                gap=mean_interval(n, float(row.sum_d), float(row.sum_d2)),
+            )
+        )
+    return out
+
+
+def factor_changes(
+    now: pd.DataFrame, before: pd.DataFrame, factor_ids: Iterable[str], k: int
+) -> list[FactorChange]:
+    """Change in experienced per factor between two rounds (independent samples)."""
+    rows_now = {str(r.factor_id): r for r in now.itertuples(index=False)}
+    rows_before = {str(r.factor_id): r for r in before.itertuples(index=False)}
+    out = []
+    for factor_id in factor_ids:
+        a, b = rows_before.get(factor_id), rows_now.get(factor_id)
+        n1, n2 = (int(a.n) if a is not None else 0), (int(b.n) if b is not None else 0)
+        if a is None or b is None or not (shown(n1, k) and shown(n2, k)):
+            out.append(FactorChange(factor_id, n1, n2))
+            continue
+        m1, v1 = mean_var(n1, float(a.sum_e), float(a.sum_e2))
+        m2, v2 = mean_var(n2, float(b.sum_e), float(b.sum_e2))
+        diff = welch_difference(n1, m1, v1, n2, m2, v2)
+        gap_change = float(b.sum_d) / n2 - float(a.sum_d) / n1
+        verdict = "unclear"
+        if diff.excludes_zero:
+            verdict = "up" if diff.value > 0 else "down"
+        out.append(FactorChange(factor_id, n1, n2, diff, gap_change, verdict))
+    return out
+
+
+def priorities(factors: Iterable[FactorStat]) -> tuple[str, ...]:
+    """Important to people yet weakly experienced: importance ≥ 4 and a gap surely above 0."""
+    candidates = [
+        f
+        for f in factors
+        if f.gap is not None
+        and f.importance is not None
+        and f.importance >= PRIORITY_MIN_IMPORTANCE
+        and f.gap.low > 0
+    ]
+    candidates.sort(key=lambda f: -(f.gap.value if f.gap else 0))
+    return tuple(f.factor_id for f in candidates[:MAX_PRIORITIES])
+
+
+def yes_no(frame: pd.DataFrame, question_id: str) -> pd.DataFrame:
+    """Submission, segment and 0/1 answer for a yes/no question."""
+    rows = frame.loc[frame["question_id"] == question_id].copy()
+    rows["value"] = _values(rows)
+    return rows.dropna(subset=["value"]).drop_duplicates("submission_key")
+
+
+def share_yes(frame: pd.DataFrame, question_id: str, k: int) -> tuple[Estimate | None, int, int]:
+    """Share answering 1, with its Wilson interval (None under k); also yes and n."""
+    rows = yes_no(frame, question_id)
+    n, yes = len(rows), int((rows["value"] == 1).sum())
+    return (wilson(yes, n) if shown(n, k) else None), yes, n
+
+
+def share_by_group(
+    frame: pd.DataFrame, question_id: str, column: str, k: int
+) -> tuple[GroupShare, ...]:
+    """Share answering 1 per group, with complementary suppression against the total."""
+    rows = yes_no(frame, question_id)
+    if rows.empty:
+        return ()
+    groups = rows[column].fillna(UNKNOWN).astype(str)
+    counts = groups.value_counts().to_dict()
+    yes = rows.loc[rows["value"] == 1].assign(g=groups).groupby("g").size().to_dict()
+    hidden = hidden_groups({str(g): int(n) for g, n in counts.items()}, k)
+    out = []
+    for group in sorted(counts, key=lambda g: (-counts[g], g)):
+        n = int(counts[group])
+        out.append(
+            GroupShare(group, None if group in hidden else wilson(int(yes.get(group, 0)), n))
+        )
+    return tuple(out)
+
+
+def enps(frame: pd.DataFrame, k: int) -> Estimate | None:
+    scores = _values(frame.loc[frame["question_id"] == RECOMMEND]).dropna()
+    values = [int(v) for v in scores if 0 <= v <= 10]
+    return net_promoter(values) if shown(len(values), k) else None
+
+
+def position_share(frame: pd.DataFrame, k: int) -> Estimate | None:
+    """Share of submissions with a position of 80 % or more (of those who told)."""
+    subs = submissions(frame)
+    if subs.empty:
+        return None
+    known = subs["position_band"].dropna().astype(str)
+    n = len(known)
+    return wilson(int(known.isin(FULL_POSITION).sum()), n) if shown(n, k) else None
+
+
+def participation_rows(participation: pd.DataFrame, k: int) -> tuple[ParticipationRow, ...]:
+    """Invited and answered per municipality; answered counts suppressed complementarily."""
+    if participation.empty:
+        return ()
+    groups = participation["municipality"].fillna(UNKNOWN).astype(str)
+    table = (
+        participation.assign(group=groups)
+        .groupby("group")[["invited", "finished"]]
+        .sum()
+        .astype(int)
+    )
+    hidden = hidden_groups({str(g): int(r.finished) for g, r in table.iterrows()}, k)
+    out = []
+    for group, row in table.sort_values("invited", ascending=False).iterrows():
+        finished = None if group in hidden else int(row["finished"])
+        out.append(ParticipationRow(str(group), int(row["invited"]), finished))
+    return tuple(out)
+
+
+def comment_texts(frame: pd.DataFrame) -> list[str]:
+    """Non-empty free-text answers of the round."""
+    texts = frame.loc[frame["text"].notna(), "text"].astype(str).str.strip()
+    return [t for t in texts if t]
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def build_summary(
+    responses: pd.DataFrame,
+    participation: pd.DataFrame,
+    survey: Survey,
+    *,
+    round_id: int,
+    round_number: int,
+    k: int = 5,
+    comment_threshold: int = 10,
+    previous: pd.DataFrame | None = None,
+    previous_number: int | None = None,
+    roster_names: Iterable[str] = (),
+    lexicon: Lexicon | None = None,
+    max_quotes: int = MAX_QUOTES,
+    seed: str = "",
+) -> Summary:
+    """The round's summary; every figure already suppressed where the rules require."""
+    check_k(k)
+    comment_threshold = max(comment_threshold, k)
+    lexicon = lexicon or load_lexicon()
+    factor_ids = survey.factor_ids
+    frame = responses.loc[responses["round_id"] == round_id] if len(responses) else responses
+    n_submissions = int(frame["submission_key"].nunique()) if len(frame) else 0
+
+    moments = factor_moments(frame)
+    factors = factor_stats(moments, factor_ids, k)
+    changes: list[FactorChange] = []
+    quit_change = None
+    prev_summary = None
+    quit_now, yes_now, n_now = share_yes(frame, QUIT, k)
+    if previous is not None and previous_number is not None and len(previous):
+        changes = factor_changes(moments, factor_moments(previous), factor_ids, k)
+        quit_before, yes_before, n_before = share_yes(previous, QUIT, k)
+        if quit_before is not None and quit_now is not None:
+            quit_change = two_share_difference(yes_before, n_before, yes_now, n_now)
+        prev_summary = Previous(
+            previous_number,
+            int(previous["submission_key"].nunique()),
+            quit_before,
+            enps(previous, k),
+            position_share(previous, k),
+        )
+
+    texts = comment_texts(frame)
+    themes: tuple[tuple[str, int], ...] | None = None
+    quotes: tuple[tuple[str, str], ...] = ()
+    if len(texts) >= comment_threshold:
+        counts = theme_counts(texts, lexicon)
+        # Counts of comments per theme carry no segment and no answer value; they are shown
+        # once the comments as a whole reach the (higher) comment threshold.
+        themes = tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
+        keep = frozenset(
+            label
+            for option in survey.scales["municipality"].options
+            for label in option.label.values()
+        )
+        quotes = tuple(
+            pick_quotes(
+                texts,
+                lexicon,
+                counts,
+                max_quotes,
+                seed=f"{seed}:{round_id}",
+                names=name_tokens(roster_names),
+                keep=keep,
+            )
+        )
+
+    invited = int(participation["invited"].sum()) if len(participation) else 0
+    answered = int(participation["finished"].sum()) if len(participation) else 0
+    notes = []
+    if not shown(n_submissions, k):
+        notes.append("too_few")
+    return Summary(
+        round_id=round_id,
+        round_number=round_number,
+        k=k,
+        comment_threshold=comment_threshold,
+        invited=invited,
+        answered=answered,
+        submissions=n_submissions,
+        participation=participation_rows(participation, k),
+        factors=tuple(factors),
+        priorities=priorities(factors),
+        changes=tuple(changes),
+        quit=quit_now,
+        quit_change=quit_change,
+        quit_by_profession=share_by_group(frame, QUIT, "profession", k),
+        enps=enps(frame, k),
+        position_80=position_share(frame, k),
+        comments=len(texts),
+        themes=themes,
+        quotes=quotes,
+        previous=prev_summary,
+        notes=tuple(notes),
+    )
+
+
+def is_number(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
+
+
+# --------------------------------------------------------------------------- differencing
+
+
+def published_cells(summary: Summary) -> dict[str, int]:
+    """How many answers stand behind each figure a reader sees (hidden figures left out).
+
+    "~rest" is what a reader gets as total minus the visible groups. Stored with every
+    posted summary, so that the next one can hold back figures that would differ by fewer
+    than k answers from what is already out.
+    """
+    cells: dict[str, int] = {}
+    for f in summary.factors:
+        if f.gap is not None:
+            cells[f"factor:{f.factor_id}"] = f.n
+    if summary.quit is not None:
+        cells["quit:*"] = summary.quit.n
+        visible = [g for g in summary.quit_by_profession if g.share is not None]
+        for g in visible:
+            assert g.share is not None
+            cells[f"quit:{g.group}"] = g.share.n
+        if visible:
+            cells["quit:~rest"] = summary.quit.n - sum(g.share.n for g in visible if g.share)
+    if summary.enps is not None:
+        cells["enps"] = summary.enps.n
+    if summary.position_80 is not None:
+        cells["position"] = summary.position_80.n
+    if summary.themes is not None:
+        cells["comments"] = summary.comments
+    return cells
+
+
+def hold_back(summary: Summary, posted: Iterable[dict[str, int]], k: int) -> Summary:
+    """Hide every figure whose answers differ by 1 to k−1 from a figure already posted.
+
+    Otherwise the difference between the two posts would show those few people's answers.
+    A breakdown (quitting by profession) is hidden as a whole, so that no new total-minus-
+    visible residue appears.
+    """
+    close: set[str] = set()
+    for before in posted:
+        now = published_cells(summary)
+        for key, n in now.items():
+            if key in before and 0 < abs(n - before[key]) < k:
+                close.add(key)
+    if not close:
+        return summary
+    factors = tuple(
+        FactorStat(f.factor_id, f.n) if f"factor:{f.factor_id}" in close else f
+        for f in summary.factors
+    )
+    changes = tuple(
+        FactorChange(c.factor_id, c.n_before, c.n_now) if f"factor:{c.factor_id}" in close else c
+        for c in summary.changes
+    )
+    quit_, quit_change = summary.quit, summary.quit_change
+    by_profession = summary.quit_by_profession
+    if "quit:*" in close:
+        quit_, quit_change = None, None
+    if any(key.startswith("quit:") for key in close):
+        by_profession = tuple(GroupShare(g.group, None) for g in by_profession)
+    return dataclasses.replace(
+        summary,
+        factors=factors,
+        priorities=priorities(factors),
+        changes=changes,
+        quit=quit_,
+        quit_change=quit_change,
+        quit_by_profession=by_profession,
+        enps=None if "enps" in close else summary.enps,
+        position_80=None if "position" in close else summary.position_80,
+        themes=None if "comments" in close else summary.themes,
+        quotes=() if "comments" in close else summary.quotes,
+        notes=(*summary.notes, "held_back"),
+    )
