@@ -348,6 +348,10 @@ from bot.summary_cli import summary  # noqa: E402  (steering-group summaries, is
 
 app.command("summary")(summary)
 
+from bot.network_cli import register as register_network  # noqa: E402  (issue 5)
+
+register_network(app)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

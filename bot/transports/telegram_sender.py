@@ -14,14 +14,29 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import random
 import time
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+# Opt in to PTB's coming behaviour (durations as timedelta) instead of a warning per 429.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
 
 from bot.ports import SendError
 
@@ -32,23 +47,38 @@ T = TypeVar("T")
 PERMANENT_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid", "chat_id_invalid")
 
 
+class Slot:
+    """One message's place in the window, dated by when Telegram had surely received it."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
 class SlidingWindow:
-    """At most `limit` events in any `period` seconds (a hard cap, unlike a token bucket)."""
+    """At most `limit` messages in any `period` seconds (a hard cap, unlike a token bucket).
+
+    A slot is dated first by when the request left and then, once answered, by when the
+    answer came back: Telegram received it in between, so requests that bunch up on the way
+    can never make Telegram count more than `limit` in its own window.
+    """
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.times: collections.deque[float] = collections.deque()
+        self.slots: list[Slot] = []
 
     def delay(self, now: float) -> float:
-        while self.times and now - self.times[0] >= self.period:
-            self.times.popleft()
-        if len(self.times) < self.limit:
+        self.slots = [s for s in self.slots if now - s.at < self.period]
+        if len(self.slots) < self.limit:
             return 0.0
-        return self.times[0] + self.period - now
+        return min(s.at for s in self.slots) + self.period - now
 
-    def record(self, now: float) -> None:
-        self.times.append(now)
+    def record(self, now: float) -> Slot:
+        slot = Slot(now)
+        self.slots.append(slot)
+        return slot
 
 
 class TokenBucket:
@@ -90,11 +120,9 @@ class RateLimiter:
         per_chat: float = 1.0,
         chat_burst: float = 3,
         group_per_minute: float = 20,
-        margin: float = 0.03,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        # The margin keeps us under the limit when requests arrive closer together than sent.
-        self.window = SlidingWindow(max(1, int(per_second)), 1.0 + margin)
+        self.window = SlidingWindow(max(1, int(per_second)), 1.0)
         self.per_chat = per_chat
         self.chat_burst = chat_burst
         self.group_rate = group_per_minute / 60
@@ -113,17 +141,20 @@ class RateLimiter:
             self.buckets.move_to_end(chat_id)
         return bucket
 
-    async def acquire(self, chat_id: str) -> None:
-        """Wait until one more message to `chat_id` keeps every limit."""
+    async def acquire(self, chat_id: str) -> Slot:
+        """Wait until one more message to `chat_id` keeps every limit; pass the slot to `done`."""
         while True:
             now = self.clock()
             bucket = self._bucket(chat_id, now)
             wait = max(bucket.delay(now), self.window.delay(now))
             if wait <= 0:
                 bucket.take(now)
-                self.window.record(now)
-                return
+                return self.window.record(now)
             await asyncio.sleep(wait)
+
+    def done(self, slot: Slot) -> None:
+        """The call came back: date its slot now, when Telegram has certainly counted it."""
+        slot.at = max(slot.at, self.clock())
 
     def pause(self, chat_id: str, seconds: float) -> None:
         """Telegram said "retry after": no message to this chat before then."""
@@ -208,9 +239,12 @@ class TelegramSender:
         try:
             async for attempt in retrying:
                 with attempt:
-                    if counted:
-                        await self.limiter.acquire(chat_id)
-                    return await action()
+                    slot = await self.limiter.acquire(chat_id) if counted else None
+                    try:
+                        return await action()
+                    finally:
+                        if slot is not None:
+                            self.limiter.done(slot)
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             raise SendError(

@@ -60,7 +60,8 @@ class FakeTelegram:
         self.p429 = p429
         self.p5xx = p5xx
         self.random = random.Random(seed)
-        self.calls: list[Call] = []
+        self.calls: list[Call] = []  # recorded when answered
+        self.arrived: collections.Counter[str] = collections.Counter()  # counted on arrival
         self.updates: list[dict[str, Any]] = []
         self.confirmed = 0  # the highest update_id the bot confirmed via `offset`
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
@@ -185,6 +186,7 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return self._error(request, "?", {}, 401, "Unauthorized")
         method = request.match_info["method"]
+        self.arrived[method] += 1
         params = await _params(request)
         handler = getattr(self, "api_" + method, None)
         if handler is None:
