@@ -47,3 +47,20 @@ def prune(db: Database, platform: str, before: dt.datetime) -> int:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim_from(db: Database, platform: str, key: str, chat_id: str, now: dt.datetime) -> str:
+    """Claim a delivery and say who sent it, in one transaction (one round trip per press).
+
+    Returns "repeat" for a delivery seen before, "known" when the chat belongs to a person,
+    "stranger" otherwise.
+    """
+    from storage.people import by_address
+
+    try:
+        with db.transaction() as session:
+            session.add(InboundEvent(platform=platform, event_key=key[:MAX_KEY], received_at=now))
+            session.flush()
+            return "known" if by_address(session, platform, chat_id) is not None else "stranger"
+    except IntegrityError:
+        return "repeat"

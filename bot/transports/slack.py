@@ -25,6 +25,7 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 PATH = "/slack/events"
 COMMAND = "/beholde"
+ENGINE_SLOTS = 4  # engine calls at once (threads); the service runs on few cores
 KEEP_CLAIMS = dt.timedelta(days=2)  # Slack retries for minutes; two days is plenty
 
 
@@ -118,6 +120,7 @@ class SlackBot:
         self.sender = sender
         self.transport = transport
         self.tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(ENGINE_SLOTS)
 
     # ------------------------------------------------------------------ task bookkeeping
 
@@ -243,26 +246,45 @@ class SlackBot:
     # ------------------------------------------------------------------ engine and replies
 
     async def handle(self, key: str, event: InboundEvent) -> Reply | None:
-        """The engine's reply, or None when this delivery was handled before (a retry)."""
-        if not await asyncio.to_thread(
-            inbound.claim, self.engine.db, PLATFORM, key, self.engine.clock()
-        ):
-            log.info("repeated Slack delivery ignored")
-            return None
-        try:
+        """The engine's reply, or None when this delivery was handled before (a retry).
+
+        Claiming the delivery, finding the sender and running the engine happen in one
+        thread hop, and at most ENGINE_SLOTS at a time: more threads only take the GIL from
+        the event loop, which must stay free to acknowledge within Slack's 3 seconds.
+        """
+        async with self._slots:
+            outcome = await asyncio.to_thread(self._process, key, event)
+        if outcome is not None:
+            return outcome if isinstance(outcome, Reply) else None
+        try:  # a stranger: perhaps on the roster under their Slack e-mail
             matched = await self._match_stranger(event.address)
-            if matched:
-                return await asyncio.to_thread(self.engine.greet, event.address)
-            return await asyncio.to_thread(self.engine.handle, event)
+            async with self._slots:
+                if matched:
+                    return await asyncio.to_thread(self.engine.greet, event.address)
+                return await asyncio.to_thread(self.engine.handle, event)
         except BaseException:
             await asyncio.to_thread(inbound.release, self.engine.db, PLATFORM, key)
             raise
 
+    def _process(self, key: str, event: InboundEvent) -> Reply | bool | None:
+        """Reply for a known person, False for a repeat, None for a stranger."""
+        address = event.address
+        claimed = inbound.claim_from(
+            self.engine.db, PLATFORM, key, address.chat_id, self.engine.clock()
+        )
+        if claimed == "repeat":
+            log.info("repeated Slack delivery ignored")
+            return False
+        if claimed == "stranger":
+            return None
+        try:
+            return self.engine.handle(event)
+        except BaseException:
+            inbound.release(self.engine.db, PLATFORM, key)
+            raise
+
     async def _match_stranger(self, address: Address) -> bool:
         """An unknown user on the roster (same e-mail) is bound now; True if so."""
-        known = await asyncio.to_thread(self._known, address)
-        if known:
-            return False
         try:
             email = await self.sender.user_email(address.chat_id)
         except SendError as error:
@@ -271,10 +293,6 @@ class SlackBot:
         if not email:
             return False
         return await asyncio.to_thread(bind_by_email, self.engine, email, address.chat_id)
-
-    def _known(self, address: Address) -> bool:
-        with self.engine.db.transaction() as session:
-            return people.by_address(session, address.platform, address.chat_id) is not None
 
     async def deliver(
         self,
@@ -432,12 +450,26 @@ def install(service: Service) -> bool:
     else:
         service.web.router.add_post(PATH, http_handler(app))
     service.tasks.append(lambda: prune_loop(service))
+    service.on_start.append(lambda: _share_session(bot))
+    service.on_stop.append(lambda: _close_session(bot))
     service.on_stop.append(bot.drain)
     log.info("Slack installed (%s)", "Socket Mode" if socket_mode else f"HTTP at {PATH}")
     return True
 
 
 SLACK_BOT_KEY = web.AppKey("slack_bot", SlackBot)
+
+
+async def _share_session(bot: SlackBot) -> None:
+    """One HTTP connection pool for every Web API call (slack_sdk opens one per call else)."""
+    bot.sender.client.session = aiohttp.ClientSession()
+
+
+async def _close_session(bot: SlackBot) -> None:
+    session = bot.sender.client.session
+    bot.sender.client.session = None
+    if session is not None:
+        await session.close()
 
 
 async def run_socket_mode(app: AsyncApp, settings: Settings) -> None:
