@@ -285,3 +285,29 @@ async def test_restart_mid_pulse_resumes(engine: Conversation, fake: FakeSlack) 
     with engine.db.transaction() as session:
         assert session.scalar(select(Invitation.status)) == "finished"
         assert session.scalar(select(func.count()).select_from(Prompt)) == 0
+
+
+async def test_install_decides_from_settings(engine: Conversation, fake: FakeSlack) -> None:
+    from bot.serve import Service
+    from bot.transports import slack as slack_module
+    from tests.slack_harness import settings_for
+
+    off = settings_for(engine, fake).model_copy(update={"slack_bot_token": None})
+    assert slack_module.install(Service(off, engine)) is False
+    http_service = Service(settings_for(engine, fake), engine)
+    assert slack_module.install(http_service) is True
+    assert any(
+        r.resource and r.resource.canonical == "/slack/events"
+        for r in http_service.web.router.routes()
+    )
+    socket = settings_for(engine, fake, slack_app_token="xapp-test")
+    socket_service = Service(socket, engine)
+    assert slack_module.install(socket_service) is True
+    assert not any(
+        r.resource and r.resource.canonical == "/slack/events"
+        for r in socket_service.web.router.routes()
+    )
+    assert len(socket_service.tasks) == 2  # the websocket connection and the claim pruning
+    unsigned = settings_for(engine, fake).model_copy(update={"slack_signing_secret": None})
+    with pytest.raises(SystemExit, match="BEHOLDE_SLACK_SIGNING_SECRET"):
+        slack_module.install(Service(unsigned, engine))
