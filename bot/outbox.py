@@ -8,6 +8,7 @@ with its reason and stops further sends to that person. Nothing is dropped silen
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
@@ -59,18 +60,38 @@ async def deliver_due(
         rows = outbox.claim_due(session, now, worker, LEASE, limit, platforms=list(transports))
         session.expunge_all()
     stats = DeliveryStats()
+    # One chat's messages go in order; different chats may go at once, as many as the
+    # transport can pace (its optional `concurrency`; default one after another).
+    by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
     for row in rows:
-        await _deliver_one(db, transports[row.platform], row, now, stats)
+        by_chat.setdefault((row.platform, row.chat_id), []).append(row)
+    gates = {
+        name: asyncio.Semaphore(max(1, int(getattr(transport, "concurrency", 1))))
+        for name, transport in transports.items()
+    }
+
+    async def deliver_chat(chat_rows: list[OutboxMessage]) -> None:
+        platform = chat_rows[0].platform
+        async with gates[platform]:
+            for i, row in enumerate(chat_rows):
+                retry_at = await _deliver_one(db, transports[platform], row, now, stats)
+                if retry_at is not None:  # later messages must not overtake this one
+                    with db.transaction() as session:
+                        outbox.release(session, [r.id for r in chat_rows[i + 1 :]], retry_at)
+                    return
+
+    await asyncio.gather(*(deliver_chat(chat_rows) for chat_rows in by_chat.values()))
     return stats
 
 
 async def _deliver_one(
     db: Database, transport: Transport, row: OutboxMessage, now: dt.datetime, stats: DeliveryStats
-) -> None:
+) -> dt.datetime | None:
+    """Send one row; on failure, when the chat's next message may go (None after success)."""
     if row.expires_at is not None and row.expires_at <= now:
         with db.transaction() as session:
             outbox.mark_dropped(session, row.id, "no longer relevant")
-        return
+        return None
     message = OutgoingMessage.from_payload(row.payload)
     try:
         if row.kind in CHANNEL_KINDS:  # the steering group: the transport knows its channel
@@ -93,7 +114,8 @@ async def _deliver_one(
             log.warning("outbox message %s failed for good: %s", row.id, error.reason)
         else:
             stats.retried += 1
-        return
+        return retry_at or now
     with db.transaction() as session:
         outbox.mark_sent(session, row.id, now, platform_id)
     stats.sent += 1
+    return None

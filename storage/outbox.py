@@ -112,6 +112,22 @@ def mark_failed(
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
+def release(session: Session, message_ids: list[int], not_before: dt.datetime) -> None:
+    """Give claimed but unsent rows back, due again at `not_before` (the try is not counted)."""
+    if not message_ids:
+        return
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending")
+        .values(
+            lease_until=None,
+            claimed_by=None,
+            not_before=not_before,
+            attempts=OutboxMessage.attempts - 1,
+        )
+    )
+
+
 def mark_dropped(session: Session, message_id: int, reason: str) -> None:
     """A message no longer relevant (its gathering passed); kept with the reason, never sent."""
     session.execute(

@@ -248,3 +248,24 @@ async def test_a_send_that_keeps_failing_is_rescheduled_then_recorded(fake, engi
         ).one()
         assert row.status == "failed" and "Bad Gateway" in (row.last_error or "")
         assert session.scalars(select(Person)).one().unreachable_reason is None
+
+
+async def test_a_failed_message_is_not_overtaken_by_the_next_one_to_the_same_chat(
+    fake, engine, clock
+):
+    on_telegram(engine, "Kari", "7201")
+    on_telegram(engine, "Ola", "7202")
+    bot = await start_bot(fake, engine, sender=fast_sender(attempts=1))
+    try:
+        engine.open_round()  # an intro and the first question for each
+        fake.fail_next.append(("sendMessage", 502))
+        stats = await deliver_due(engine.db, {"telegram": bot.transport}, clock(), "test")
+        assert stats.retried == 1
+        failed_chat = next(c.chat_id for c in fake.calls if c.status == 502)
+        assert not fake.ok_calls("sendMessage", failed_chat)  # the question waited
+        await deliver_all(engine, bot, clock)
+    finally:
+        await bot.stop()
+    for chat in ("7201", "7202"):
+        texts = [m["text"] for m in fake.chat(chat)]
+        assert len(texts) == 2 and texts[0].startswith("Ukens puls")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import os
 import random
@@ -152,6 +153,11 @@ class RateLimiter:
                 return self.window.record(now)
             await asyncio.sleep(wait)
 
+    def cancel(self, slot: Slot) -> None:
+        """Telegram refused the call with 429: nothing was sent, so the slot is free again."""
+        with contextlib.suppress(ValueError):
+            self.window.slots.remove(slot)
+
     def done(self, slot: Slot) -> None:
         """The call came back: date its slot now, when Telegram has certainly counted it."""
         slot.at = max(slot.at, self.clock())
@@ -242,6 +248,11 @@ class TelegramSender:
                     slot = await self.limiter.acquire(chat_id) if counted else None
                     try:
                         return await action()
+                    except RetryAfter:
+                        if slot is not None:
+                            self.limiter.cancel(slot)
+                            slot = None
+                        raise
                     finally:
                         if slot is not None:
                             self.limiter.done(slot)
