@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
@@ -290,9 +290,10 @@ def send(
     *,
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
+    address: Address | None = None,
 ) -> int:
     """Put messages for one person into the outbox, in this transaction (dedupe by key)."""
-    address = people.preferred_address(session, person.id)
+    address = address or people.preferred_address(session, person.id)
     if address is None:
         return 0
     added = 0
@@ -376,28 +377,53 @@ def _add_reminder(
 # --------------------------------------------------------------------------- gatherings
 
 
+def _windows(session: Session, default: Window) -> dict[int, Window]:
+    """Everyone's own hours, in one query (planning thousands of reminders at once)."""
+    out = {}
+    for row in session.scalars(select(WorkWindow)):
+        start, end = parse_clock(row.start), parse_clock(row.end)
+        if start and end:
+            out[row.person_id] = Window(start, end)
+    return out
+
+
+def _insert_plan(session: Session, rows: list[dict[str, object]], prefix: str) -> int:
+    """Insert planned reminders whose key is new; one query to look, one to insert."""
+    existing = set(session.scalars(select(Reminder.key).where(Reminder.key.like(prefix + "%"))))
+    fresh = [row for row in rows if row["key"] not in existing]
+    if fresh:
+        session.execute(insert(Reminder), fresh)
+    return len(fresh)
+
+
 def plan_gathering(
     session: Session, net: Network, g: Gathering, tz: dt.tzinfo, now: dt.datetime
 ) -> int:
     """Plan every team member's reminders for the gathering's current version."""
     policy = policy_of(net)
-    planned = 0
+    own = _windows(session, policy.window)
+    rows: list[dict[str, object]] = []
+    plans: dict[Window, list] = {}
     for person in members(session):
-        window = window_for(session, person.id, policy.window)
-        for item in gathering_plan(g.starts_at, policy, tz, now, window):
-            planned += _add_reminder(
-                session,
-                f"g:{g.id}:v{g.version}:{item.step}:p{person.id}",
-                "gathering",
-                person.id,
-                item.step,
-                item.fire_at,
-                g.starts_at,
-                now,
-                gathering_id=g.id,
+        window = own.get(person.id, policy.window)
+        if window not in plans:
+            plans[window] = gathering_plan(g.starts_at, policy, tz, now, window)
+        for item in plans[window]:
+            rows.append(
+                {
+                    "key": f"g:{g.id}:v{g.version}:{item.step}:p{person.id}",
+                    "kind": "gathering",
+                    "gathering_id": g.id,
+                    "task_id": None,
+                    "person_id": person.id,
+                    "step": item.step,
+                    "fire_at": item.fire_at,
+                    "expires_at": g.starts_at,
+                    "status": "planned",
+                    "created_at": now,
+                }
             )
-    session.flush()
-    return planned
+    return _insert_plan(session, rows, f"g:{g.id}:v{g.version}:")
 
 
 def add_gathering(
@@ -605,25 +631,31 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
             select(TaskTeam.team).where(TaskTeam.task_id == task.id, TaskTeam.status == "open")
         )
     )
-    planned = 0
+    own = _windows(session, policy.window)
+    rows: list[dict[str, object]] = []
+    plans: dict[Window, list] = {}
     for person in members(session):
         if person.team not in open_teams:
             continue
-        window = window_for(session, person.id, policy.window)
-        for item in task_plan(task.due_on, policy, tz, now, window):
-            planned += _add_reminder(
-                session,
-                f"t:{task.id}:{item.step}:p{person.id}",
-                "task",
-                person.id,
-                item.step,
-                item.fire_at,
-                deadline,
-                now,
-                task_id=task.id,
+        window = own.get(person.id, policy.window)
+        if window not in plans:
+            plans[window] = task_plan(task.due_on, policy, tz, now, window)
+        for item in plans[window]:
+            rows.append(
+                {
+                    "key": f"t:{task.id}:{item.step}:p{person.id}",
+                    "kind": "task",
+                    "gathering_id": None,
+                    "task_id": task.id,
+                    "person_id": person.id,
+                    "step": item.step,
+                    "fire_at": item.fire_at,
+                    "expires_at": deadline,
+                    "status": "planned",
+                    "created_at": now,
+                }
             )
-    session.flush()
-    return planned
+    return _insert_plan(session, rows, f"t:{task.id}:d")
 
 
 def tasks(session: Session) -> list[Task]:
@@ -840,14 +872,22 @@ def queue_due_reminders(
             previous.status, previous.reason = "dropped", "superseded"
         latest[group] = r
     queued = 0
-    persons: dict[int, Person | None] = {}
+    ids = {r.person_id for r in latest.values()}
+    persons = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    windows = {
+        w.person_id: w
+        for w in session.scalars(select(WorkWindow).where(WorkWindow.person_id.in_(ids)))
+    }
+    addresses: dict[int, Address] = {}
+    for a in session.scalars(
+        select(Address).where(Address.person_id.in_(ids)).order_by(Address.created_at, Address.id)
+    ):
+        addresses[a.person_id] = a  # the newest wins, as in people.preferred_address
     for r in latest.values():
         if r.expires_at <= now:
             r.status, r.reason = "dropped", "passed"
             continue
-        if r.person_id not in persons:
-            persons[r.person_id] = session.get(Person, r.person_id)
-        person = persons[r.person_id]
+        person = persons.get(r.person_id)
         if (
             person is None
             or person.status == "stopped"
@@ -856,7 +896,9 @@ def queue_due_reminders(
         ):
             r.status, r.reason = "dropped", "unreachable"
             continue
-        window = window_for(session, person.id, default)
+        own = windows.get(person.id)
+        start, end = (parse_clock(own.start), parse_clock(own.end)) if own else (None, None)
+        window = Window(start, end) if start and end else default
         if not window.contains(now, tz):
             later = window.fit(now, tz)
             if later < r.expires_at:
@@ -867,7 +909,13 @@ def queue_due_reminders(
         messages = _render(session, r, person, tz, now)
         if messages is None:
             continue
-        send(session, person, messages, f"rem:{r.id}", now, expires_at=r.expires_at)
+        address = addresses.get(person.id)
+        if address is None:
+            r.status, r.reason = "dropped", "unreachable"
+            continue
+        send(
+            session, person, messages, f"rem:{r.id}", now, expires_at=r.expires_at, address=address
+        )
         r.status, r.queued_at = "queued", now
         queued += 1
     session.flush()

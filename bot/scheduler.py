@@ -47,6 +47,7 @@ SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen th
 ROUNDS_INTERVAL = 30  # seconds between pulse-round checks (open, nudge, close)
 DELIVERY_IDLE = 0.25  # seconds the delivery loop sleeps when nothing is due
 BATCH = 500
+COALESCE = 0.1  # seconds between runs of the reminder job during a burst
 REMINDERS_JOB = "beholde-reminders"
 NEXT_REMINDER_JOB = "beholde-reminders-next"
 ROUNDS_JOB = "beholde-rounds"
@@ -327,7 +328,8 @@ def schedule_next(state: State) -> None:
     """A date job at the next planned reminder (in real time, whatever the service clock)."""
     if state.scheduler is None or state.next_due is None:
         return
-    delay = max((state.next_due - state.service.now()).total_seconds(), 0.0)
+    # At least COALESCE apart: a burst is queued in batches, not one reminder per job run.
+    delay = max((state.next_due - state.service.now()).total_seconds(), COALESCE)
     if delay >= SAFETY_INTERVAL:
         return  # the interval job looks again before then
     run_at = dt.datetime.now(state.tz) + dt.timedelta(seconds=delay)

@@ -3,10 +3,11 @@
 Usage: python tests/instance_script.py RECORD_FILE [--offset SECONDS] [--delay SECONDS]
 
 Settings come from the environment (BEHOLDE_DATABASE_URL, BEHOLDE_HTTP_PORT, …) as in
-production. Every message "sent" is appended to RECORD_FILE as one line `chat_id<TAB>text`,
-flushed and fsynced before the send returns — so the file is what the platform saw, even if
-this process is killed with SIGKILL right after. `--offset` shifts the service's clock (the
-injected clock) so a restarted instance can be "later" than the leases of the killed one.
+production. Every message "sent" is appended to RECORD_FILE as one line
+`chat_id<TAB>text<TAB>unix time`, flushed and fsynced before the send returns — so the file
+is what the platform saw, even if this process is killed with SIGKILL right after.
+`--offset` shifts the service's clock (the injected clock) so a restarted instance can be
+"later" than the leases of the killed one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import datetime as dt
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,7 +41,8 @@ class RecordingTransport:
     async def send(self, address: Address, message: OutgoingMessage) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
-        line = f"{address.chat_id}\t{message.text.splitlines()[0]}\n".encode()
+        first = message.text.splitlines()[0]
+        line = f"{address.chat_id}\t{first}\t{time.time():.6f}\n".encode()
         os.write(self.fd, line)
         os.fsync(self.fd)
         self.count += 1
