@@ -164,6 +164,12 @@ fake Bot API, which allows {LIMIT} messages/s and injects 5 % 429s (`retry_after
 | rows failed for good | {result["failed_rows"]} | 0 |
 | 429 / 5xx answers retried | {result["answers_429"]} / {result["answers_5xx"]} | |
 
+The rate is successful `sendMessage` calls from the first delivery to the last (opening the
+round and filling the outbox took another {result["prepare_s"]:.0f} s and is not counted).
+Lost, duplicates and order compare every outbox row with what the fake recorded per chat.
+The sender counts a 429'd call as not sent, but a 502'd one as sent (Telegram may have
+delivered it), which is why the rate stays a little under 30/s.
+
 Reproduce: `{command}`
 """
     if SECTION in text:

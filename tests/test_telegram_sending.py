@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, Person
 from tests.conftest import FakeClock
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_support import fast_sender, start_bot
+from tests.telegram_support import fast_sender, roundtrip, start_bot
 
 
 @pytest.fixture
@@ -217,6 +217,13 @@ async def test_blocked_person_is_marked_unreachable_and_not_sent_to_again(fake, 
     engine.open_round()
     await deliver_all(engine, bot, clock)
     assert len([c for c in fake.calls if c.chat_id == "7001"]) == 1
+
+    # Kari unblocks the bot and writes to it: she is reachable again.
+    fake.blocked.discard("7001")
+    await roundtrip(bot, lambda: fake.say("7001", "/hjelp"))
+    assert fake.ok_calls("sendMessage", "7001")
+    with engine.db.transaction() as session:
+        assert session.get(Person, blocked).unreachable_reason is None
 
 
 async def test_a_send_that_keeps_failing_is_rescheduled_then_recorded(fake, engine, clock):

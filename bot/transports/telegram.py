@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from telegram import (
     BotCommand,
@@ -56,7 +57,9 @@ from bot.ports import (
 )
 from bot.transports.telegram_sender import RateLimiter, TelegramSender
 from storage import outbox, people
+from storage.models import Address as StoredAddress
 from storage.models import InboundEvent as SeenEvent
+from storage.models import Person
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -419,9 +422,24 @@ class TelegramBot:
     def _handle_once(self, update_id: int, event: InboundEvent) -> Reply | None:
         """Handle an update unless it was handled before (Telegram may deliver twice)."""
         now = self.engine.clock()
+        chat_id = event.address.chat_id
         try:
             with self.engine.db.transaction() as session:
                 session.add(SeenEvent(platform=PLATFORM, event_key=str(update_id), received_at=now))
+                # Whoever writes to the bot has not blocked it (any more).
+                session.execute(
+                    update(Person)
+                    .where(
+                        Person.id.in_(
+                            select(StoredAddress.person_id).where(
+                                StoredAddress.platform == PLATFORM,
+                                StoredAddress.chat_id == chat_id,
+                            )
+                        ),
+                        Person.unreachable_reason.is_not(None),
+                    )
+                    .values(unreachable_reason=None)
+                )
         except IntegrityError:
             log.info("telegram update delivered twice; handled once")
             return None
