@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hmac
 import logging
 import weakref
 from collections.abc import Awaitable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -223,13 +225,11 @@ class TelegramTransport:
         pieces = split_text(message.text)
         sent: Message | None = None
         for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
+            buttons = markup if i == len(pieces) - 1 else None
             sent = await self.sender.call(
                 chat_id,
                 "sendMessage",
-                lambda piece=piece, last=last: bot.send_message(
-                    chat_id, piece, reply_markup=markup if last else None
-                ),
+                partial(bot.send_message, chat_id, piece, reply_markup=buttons),
             )
         assert sent is not None
         return str(sent.message_id)
@@ -320,7 +320,7 @@ class TelegramBot:
         await app.start()
         if app.updater is not None:
             await app.updater.start_polling(
-                timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                timeout=dt.timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES
             )
         log.info(
             "telegram bot @%s started (%s)",
