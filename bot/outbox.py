@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=120)
+MARK_BATCH = 20  # sent rows marked per transaction
 CHANNEL_KINDS = frozenset({"steering"})  # outbox kinds posted with post_to_channel
 
 
@@ -55,10 +56,12 @@ async def deliver_due(
     worker: str,
     limit: int = 100,
 ) -> DeliveryStats:
-    """Send what is due now on the platforms this process serves."""
-    with db.transaction() as session:
-        rows = outbox.claim_due(session, now, worker, LEASE, limit, platforms=list(transports))
-        session.expunge_all()
+    """Send what is due now on the platforms this process serves.
+
+    Database work runs off the event loop, so a burst of reminders never delays the
+    acknowledgement of a button press; sent rows are marked in small batches.
+    """
+    rows = await asyncio.to_thread(_claim, db, now, worker, limit, list(transports))
     stats = DeliveryStats()
     # One chat's messages go in order; different chats may go at once, as many as the
     # transport can pace (its optional `concurrency`; default one after another).
@@ -69,28 +72,72 @@ async def deliver_due(
         name: asyncio.Semaphore(max(1, int(getattr(transport, "concurrency", 1))))
         for name, transport in transports.items()
     }
+    marks = _Marks(db, now)
 
     async def deliver_chat(chat_rows: list[OutboxMessage]) -> None:
         platform = chat_rows[0].platform
         async with gates[platform]:
             for i, row in enumerate(chat_rows):
-                retry_at = await _deliver_one(db, transports[platform], row, now, stats)
+                retry_at = await _deliver_one(db, transports[platform], row, now, stats, marks)
                 if retry_at is not None:  # later messages must not overtake this one
-                    with db.transaction() as session:
-                        outbox.release(session, [r.id for r in chat_rows[i + 1 :]], retry_at)
+                    later = [r.id for r in chat_rows[i + 1 :]]
+                    await asyncio.to_thread(_release, db, later, retry_at)
                     return
 
     await asyncio.gather(*(deliver_chat(chat_rows) for chat_rows in by_chat.values()))
+    await marks.flush()
     return stats
 
 
+def _claim(
+    db: Database, now: dt.datetime, worker: str, limit: int, platforms: list[str]
+) -> list[OutboxMessage]:
+    with db.transaction() as session:
+        rows = outbox.claim_due(session, now, worker, LEASE, limit, platforms=platforms)
+        session.expunge_all()
+    return rows
+
+
+def _release(db: Database, row_ids: list[int], retry_at: dt.datetime) -> None:
+    with db.transaction() as session:
+        outbox.release(session, row_ids, retry_at)
+
+
+class _Marks:
+    """Sent rows, marked in small batches: fewer transactions, while the rows between send
+    and mark — the only ones a crash can repeat — stay few."""
+
+    def __init__(self, db: Database, now: dt.datetime) -> None:
+        self.db = db
+        self.now = now
+        self.pending: list[tuple[int, str | None]] = []
+
+    async def add(self, row_id: int, platform_id: str | None) -> None:
+        self.pending.append((row_id, platform_id))
+        if len(self.pending) >= MARK_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if batch:
+            await asyncio.to_thread(self._write, batch)
+
+    def _write(self, batch: list[tuple[int, str | None]]) -> None:
+        with self.db.transaction() as session:
+            outbox.mark_sent_many(session, batch, self.now)
+
+
 async def _deliver_one(
-    db: Database, transport: Transport, row: OutboxMessage, now: dt.datetime, stats: DeliveryStats
+    db: Database,
+    transport: Transport,
+    row: OutboxMessage,
+    now: dt.datetime,
+    stats: DeliveryStats,
+    marks: _Marks,
 ) -> dt.datetime | None:
     """Send one row; on failure, when the chat's next message may go (None after success)."""
     if row.expires_at is not None and row.expires_at <= now:
-        with db.transaction() as session:
-            outbox.mark_dropped(session, row.id, "no longer relevant")
+        await asyncio.to_thread(_drop, db, row.id)
         return None
     message = OutgoingMessage.from_payload(row.payload)
     try:
@@ -100,22 +147,32 @@ async def _deliver_one(
             platform_id = await transport.send(Address(row.platform, row.chat_id), message)
     except SendError as error:
         final = error.permanent or row.attempts >= MAX_ATTEMPTS
-        with db.transaction() as session:
-            retry_at = None if final else now + backoff(row.attempts, error.retry_after)
-            outbox.mark_failed(session, row.id, error.reason, final=final, retry_at=retry_at)
-            if error.permanent and row.person_id is not None:
-                session.execute(
-                    update(Person)
-                    .where(Person.id == row.person_id)
-                    .values(unreachable_reason=error.reason[:200])
-                )
+        retry_at = None if final else now + backoff(row.attempts, error.retry_after)
+        await asyncio.to_thread(_record_failure, db, row, error, final, retry_at)
         if final:
             stats.failed += 1
             log.warning("outbox message %s failed for good: %s", row.id, error.reason)
         else:
             stats.retried += 1
         return retry_at or now
-    with db.transaction() as session:
-        outbox.mark_sent(session, row.id, now, platform_id)
+    await marks.add(row.id, platform_id)
     stats.sent += 1
     return None
+
+
+def _drop(db: Database, row_id: int) -> None:
+    with db.transaction() as session:
+        outbox.mark_dropped(session, row_id, "no longer relevant")
+
+
+def _record_failure(
+    db: Database, row: OutboxMessage, error: SendError, final: bool, retry_at: dt.datetime | None
+) -> None:
+    with db.transaction() as session:
+        outbox.mark_failed(session, row.id, error.reason, final=final, retry_at=retry_at)
+        if error.permanent and row.person_id is not None:
+            session.execute(
+                update(Person)
+                .where(Person.id == row.person_id)
+                .values(unreachable_reason=error.reason[:200])
+            )

@@ -100,6 +100,25 @@ def mark_sent(session: Session, message_id: int, now: dt.datetime, platform_id: 
     )
 
 
+def mark_sent_many(
+    session: Session, sent: Sequence[tuple[int, str | None]], now: dt.datetime
+) -> None:
+    """Mark several rows sent in one statement batch (row id, platform message id)."""
+    session.execute(
+        update(OutboxMessage),
+        [
+            {
+                "id": row_id,
+                "status": "sent",
+                "sent_at": now,
+                "platform_message_id": platform_id,
+                "lease_until": None,
+            }
+            for row_id, platform_id in sent
+        ],
+    )
+
+
 def mark_failed(
     session: Session, message_id: int, reason: str, final: bool, retry_at: dt.datetime | None
 ) -> None:
