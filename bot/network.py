@@ -291,20 +291,28 @@ def send(
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     address: Address | None = None,
+    quiet: tuple[Window, dt.tzinfo] | None = None,
 ) -> int:
-    """Put messages for one person into the outbox, in this transaction (dedupe by key)."""
+    """Put messages for one person into the outbox, in this transaction (dedupe by key).
+
+    `quiet` (the person's hours and time zone) travels with the row, so that a retry after a
+    failed send also waits for those hours instead of arriving at night.
+    """
     address = address or people.preferred_address(session, person.id)
     if address is None:
         return 0
     added = 0
     for i, message in enumerate(messages):
+        payload = message.to_payload()
+        if quiet is not None:
+            payload["window"], payload["tz"] = str(quiet[0]), str(quiet[1])
         added += outbox.enqueue(
             session,
             dedupe_key=f"{key}:{i}",
             platform=address.platform,
             chat_id=address.chat_id,
             kind=KIND,
-            payload=message.to_payload(),
+            payload=payload,
             not_before=not_before or now,
             now=now,
             person_id=person.id,
@@ -776,7 +784,8 @@ def remind_now(
         if g is None:
             return None
         for person in members(session, team):
-            at = window_for(session, person.id, default).fit(now, tz)
+            hours = window_for(session, person.id, default)
+            at = hours.fit(now, tz)
             msgs = gathering_messages(session, g, person, tz, at)
             if send(
                 session,
@@ -786,6 +795,7 @@ def remind_now(
                 now,
                 not_before=at,
                 expires_at=g.starts_at,
+                quiet=(hours, tz),
             ):
                 now_count, later = (now_count + 1, later) if at == now else (now_count, later + 1)
         return now_count, later
@@ -797,7 +807,8 @@ def remind_now(
         if row.status != "open" or (team is not None and row.team != team):
             continue
         for person in members(session, row.team):
-            at = window_for(session, person.id, default).fit(now, tz)
+            hours = window_for(session, person.id, default)
+            at = hours.fit(now, tz)
             msg = task_message(session, task, row, person, tz, at)
             if send(
                 session,
@@ -807,6 +818,7 @@ def remind_now(
                 now,
                 not_before=at,
                 expires_at=deadline,
+                quiet=(hours, tz),
             ):
                 now_count, later = (now_count + 1, later) if at == now else (now_count, later + 1)
     return now_count, later
@@ -914,7 +926,14 @@ def queue_due_reminders(
             r.status, r.reason = "dropped", "unreachable"
             continue
         send(
-            session, person, messages, f"rem:{r.id}", now, expires_at=r.expires_at, address=address
+            session,
+            person,
+            messages,
+            f"rem:{r.id}",
+            now,
+            expires_at=r.expires_at,
+            address=address,
+            quiet=(window, tz),
         )
         r.status, r.queued_at = "queued", now
         queued += 1

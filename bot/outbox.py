@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
@@ -21,6 +22,7 @@ from bot.ports import Address, OutgoingMessage, SendError, Transport
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage, Person
+from surveys.network import Window
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +149,9 @@ async def _deliver_one(
             platform_id = await transport.send(Address(row.platform, row.chat_id), message)
     except SendError as error:
         final = error.permanent or row.attempts >= MAX_ATTEMPTS
-        retry_at = None if final else now + backoff(row.attempts, error.retry_after)
+        retry_at = (
+            None if final else within_hours(row, now + backoff(row.attempts, error.retry_after))
+        )
         await asyncio.to_thread(_record_failure, db, row, error, final, retry_at)
         if final:
             stats.failed += 1
@@ -158,6 +162,17 @@ async def _deliver_one(
     await marks.add(row.id, platform_id)
     stats.sent += 1
     return None
+
+
+def within_hours(row: OutboxMessage, moment: dt.datetime) -> dt.datetime:
+    """A retry moved into the person's hours, if the row carries them (never at night)."""
+    window, tz = row.payload.get("window"), row.payload.get("tz")
+    if not window or not tz:
+        return moment
+    try:
+        return Window.parse(window).fit(moment, ZoneInfo(tz))
+    except (ValueError, KeyError):
+        return moment
 
 
 def _drop(db: Database, row_id: int) -> None:

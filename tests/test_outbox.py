@@ -158,3 +158,31 @@ def test_naive_datetimes_are_refused(engine: Conversation) -> None:
             not_before=dt.datetime(2027, 1, 1),
             now=engine.clock(),
         )
+
+
+async def test_a_retried_reminder_waits_for_the_persons_hours_not_the_night(
+    engine: Conversation, clock
+) -> None:
+    from tests.conftest import OSLO
+
+    clock.now = dt.datetime(2027, 3, 1, 19, 30, tzinfo=OSLO).astimezone(dt.UTC)
+    payload = OutgoingMessage("Påminnelse").to_payload() | {
+        "window": "08:00-20:00",
+        "tz": "Europe/Oslo",
+    }
+    with engine.db.transaction() as session:
+        outbox.enqueue(
+            session,
+            dedupe_key="r",
+            platform="test",
+            chat_id="c",
+            kind="reminder",
+            payload=payload,
+            not_before=clock(),
+            now=clock(),
+        )
+    transport = FlakyTransport([SendError("429 Too Many Requests", retry_after=3600)])
+    await deliver_due(engine.db, {"test": transport}, clock(), "w")
+    (row,) = rows(engine)
+    assert row.status == "pending"
+    assert row.not_before.astimezone(OSLO) == dt.datetime(2027, 3, 2, 8, 0, tzinfo=OSLO)
