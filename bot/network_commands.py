@@ -196,9 +196,10 @@ def gathering(
         "programme",
     ):
         return [GATHERING_HELP[_lang(actor)]]
-    g = _gathering(session, actor, rest)
-    if isinstance(g, str):
-        return [g]
+    found = _gathering(session, actor, rest)
+    if isinstance(found, str):
+        return [found]
+    g = found
     rest = rest[1:]
     if action in ("flytt", "move"):
         when = parse_when(rest, today)
