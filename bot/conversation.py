@@ -683,20 +683,16 @@ class Conversation:
         address = people.preferred_address(session, person.id)
         if address is None:
             return 0
-        added = 0
-        for i, message in enumerate(messages):
-            added += outbox.enqueue(
-                session,
-                dedupe_key=f"{key}:person:{person.id}:{i}",
-                platform=address.platform,
-                chat_id=address.chat_id,
-                kind=kind,
-                payload=message.to_payload(),
-                not_before=now,
-                now=now,
-                person_id=person.id,
-            )
-        return added
+        return outbox.enqueue_all(
+            session,
+            key=f"{key}:person:{person.id}",
+            platform=address.platform,
+            chat_id=address.chat_id,
+            kind=kind,
+            payloads=[m.to_payload() for m in messages],
+            now=now,
+            person_id=person.id,
+        )
 
     def set_language(self, session: Session, person: Person, value: str | None) -> str | None:
         lang = normalise_language(value)

@@ -301,24 +301,22 @@ def send(
     address = address or people.preferred_address(session, person.id)
     if address is None:
         return 0
-    added = 0
-    for i, message in enumerate(messages):
-        payload = message.to_payload()
-        if quiet is not None:
+    payloads = [message.to_payload() for message in messages]
+    if quiet is not None:
+        for payload in payloads:
             payload["window"], payload["tz"] = str(quiet[0]), str(quiet[1])
-        added += outbox.enqueue(
-            session,
-            dedupe_key=f"{key}:{i}",
-            platform=address.platform,
-            chat_id=address.chat_id,
-            kind=KIND,
-            payload=payload,
-            not_before=not_before or now,
-            now=now,
-            person_id=person.id,
-            expires_at=expires_at,
-        )
-    return added
+    return outbox.enqueue_all(
+        session,
+        key=key,
+        platform=address.platform,
+        chat_id=address.chat_id,
+        kind=KIND,
+        payloads=payloads,
+        now=now,
+        person_id=person.id,
+        not_before=not_before,
+        expires_at=expires_at,
+    )
 
 
 def _withdraw(session: Session, now: dt.datetime, condition: object, reason: str) -> int:

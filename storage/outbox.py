@@ -60,6 +60,37 @@ def enqueue(
     return True
 
 
+def enqueue_all(
+    session: Session,
+    *,
+    key: str,
+    platform: str,
+    chat_id: str,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    now: dt.datetime,
+    person_id: int | None = None,
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    """Queue messages for one chat in order, keyed `{key}:{i}`; returns how many were new."""
+    return sum(
+        enqueue(
+            session,
+            dedupe_key=f"{key}:{i}",
+            platform=platform,
+            chat_id=chat_id,
+            kind=kind,
+            payload=payload,
+            not_before=not_before or now,
+            now=now,
+            person_id=person_id,
+            expires_at=expires_at,
+        )
+        for i, payload in enumerate(payloads)
+    )
+
+
 def claim_due(
     session: Session,
     now: dt.datetime,

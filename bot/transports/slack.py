@@ -332,18 +332,16 @@ class SlackBot:
         now = self.engine.clock()
         with self.engine.db.transaction() as session:
             person = people.by_address(session, address.platform, address.chat_id)
-            for i, message in enumerate(messages):
-                outbox.enqueue(
-                    session,
-                    dedupe_key=f"slack-reply:{key}:{i}",
-                    platform=PLATFORM,
-                    chat_id=address.chat_id,
-                    kind="reply",
-                    payload=message.to_payload(),
-                    not_before=now,
-                    now=now,
-                    person_id=person.id if person else None,
-                )
+            outbox.enqueue_all(
+                session,
+                key=f"slack-reply:{key}",
+                platform=PLATFORM,
+                chat_id=address.chat_id,
+                kind="reply",
+                payloads=[m.to_payload() for m in messages],
+                now=now,
+                person_id=person.id if person else None,
+            )
 
 
 def _choice_pattern() -> Any:

@@ -483,18 +483,16 @@ class TelegramBot:
         now = self.engine.clock()
         with self.engine.db.transaction() as session:
             person = people.by_address(session, PLATFORM, address.chat_id)
-            for i, message in enumerate(messages):
-                outbox.enqueue(
-                    session,
-                    dedupe_key=f"telegram:update:{update_id}:{i}",
-                    platform=PLATFORM,
-                    chat_id=address.chat_id,
-                    kind="reply",
-                    payload=message.to_payload(),
-                    not_before=now,
-                    now=now,
-                    person_id=person.id if person else None,
-                )
+            outbox.enqueue_all(
+                session,
+                key=f"telegram:update:{update_id}",
+                platform=PLATFORM,
+                chat_id=address.chat_id,
+                kind="reply",
+                payloads=[m.to_payload() for m in messages],
+                now=now,
+                person_id=person.id if person else None,
+            )
 
 
 def install(service: Service) -> bool:
