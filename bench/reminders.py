@@ -8,7 +8,7 @@ serve process (tests/instance_script.py, recording fake transport) sends them; l
 the transport's receive time minus the planned time.
 
     BEHOLDE_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        /work/.venv/bin/python bench/reminders.py
+        .venv/bin/python bench/reminders.py
 """
 
 from __future__ import annotations

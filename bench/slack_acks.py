@@ -8,7 +8,7 @@ per second until the step's answers are all in). The same load is then sent to a
 endpoint doing one INSERT per request (SQLAlchemy in a thread, same database), as a floor.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        /work/.venv/bin/python bench/slack_acks.py --rates 50,100,200,300 --seconds 5
+        .venv/bin/python bench/slack_acks.py --rates 50,100,200,300 --seconds 5
 
 Writes a Markdown table to stdout (paste it into bench/RESULTS.md).
 """

@@ -15,9 +15,9 @@ per round, 1,000,000 in all, and 1,000,000 invitations. Measured, each in a fres
 Peak memory is the measuring process's peak resident set size (VmHWM, reset at its start,
 so it includes the interpreter, pandas, SQLAlchemy and matplotlib themselves).
 
-Reproduce (DuckDB is for this benchmark only: `/work/.venv/bin/pip install duckdb`):
+Reproduce (DuckDB is for this benchmark only: `.venv/bin/pip install duckdb`):
 
-    /work/.venv/bin/python bench/summary_bench.py \
+    .venv/bin/python bench/summary_bench.py \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 

@@ -5,7 +5,7 @@ round goes through the real path: `open_round` fills the outbox, `deliver_due` s
 through the Telegram transport (PTB over HTTP, rate-limited and retrying sender). Measured:
 achieved delivery rate ÷ 30, messages lost, messages delivered twice, messages out of order.
 
-    /work/.venv/bin/python bench/telegram_send.py --people 5000 --write
+    .venv/bin/python bench/telegram_send.py --people 5000 --write
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def main() -> None:
     for key, value in result.items():
         print(f"{key:>14}: {value:.3f}" if isinstance(value, float) else f"{key:>14}: {value}")
     if args.write:
-        command = "/work/.venv/bin/python bench/telegram_send.py --people " + str(args.people)
+        command = ".venv/bin/python bench/telegram_send.py --people " + str(args.people)
         if args.database:
             command += " --database <URL>"
         write(result, command + " --write")
