@@ -277,8 +277,9 @@ def test_leader_commands_refuse_others_and_show_counts_to_leaders(engine: Conver
     assert "kjenner jeg ikke" in engine.handle(Command(employee, "finnesikke")).messages[0].text
 
 
-def test_done_message_gives_last_rounds_result_for_a_big_enough_group(engine, clock) -> None:
-    addresses = [add_person(engine, f"N{i}", municipality="fauske")[1] for i in range(12)]
+def pulse_after_a_closed_round(engine: Conversation, clock, people: int) -> list[str]:
+    """`people` in Fauske answer 5 everywhere; a round later the first one answers again."""
+    addresses = [add_person(engine, f"F{i}", municipality="fauske")[1] for i in range(people)]
     engine.open_round()
     for address in addresses:
         answer_all(
@@ -291,7 +292,11 @@ def test_done_message_gives_last_rounds_result_for_a_big_enough_group(engine, cl
     clock.advance(days=14)
     engine.open_round()
     _, last = answer_all(engine, addresses[0], start_pulse(engine, addresses[0]))
-    texts = [m.text for m in last]
+    return [m.text for m in last]
+
+
+def test_done_message_gives_last_rounds_result_for_a_big_enough_group(engine, clock) -> None:
+    texts = pulse_after_a_closed_round(engine, clock, 12)
     # 12 people over 10 factors: each factor got 3–4 answers, fewer than k, so nothing is shown.
     assert texts == ["Takk! Svarene dine er lagret uten navn."]
 
@@ -317,19 +322,7 @@ def test_round_opening_queues_first_questions_once_per_person(engine: Conversati
 
 
 def test_done_message_shows_last_rounds_municipality_result_when_k_answered(engine, clock) -> None:
-    addresses = [add_person(engine, f"F{i}", municipality="fauske")[1] for i in range(40)]
-    engine.open_round()
-    for address in addresses:
-        answer_all(
-            engine,
-            address,
-            start_pulse(engine, address),
-            choose=lambda m: "0" if "slutte" in m.text else "5",
-        )
-    engine.close_round()
-    clock.advance(days=14)
-    engine.open_round()
-    _, last = answer_all(engine, addresses[0], start_pulse(engine, addresses[0]))
+    texts = pulse_after_a_closed_round(engine, clock, 40)
     # 40 people over 10 factors: every factor got 12 answers of 5 in Fauske last round.
-    assert last[1].text.startswith("Forrige runde svarte dere i Fauske i snitt 5,0 av 6 på «")
-    assert last[1].text.endswith("(12 svar).")
+    assert texts[1].startswith("Forrige runde svarte dere i Fauske i snitt 5,0 av 6 på «")
+    assert texts[1].endswith("(12 svar).")
