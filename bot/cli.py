@@ -326,6 +326,42 @@ def serve(
 
 
 @app.command()
+def digest(
+    post: Annotated[bool, typer.Option(help="Queue it for the steering-group channel(s).")] = False,
+) -> None:
+    """This week's steering-group digest: task status per team, gatherings, participation."""
+    from bot.digest import digest_text, queue_digest
+    from bot.summaries import steering_targets
+
+    settings = load_settings()
+    engine = engine_from(settings)
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        console.print(
+            digest_text(
+                session, engine.survey, now, settings.tz, settings.language, settings.k_anonymity
+            ),
+            markup=False,
+        )
+        if post:
+            targets = steering_targets(settings, ["slack", "telegram"])
+            queued = queue_digest(
+                session,
+                engine.survey,
+                targets,
+                now,
+                settings.tz,
+                settings.language,
+                settings.k_anonymity,
+            )
+            console.print(
+                f"Queued for {queued} channel(s); `beholde serve` delivers them."
+                if targets
+                else "No steering channel is configured."
+            )
+
+
+@app.command()
 def deliver() -> None:
     """Send what is due in the outbox for the console (for trying things by hand)."""
     engine = engine_from(load_settings())

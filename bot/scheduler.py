@@ -30,7 +30,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
+from bot.digest import queue_if_due
 from bot.outbox import deliver_due
+from bot.summaries import steering_targets
 from storage import answers
 from storage.db import Database
 from surveys.network import Cadence, Policy, Window, parse_clock
@@ -373,7 +375,32 @@ def run_rounds(state: State) -> bool:
         current = answers.current_round(session)
     if nudged:
         log.info("%s nudged in round %s", nudged, current.number if current else "?")
-    return bool(opened or nudged or closed_id)
+    digested = run_digest(state, now)
+    return bool(opened or nudged or closed_id or digested)
+
+
+def run_digest(state: State, now: dt.datetime) -> int:
+    """Queue this week's steering-group digest once its moment has come (once per week)."""
+    settings = getattr(state.service, "settings", None)
+    if settings is None or not settings.digest:  # no configuration: nowhere to post
+        return 0
+    targets = steering_targets(settings, state.service.transports)
+    engine = state.service.engine
+    with state.db.transaction() as session:
+        queued = queue_if_due(
+            session,
+            engine.survey,
+            targets,
+            now,
+            state.tz,
+            settings.language,
+            settings.k_anonymity,
+            settings.digest_weekday,
+            parse_clock(settings.digest_time) or dt.time(8, 0),
+        )
+    if queued:
+        log.info("weekly digest queued for %s channel(s)", queued)
+    return queued
 
 
 # --------------------------------------------------------------------------- delivery

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     pulse_weekday: int = Field(default=1, ge=0, le=6)  # 0 = Monday, 1 = Tuesday
     pulse_time: str = "09:00"
     pulse_every_weeks: int = Field(default=2, ge=1, le=12)
+    # Weekly digest to the steering group (task status, gatherings, participation).
+    digest: bool = True
+    digest_weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday
+    digest_time: str = "08:00"
 
     @field_validator("work_hours")
     @classmethod
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
 
         return str(Window.parse(value))  # ValueError names what is expected
 
-    @field_validator("reminder_time", "pulse_time")
+    @field_validator("reminder_time", "pulse_time", "digest_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         from surveys.network import parse_clock

@@ -1,0 +1,74 @@
+"""Data for the weekly digest: tasks per team, gatherings and participation — counts only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import frames
+from storage.models import Round
+from storage.network_models import Gathering, Task, TaskTeam
+from surveys.digest import DigestData, GatheringLine, RoundLine, TaskStatus, iso_week
+from surveys.network import LIVE_GATHERING
+
+ROUNDS_SHOWN = 4
+
+
+def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData:
+    """Everything the digest shows, read at `now`."""
+
+    week_ago = now - dt.timedelta(days=7)
+    tasks = []
+    for task in session.scalars(select(Task).order_by(Task.due_on, Task.id)):
+        rows = session.scalars(select(TaskTeam).where(TaskTeam.task_id == task.id)).all()
+        done = tuple(sorted(r.team for r in rows if r.status == "done"))
+        open_ = tuple(sorted(r.team for r in rows if r.status != "done"))
+        recently_done = any(r.done_at and r.done_at >= week_ago for r in rows)
+        if open_ or recently_done:
+            tasks.append(TaskStatus(task.title, task.due_on, done, open_))
+
+    def line(g: Gathering) -> GatheringLine:
+        return GatheringLine(
+            g.title, g.starts_at.astimezone(tz), g.online_link or g.place, g.status
+        )
+
+    upcoming = session.scalar(
+        select(Gathering)
+        .where(Gathering.status.in_(LIVE_GATHERING), Gathering.starts_at > now)
+        .order_by(Gathering.starts_at)
+    )
+    changed = session.scalars(
+        select(Gathering).where(
+            Gathering.status.in_(("moved", "cancelled", "replaced_by_webinar")),
+            Gathering.updated_at >= week_ago,
+        )
+    ).all()
+    recent = session.scalars(select(Round).order_by(Round.number.desc()).limit(ROUNDS_SHOWN)).all()
+    rounds = []
+    by_municipality: dict[str, tuple[int, int]] = {}
+    for i, round_ in enumerate(reversed(recent)):
+        part = frames.participation(session, round_.id)
+        rounds.append(
+            RoundLine(
+                round_.number,
+                int(part["invited"].sum()),
+                int(part["finished"].sum()),
+                round_.status == "open",
+            )
+        )
+        if i == len(recent) - 1:  # the newest round, per municipality
+            by_municipality = {
+                str(row.municipality): (int(row.invited), int(row.finished))
+                for row in part.itertuples()
+                if row.municipality
+            }
+    return DigestData(
+        week=iso_week(now, tz),
+        tasks=tuple(tasks),
+        next_gathering=line(upcoming) if upcoming else None,
+        changed=tuple(line(g) for g in changed),
+        rounds=tuple(rounds),
+        by_municipality=by_municipality,
+    )
