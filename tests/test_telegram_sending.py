@@ -275,4 +275,4 @@ async def test_a_failed_message_is_not_overtaken_by_the_next_one_to_the_same_cha
         await bot.stop()
     for chat in ("7201", "7202"):
         texts = [m["text"] for m in fake.chat(chat)]
-        assert len(texts) == 2 and texts[0].startswith("Ukens puls")
+        assert len(texts) == 2 and texts[0].startswith("Ny puls")
