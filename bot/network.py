@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,9 @@ from surveys.network import (
     task_deadline,
     task_plan,
 )
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -396,12 +400,12 @@ def _tell_members(
     session: Session,
     key: str,
     now: dt.datetime,
-    render: object,
+    render: Callable[[str], str],
     expires_at: dt.datetime | None = None,
 ) -> int:
     told = 0
     for person in members(session):
-        text = render(person.language)  # type: ignore[operator]
+        text = render(person.language)
         told += bool(
             send(
                 session,
@@ -890,7 +894,9 @@ def _render(
 # --------------------------------------------------------------------------- pulse rounds
 
 
-def pulse_open_due(session: Session, engine: object, tz: dt.tzinfo, now: dt.datetime) -> int | None:
+def pulse_open_due(
+    session: Session, engine: Conversation, tz: dt.tzinfo, now: dt.datetime
+) -> int | None:
     """Open the scheduled round if its time has come; returns the round number opened."""
     net = ensure_network(session, now)
     if not net.pulse_enabled:
@@ -902,7 +908,7 @@ def pulse_open_due(session: Session, engine: object, tz: dt.tzinfo, now: dt.date
     net.next_pulse_at = following
     if slot is None or answers.current_round(session) is not None:
         return None
-    round_ = engine.open_round_in(session, now, cadence.days)  # type: ignore[attr-defined]
+    round_ = engine.open_round_in(session, now, cadence.days)
     round_.closes_at = local_to_utc(
         local_day(slot, tz) + dt.timedelta(days=cadence.days), cadence.at, tz
     )

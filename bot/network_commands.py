@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot import network as net
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
-from storage.models import Person
+from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
 from surveys.network import (
     Window,
@@ -279,8 +279,8 @@ def task(
             lines.append(_say(actor, "net_task_head", id=item.id, title=item.title, due=due))
             for r in net.task_rows(session, item.id):
                 if r.status == "done" and r.done_at is not None:
-                    when = net.fmt_when(r.done_at, tz, actor.lang)
-                    lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {when}")
+                    done_at = net.fmt_when(r.done_at, tz, actor.lang)
+                    lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
                 else:
                     lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]
@@ -374,8 +374,8 @@ def _hours(actor: Actor, key: str, window: Window) -> str:
     return _say(actor, key, start=f"{window.start:%H:%M}", end=f"{window.end:%H:%M}")
 
 
-def task_prompt(ctx: Context, prompt: object) -> Reply:
-    edit = net.task_button(ctx.session, _tz(ctx), ctx.now, ctx.person, prompt, ctx.args[0])  # type: ignore[arg-type]
+def task_prompt(ctx: Context, prompt: Prompt) -> Reply:
+    edit = net.task_button(ctx.session, _tz(ctx), ctx.now, ctx.person, prompt, ctx.args[0])
     return Reply(edit=edit)
 
 

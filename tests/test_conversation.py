@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.app import assemble
 from bot.conversation import Conversation, EngineConfig
 from bot.ports import Address, ChoicePressed, Command, TextReceived
 from storage import people
@@ -118,7 +119,7 @@ def test_a_restart_resumes_where_the_person_stopped(engine: Conversation, survey
     engine.open_round()
     answer_all(engine, address, start_pulse(engine, address), stop_after=3)
     # A new engine over the same database: nothing is kept in memory between them.
-    restarted = Conversation(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
+    restarted = assemble(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
     messages = restarted.handle(Command(address, "puls")).messages
     assert "(4 av 7)" in messages[-1].text
     presses, last = answer_all(restarted, address, messages)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.app import assemble
 from bot.conversation import Conversation
 from bot.outbox import deliver_due
 from bot.ports import Address, Choice, OutgoingMessage, SendError
@@ -44,7 +45,7 @@ async def bot(fake: FakeTelegram, engine) -> AsyncIterator[TelegramBot]:
 @pytest.fixture
 def no_db_engine(survey) -> Conversation:
     """For tests that only send: the engine is never asked, so no database is needed."""
-    return Conversation(Database("sqlite://"), survey)
+    return assemble(Database("sqlite://"), survey)
 
 
 def on_telegram(engine, name: str, chat: str) -> int:
