@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("nb", "nn", "en")
+# libyaml's safe loader when present (ten times faster than the pure-Python one).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -30,7 +32,7 @@ def area_files(lang: str) -> dict[str, dict[str, str]]:
             area = entry.name.removesuffix(f".{lang}.yaml")
         else:
             continue
-        data = yaml.safe_load(entry.read_text("utf-8")) or {}
+        data = yaml.load(entry.read_text("utf-8"), Loader=SAFE_LOADER) or {}
         out[area] = {str(key): str(value).rstrip("\n") for key, value in data.items()}
     return out
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import common
-from bot.cli import app
+from bot.cli import app, common
 from surveys.definition import load_survey
 from surveys.roster import parse_roster
 
