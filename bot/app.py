@@ -1,10 +1,16 @@
-"""The composition root: settings in, a ready conversation engine out."""
+"""The composition root: settings in, a ready conversation engine out.
+
+The engine (`bot.conversation`) knows nothing of its features; they are registered here:
+the employee commands (`bot.commands`) and the learning network's commands and buttons
+(`bot.network_commands`). A new feature adds its `register(engine)` to `FEATURES`.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+from collections.abc import Callable
 
 from bot.conversation import Clock, Conversation, EngineConfig, system_clock
 from bot.settings import Settings, data_dir
@@ -43,12 +49,46 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
+def register_employee_features(engine: Conversation) -> None:
+    """/puls, /pause, /stopp, /hjelp, /meg, /slett, /språk, /runde and their buttons."""
+    from bot.commands import PROMPT_HANDLERS, register_employee_commands
+
+    register_employee_commands(engine.commands)
+    engine.prompt_handlers.update(PROMPT_HANDLERS)
+
+
+def register_network_features(engine: Conversation) -> None:
+    """Gatherings, tasks, reminders and working hours (issue 5)."""
+    from bot.network_commands import register
+
+    register(engine)
+
+
+FEATURES: tuple[Callable[[Conversation], None], ...] = (
+    register_employee_features,
+    register_network_features,
+)
+
+
+def assemble(
+    db: Database,
+    survey: Survey,
+    config: EngineConfig | None = None,
+    clock: Clock = system_clock,
+) -> Conversation:
+    """An engine with every feature registered (tests use this too)."""
+    engine = Conversation(db, survey, config, clock)
+    for register in FEATURES:
+        register(engine)
+    return engine
+
+
 def build(settings: Settings, clock: Clock = system_clock, migrate: bool = True) -> Conversation:
     """Database (migrated), survey and engine, wired together."""
     db = Database(settings.database_url)
     if migrate:
         db.upgrade()
-    return Conversation(db, load_configured_survey(settings), engine_config(settings), clock)
+    return assemble(db, load_configured_survey(settings), engine_config(settings), clock)
 
 
 def setup_logging(level: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.conversation import CommandRegistry, Context
-from bot.i18n import t
+from bot.i18n import LANGUAGES, t
 from bot.ports import Choice, OutgoingMessage, Reply
 from storage import answers, people, prompts
 from storage.models import Invitation, PendingAnswer, Prompt
@@ -163,10 +163,8 @@ def language(ctx: Context) -> Reply:
         if chosen:
             return _say(t(chosen, "language_set"))
     token = prompts.create(ctx.session, ctx.person.id, "language", ctx.now)
-    choices = (
-        Choice("Norsk bokmål", f"{token}:nb"),
-        Choice("English", f"{token}:en"),
-        Choice("Nynorsk", f"{token}:nn"),
+    choices = tuple(
+        Choice(t(ctx.lang, f"language_button_{code}"), f"{token}:{code}") for code in LANGUAGES
     )
     return Reply([OutgoingMessage(t(ctx.lang, "language_choose"), choices)])
 
@@ -180,21 +178,12 @@ def round_(ctx: Context) -> Reply:
     """`/runde status|start|slutt`: the leader sees counts only, never who answered what."""
     action = ctx.args[0].lower() if ctx.args else "status"
     current = answers.current_round(ctx.session)
-    en = ctx.lang == "en"
-    if action in ("start", "åpne", "open"):
+    if action in ("start", "åpne", "opne", "open"):
         if current is not None:
-            return _say(
-                f"Round {current.number} is already open."
-                if en
-                else f"Runde {current.number} er allerede åpen."
-            )
+            return _say(t(ctx.lang, "round_already_open", number=current.number))
         opened = ctx.engine.open_round_in(ctx.session, ctx.now)
         invited = answers.round_counts(ctx.session, opened.id).invited
-        return _say(
-            f"Round {opened.number} is open; {invited} people invited."
-            if en
-            else f"Runde {opened.number} er åpnet; {invited} er invitert."
-        )
+        return _say(t(ctx.lang, "round_opened", number=opened.number, invited=invited))
     if action in ("slutt", "stopp", "lukk", "close", "end"):
         closed = ctx.engine.close_round_in(ctx.session, ctx.now)
         if closed is None:
@@ -205,14 +194,16 @@ def round_(ctx: Context) -> Reply:
         return _say(t(ctx.lang, "no_round"))
     counts = answers.round_counts(ctx.session, current.id)
     rate = f"{100 * counts.finished / counts.invited:.0f} %" if counts.invited else "–"
-    if en:
-        return _say(
-            f"Round {current.number}: {counts.finished} of {counts.invited} finished ({rate}), "
-            f"{counts.started} under way."
-        )
     return _say(
-        f"Runde {current.number}: {counts.finished} av {counts.invited} har svart ({rate}), "
-        f"{counts.started} er i gang."
+        t(
+            ctx.lang,
+            "round_status",
+            number=current.number,
+            finished=counts.finished,
+            invited=counts.invited,
+            rate=rate,
+            started=counts.started,
+        )
     )
 
 

@@ -136,14 +136,9 @@ class Conversation:
         self.clock = clock
         self.commands = CommandRegistry()
         self.round_closed_hooks: list[Callable[[int], None]] = []
+        # Features (employee commands, the learning network) register themselves here;
+        # bot.app.assemble() does it, so the engine imports none of them.
         self.prompt_handlers: dict[str, PromptHandler] = {}
-        from bot.commands import PROMPT_HANDLERS, register_employee_commands
-
-        register_employee_commands(self.commands)
-        self.prompt_handlers.update(PROMPT_HANDLERS)
-        from bot.network_commands import register as register_network
-
-        register_network(self)  # gatherings, tasks, reminders (issue 5)
 
     # ----------------------------------------------------------------- inbound events
 

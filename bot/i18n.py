@@ -16,36 +16,50 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("nb", "nn", "en")
-# Nynorsk still falls back to bokmål until the nynorsk catalogue is complete (issue 10).
-FALLBACK = {"nn": "nb"}
+# libyaml's safe loader when present (ten times faster than the pure-Python one).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
+def area_files(lang: str) -> dict[str, dict[str, str]]:
+    """Each text file of one language by its area ("" for the core chat texts)."""
+    folder = resources.files("bot.texts")
+    out: dict[str, dict[str, str]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == f"{lang}.yaml":
+            area = ""
+        elif entry.name.endswith(f".{lang}.yaml"):
+            area = entry.name.removesuffix(f".{lang}.yaml")
+        else:
+            continue
+        data = yaml.load(entry.read_text("utf-8"), Loader=SAFE_LOADER) or {}
+        out[area] = {str(key): str(value).rstrip("\n") for key, value in data.items()}
+    return out
 
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """All texts of one language, merged from its core file and its area files."""
-    folder = resources.files("bot.texts")
     merged: dict[str, str] = {}
-    names = sorted(
-        entry.name
-        for entry in folder.iterdir()
-        if entry.name == f"{lang}.yaml" or entry.name.endswith(f".{lang}.yaml")
-    )
-    for name in names:
-        data = yaml.safe_load(folder.joinpath(name).read_text("utf-8")) or {}
+    for area, data in area_files(lang).items():
+        name = f"{area}.{lang}.yaml" if area else f"{lang}.yaml"
         for key, value in data.items():
             if str(key) in merged:
                 raise ValueError(f"text {key!r} is defined twice (again in bot/texts/{name})")
-            merged[str(key)] = str(value).rstrip("\n")
+            merged[key] = value
     return merged
 
 
 def t(lang: str, key: str, **values: Any) -> str:
-    """The text `key` in `lang`, formatted with `values`."""
-    for candidate in (lang, FALLBACK.get(lang, "nb"), "nb"):
-        text = catalogue(candidate).get(key)
-        if text is not None:
-            return text.format(**values) if values else text
-    raise KeyError(f"no text {key!r}")
+    """The text `key` in `lang`, formatted with `values`.
+
+    There is no fallback to another language: a missing text is a bug that the catalogue test
+    (tests/test_texts.py) finds, not something a nynorsk or English reader should see as bokmål.
+    """
+    text = catalogue(lang).get(key)
+    if text is None:
+        raise KeyError(f"no text {key!r} in {lang!r}")
+    return text.format(**values) if values else text
 
 
 def normalise_language(value: str | None) -> str | None:

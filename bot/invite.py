@@ -1,4 +1,4 @@
-"""`beholde invite`: one personal Telegram deep link per rostered person, for the leader.
+"""Personal Telegram deep links, one per rostered person, for the leader (`beholde invite`).
 
 A link is `https://t.me/<bot>?start=<code>`; Telegram hands the code to the bot as
 `/start <code>` when the person taps Start, and the engine binds that chat to the person.
@@ -8,29 +8,26 @@ Codes carry 128 bits of randomness, are stored only as hashes, work once and exp
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
-
-import typer
-from rich.console import Console
 from sqlalchemy import delete, select
 
 from bot.conversation import Conversation
+from bot.i18n import LANGUAGES
 from storage import people
 from storage.models import Address, InviteCode, Person
+from surveys.definition import Survey
 
 PLATFORM = "telegram"
 
 
-def _municipality_id(engine: Conversation, wanted: str) -> str | None:
+def municipality_id(survey: Survey, wanted: str) -> str | None:
     """Accept the id (`bodo`) or the name in any language (`Bodø`)."""
-    scale = engine.survey.scales.get("municipality")
+    scale = survey.scales.get("municipality")
     folded = wanted.strip().casefold()
     if scale is None:
         return wanted
     for value in scale.values():
         names = {value.casefold()}
-        for lang in ("nb", "en", "nn"):
+        for lang in LANGUAGES:
             try:
                 names.add(scale.label(value, lang).casefold())
             except (KeyError, ValueError):
@@ -74,61 +71,9 @@ def make_invites(
     return links
 
 
-async def _ask_username(token: str, base_url: str) -> str:
+async def ask_username(token: str, base_url: str) -> str:
+    """The bot's @username, asked from Telegram (getMe)."""
     from telegram import Bot
 
     async with Bot(token, base_url=base_url) as bot:
         return bot.username
-
-
-def invite(
-    municipality: Annotated[
-        str | None, typer.Option(help="Only people in this municipality (id or name).")
-    ] = None,
-    bot_username: Annotated[
-        str | None,
-        typer.Option(help="The bot's @username (default BEHOLDE_TELEGRAM_BOT_USERNAME or getMe)."),
-    ] = None,
-) -> None:
-    """Print a one-time Telegram registration link for each person not on Telegram yet."""
-    from bot.cli import console, engine_from, load_settings
-
-    settings = load_settings()
-    engine = engine_from(settings)
-    wanted = None
-    if municipality is not None:
-        wanted = _municipality_id(engine, municipality)
-        if wanted is None:
-            console.print(f"Unknown municipality: {municipality}", style="red", markup=False)
-            raise typer.Exit(1)
-    username = (bot_username or settings.telegram_bot_username or "").lstrip("@")
-    if not username:
-        if settings.telegram_token is None:
-            console.print(
-                "Give --bot-username, or set BEHOLDE_TELEGRAM_BOT_USERNAME or "
-                "BEHOLDE_TELEGRAM_TOKEN so the name can be asked from Telegram.",
-                style="red",
-            )
-            raise typer.Exit(2)
-        try:
-            username = asyncio.run(
-                _ask_username(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
-            )
-        except Exception as error:  # never echo the request: its URL holds the token
-            console.print(
-                f"Could not ask Telegram for the bot's name ({type(error).__name__}); "
-                "give --bot-username.",
-                style="red",
-            )
-            raise typer.Exit(2) from None
-    links = make_invites(engine, username, settings.invite_valid_days, wanted)
-    if not links:
-        console.print("Everyone on the roster already has Telegram (or nobody matched).")
-        return
-    for name, place, link in links:
-        typer.echo(f"{name}\t{place or '-'}\t{link}")
-    Console(stderr=True).print(
-        f"{len(links)} link(s), each valid once for {settings.invite_valid_days} days. "
-        "Earlier unused links for these people no longer work.",
-        style="dim",
-    )

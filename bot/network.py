@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -39,6 +40,9 @@ from surveys.network import (
     task_plan,
 )
 
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
+
 log = logging.getLogger(__name__)
 
 MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
@@ -46,108 +50,29 @@ MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
 KIND = "reminder"
 
 
-# --------------------------------------------------------------------------- texts
-
-TEXTS: dict[str, dict[str, str]] = {
-    "nb": {
-        "g_remind": "📅 Påminnelse: «{title}» er {when} ({left}).",
-        "g_place": "Sted: {place}",
-        "g_link": "Lenke: {link}",
-        "g_webinar": "Samlingen er erstattet av et webinar: {link}",
-        "g_theme": "Tema: {theme}",
-        "g_programme": "Program: {programme}",
-        "g_tasks": "Lagets åpne oppgaver før samlingen står under — trykk Ferdig når "
-        "dere er i mål.",
-        "g_no_tasks": "Laget deres har ingen åpne oppgaver. Bra jobbet!",
-        "g_moved": "📅 «{title}» er flyttet til {when}. Tidligere påminnelser gjelder ikke lenger; "
-        "du får nye.",
-        "g_cancelled": "📅 «{title}» {when} er avlyst. Du får ingen flere påminnelser om den.",
-        "g_to_webinar": "📅 «{title}» {when} blir et webinar i stedet: {link}",
-        "t_remind": "📝 Oppgave for {team}: «{title}» — frist {due} ({left}).",
-        "t_item": "📝 «{title}» — frist {due}.",
-        "done": "Ferdig",
-        "snooze": "Utsett",
-        "t_done_by": "✅ {name} markerte oppgaven «{title}» som ferdig.",
-        "t_done_edit": "✅ «{title}» er markert som ferdig for {team}. Takk! "
-        "Laget har fått beskjed.",
-        "t_already": "«{title}» er allerede markert som ferdig av {name}.",
-        "t_snoozed": "⏰ Greit — jeg minner deg på «{title}» igjen {when}.",
-        "t_gone": "Den oppgaven finnes ikke lenger.",
-        "today": "i dag",
-        "tomorrow": "i morgen",
-        "in_days": "om {n} dager",
-    },
-    "en": {
-        "g_remind": "📅 Reminder: “{title}” is {when} ({left}).",
-        "g_place": "Place: {place}",
-        "g_link": "Link: {link}",
-        "g_webinar": "The gathering is replaced by a webinar: {link}",
-        "g_theme": "Theme: {theme}",
-        "g_programme": "Programme: {programme}",
-        "g_tasks": "Your team's open tasks before the gathering are below — press Done when "
-        "you're there.",
-        "g_no_tasks": "Your team has no open tasks. Well done!",
-        "g_moved": "📅 “{title}” has moved to {when}. Earlier reminders no longer apply; "
-        "you'll get new ones.",
-        "g_cancelled": "📅 “{title}” {when} is cancelled. No more reminders about it.",
-        "g_to_webinar": "📅 “{title}” {when} will be a webinar instead: {link}",
-        "t_remind": "📝 Task for {team}: “{title}” — due {due} ({left}).",
-        "t_item": "📝 “{title}” — due {due}.",
-        "done": "Done",
-        "snooze": "Snooze",
-        "t_done_by": "✅ {name} marked the task “{title}” as done.",
-        "t_done_edit": "✅ “{title}” is marked as done for {team}. Thanks! The team has been told.",
-        "t_already": "“{title}” was already marked as done by {name}.",
-        "t_snoozed": "⏰ OK — I'll remind you about “{title}” again {when}.",
-        "t_gone": "That task no longer exists.",
-        "today": "today",
-        "tomorrow": "tomorrow",
-        "in_days": "in {n} days",
-    },
-}
-
-_MONTHS = {
-    "nb": "januar februar mars april mai juni juli august september oktober november desember",
-    "en": "January February March April May June July August September October November December",
-}
-_DAYS = {
-    "nb": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
-    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
-}
-
-
-def say(lang: str, key: str, **values: object) -> str:
-    table = TEXTS.get(lang) or TEXTS["nb"]
-    return table.get(key, TEXTS["nb"][key]).format(**values)
-
-
-def _lang(lang: str) -> str:
-    return "en" if lang == "en" else "nb"
+# --------------------------------------------------------------------------- dates in texts
 
 
 def fmt_day(day: dt.date, lang: str) -> str:
-    lang = _lang(lang)
-    weekday = _DAYS[lang].split()[day.weekday()]
-    month = _MONTHS[lang].split()[day.month - 1]
-    if lang == "en":
-        return f"{weekday} {day.day} {month} {day.year}"
-    return f"{weekday} {day.day}. {month} {day.year}"
+    """`torsdag 12. mars 2027` in the person's language (names from the catalogue)."""
+    weekday = t(lang, "net_weekdays").split()[day.weekday()]
+    month = t(lang, "net_months").split()[day.month - 1]
+    return t(lang, "net_day", weekday=weekday, day=day.day, month=month, year=day.year)
 
 
 def fmt_when(moment: dt.datetime, tz: dt.tzinfo, lang: str) -> str:
     """`torsdag 12. mars 2027 kl. 09:00` on the local clock."""
     local = moment.astimezone(tz)
-    joiner = " at " if _lang(lang) == "en" else " kl. "
-    return fmt_day(local.date(), lang) + joiner + f"{local:%H:%M}"
+    return t(lang, "net_when", day=fmt_day(local.date(), lang), time=f"{local:%H:%M}")
 
 
 def fmt_left(target: dt.date, today: dt.date, lang: str) -> str:
     days = (target - today).days
     if days <= 0:
-        return say(lang, "today")
+        return t(lang, "net_today")
     if days == 1:
-        return say(lang, "tomorrow")
-    return say(lang, "in_days", n=days)
+        return t(lang, "net_tomorrow")
+    return t(lang, "net_in_days", n=days)
 
 
 # --------------------------------------------------------------------------- the network
@@ -475,12 +400,12 @@ def _tell_members(
     session: Session,
     key: str,
     now: dt.datetime,
-    render: object,
+    render: Callable[[str], str],
     expires_at: dt.datetime | None = None,
 ) -> int:
     told = 0
     for person in members(session):
-        text = render(person.language)  # type: ignore[operator]
+        text = render(person.language)
         told += bool(
             send(
                 session,
@@ -515,7 +440,7 @@ def move_gathering(
         session,
         f"g:{g.id}:moved:v{g.version}",
         now,
-        lambda lang: say(lang, "g_moved", title=g.title, when=fmt_when(starts_at, tz, lang)),
+        lambda lang: t(lang, "net_g_moved", title=g.title, when=fmt_when(starts_at, tz, lang)),
         expires_at=starts_at,
     )
     return planned, told
@@ -530,7 +455,9 @@ def cancel_gathering(session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathe
         session,
         f"g:{g.id}:cancelled",
         now,
-        lambda lang: say(lang, "g_cancelled", title=g.title, when=fmt_when(g.starts_at, tz, lang)),
+        lambda lang: t(
+            lang, "net_g_cancelled", title=g.title, when=fmt_when(g.starts_at, tz, lang)
+        ),
         expires_at=g.ends_at,
     )
 
@@ -547,8 +474,8 @@ def webinar_gathering(
         session,
         f"g:{g.id}:webinar:v{g.version}",
         now,
-        lambda lang: say(
-            lang, "g_to_webinar", title=g.title, when=fmt_when(g.starts_at, tz, lang), link=link
+        lambda lang: t(
+            lang, "net_g_to_webinar", title=g.title, when=fmt_when(g.starts_at, tz, lang), link=link
         ),
         expires_at=g.ends_at,
     )
@@ -568,31 +495,31 @@ def gathering_messages(
     lang = person.language
     today = local_day(now, tz)
     lines = [
-        say(
+        t(
             lang,
-            "g_remind",
+            "net_g_remind",
             title=g.title,
             when=fmt_when(g.starts_at, tz, lang),
             left=fmt_left(local_day(g.starts_at, tz), today, lang),
         )
     ]
     if g.status == "replaced_by_webinar" and g.online_link:
-        lines.append(say(lang, "g_webinar", link=g.online_link))
+        lines.append(t(lang, "net_g_webinar", link=g.online_link))
     else:
         if g.place:
-            lines.append(say(lang, "g_place", place=g.place))
+            lines.append(t(lang, "net_g_place", place=g.place))
         if g.online_link:
-            lines.append(say(lang, "g_link", link=g.online_link))
+            lines.append(t(lang, "net_g_link", link=g.online_link))
     if g.theme:
-        lines.append(say(lang, "g_theme", theme=g.theme))
+        lines.append(t(lang, "net_g_theme", theme=g.theme))
     if g.programme:
-        lines.append(say(lang, "g_programme", programme=g.programme))
+        lines.append(t(lang, "net_g_programme", programme=g.programme))
     open_tasks = open_tasks_of(session, person.team, now, tz) if person.team else []
     if person.team:
-        lines.append(say(lang, "g_tasks" if open_tasks else "g_no_tasks"))
+        lines.append(t(lang, "net_g_tasks" if open_tasks else "net_g_no_tasks"))
     messages = [OutgoingMessage("\n".join(lines))]
     for task, row in open_tasks[:MAX_TASKS_IN_GATHERING]:
-        text = say(lang, "t_item", title=task.title, due=fmt_day(task.due_on, lang))
+        text = t(lang, "net_t_item", title=task.title, due=fmt_day(task.due_on, lang))
         messages.append(OutgoingMessage(text, task_buttons(session, person, task, row, now)))
     return messages
 
@@ -693,8 +620,8 @@ def task_buttons(
     token = prompts.create(session, person.id, "task", now, ref=f"{task.id}:{row.id}")
     lang = person.language
     return (
-        Choice(say(lang, "done"), f"{token}:done"),
-        Choice(say(lang, "snooze"), f"{token}:snooze"),
+        Choice(t(lang, "net_done"), f"{token}:done"),
+        Choice(t(lang, "net_snooze"), f"{token}:snooze"),
     )
 
 
@@ -702,9 +629,9 @@ def task_message(
     session: Session, task: Task, row: TaskTeam, person: Person, tz: dt.tzinfo, now: dt.datetime
 ) -> OutgoingMessage:
     lang = person.language
-    text = say(
+    text = t(
         lang,
-        "t_remind",
+        "net_t_remind",
         team=row.team,
         title=task.title,
         due=fmt_day(task.due_on, lang),
@@ -730,7 +657,7 @@ def mark_done(session: Session, now: dt.datetime, row: TaskTeam, task: Task, per
     for other in members(session, row.team):
         if other.id == person.id:
             continue
-        text = say(other.language, "t_done_by", name=first, title=task.title)
+        text = t(other.language, "net_t_done_by", name=first, title=task.title)
         told += bool(
             send(
                 session,
@@ -831,17 +758,19 @@ def task_button(
     task = session.get(Task, int(task_id)) if task_id.isdigit() else None
     row = session.get(TaskTeam, int(row_id)) if row_id.isdigit() else None
     if task is None or row is None:
-        return OutgoingMessage(say(lang, "t_gone"))
+        return OutgoingMessage(t(lang, "net_t_gone"))
     if row.status == "done":
         return OutgoingMessage(
-            say(lang, "t_already", title=task.title, name=row.done_by_name or "?")
+            t(lang, "net_t_already", title=task.title, name=row.done_by_name or "?")
         )
     if value == "done":
         mark_done(session, now, row, task, person)
         log.info("task %s marked done for a team", task.id)
-        return OutgoingMessage(say(lang, "t_done_edit", title=task.title, team=row.team))
+        return OutgoingMessage(t(lang, "net_t_done_edit", title=task.title, team=row.team))
     fire = snooze(session, tz, now, task, person)
-    return OutgoingMessage(say(lang, "t_snoozed", title=task.title, when=fmt_when(fire, tz, lang)))
+    return OutgoingMessage(
+        t(lang, "net_t_snoozed", title=task.title, when=fmt_when(fire, tz, lang))
+    )
 
 
 # --------------------------------------------------------------------------- due reminders
@@ -965,7 +894,9 @@ def _render(
 # --------------------------------------------------------------------------- pulse rounds
 
 
-def pulse_open_due(session: Session, engine: object, tz: dt.tzinfo, now: dt.datetime) -> int | None:
+def pulse_open_due(
+    session: Session, engine: Conversation, tz: dt.tzinfo, now: dt.datetime
+) -> int | None:
     """Open the scheduled round if its time has come; returns the round number opened."""
     net = ensure_network(session, now)
     if not net.pulse_enabled:
@@ -977,7 +908,7 @@ def pulse_open_due(session: Session, engine: object, tz: dt.tzinfo, now: dt.date
     net.next_pulse_at = following
     if slot is None or answers.current_round(session) is not None:
         return None
-    round_ = engine.open_round_in(session, now, cadence.days)  # type: ignore[attr-defined]
+    round_ = engine.open_round_in(session, now, cadence.days)
     round_.closes_at = local_to_utc(
         local_day(slot, tz) + dt.timedelta(days=cadence.days), cadence.at, tz
     )

@@ -3,10 +3,9 @@
 `samling`, `oppgave` and `påminn` (ASCII `paminn`; English `gathering`, `task`, `remind`)
 are for the leader role; `arbeidstid` (`hours`) lets anyone on shifts pick their own reminder
 hours. Each command is a pure function of (session, actor, words, now) that returns lines of
-text, so the chat and the `beholde` CLI run exactly the same code.
+text (from bot/texts/network.<lang>.yaml), so the chat and the `beholde` CLI run exactly the
+same code.
 """
-
-# ruff: noqa: E501  (chat sentences are kept whole so they can be read and translated)
 
 from __future__ import annotations
 
@@ -17,12 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot import network as net
+from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
-from storage.models import Person
+from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
 from surveys.network import (
-    DATE_EXAMPLE,
-    DATE_EXAMPLE_EN,
     Window,
     local_day,
     local_to_utc,
@@ -35,34 +33,8 @@ if TYPE_CHECKING:
 
 LEADERS = {"leader"}
 DEFAULT_LENGTH = dt.timedelta(hours=6)
-STATUS_NB = {
-    "planned": "planlagt",
-    "moved": "flyttet",
-    "cancelled": "avlyst",
-    "held": "holdt",
-    "replaced_by_webinar": "erstattet av webinar",
-}
 ALL = {"alle", "all", "*"}
 DUE_WORDS = ("frist", "due", "innen", "by")
-
-GATHERING_HELP = {
-    "nb": 'Bruk: /samling ny "Tittel" 12.03.2027 09:00 Sted · /samling liste · '
-    "/samling flytt N 26.03.2027 [10:00] · /samling avlys N · /samling webinar N lenke · "
-    "/samling holdt N · /samling tema N tekst · /samling program N tekst",
-    "en": 'Use: /gathering new "Title" 12.03.2027 09:00 Place · /gathering list · '
-    "/gathering move N 26.03.2027 [10:00] · /gathering cancel N · /gathering webinar N link · "
-    "/gathering held N · /gathering theme N text · /gathering programme N text",
-}
-TASK_HELP = {
-    "nb": 'Bruk: /oppgave ny "Tittel" frist 05.03.2027 alle|<lag> [beskrivelse] · '
-    "/oppgave liste · /oppgave status [N]",
-    "en": 'Use: /task new "Title" due 05.03.2027 all|<team> [description] · '
-    "/task list · /task status [N]",
-}
-REMIND_HELP = {
-    "nb": "Bruk: /påminn samling N [lag] eller /påminn oppgave N [lag]",
-    "en": "Use: /remind gathering N [team] or /remind task N [team]",
-}
 
 
 @dataclass(frozen=True)
@@ -81,46 +53,33 @@ def _title(words: list[str], today: dt.date) -> tuple[str, list[str]]:
     return words[0], words[1:]
 
 
-def _en(actor: Actor) -> bool:
-    return actor.lang == "en"
-
-
-def _pick(actor: Actor, nb: str, en: str) -> str:
-    return en if _en(actor) else nb
+def _say(actor: Actor, key: str, **values: object) -> str:
+    """A text from the catalogue in the actor's language."""
+    return t(actor.lang, key, **values)
 
 
 def _bad_date(actor: Actor, got: str) -> str:
-    return _pick(
-        actor,
-        f"Jeg forstod ikke datoen «{got}». Skriv for eksempel {DATE_EXAMPLE}.",
-        f"I couldn't read the date “{got}”. Write for example {DATE_EXAMPLE_EN}.",
-    )
+    return _say(actor, "net_bad_date", got=got, example=_say(actor, "net_date_example"))
 
 
-def _number(actor: Actor, words: list[str], what: str) -> int | str:
+def _number(actor: Actor, words: list[str], missing: str) -> int | str:
     if not words or not words[0].lstrip("#").isdigit():
-        return _pick(
-            actor, f"Skriv nummeret på {what}, f.eks. 3.", f"Give the {what} number, e.g. 3."
-        )
+        return _say(actor, missing)
     return int(words[0].lstrip("#"))
 
 
 def _gathering(session: Session, actor: Actor, words: list[str]) -> Gathering | str:
-    number = _number(actor, words, _pick(actor, "samlingen", "gathering"))
+    number = _number(actor, words, "net_gathering_number")
     if isinstance(number, str):
         return number
     g = session.get(Gathering, number)
     if g is None:
-        return _pick(
-            actor,
-            f"Fant ingen samling nr. {number}. Se /samling liste.",
-            f"No gathering number {number}. See /gathering list.",
-        )
+        return _say(actor, "net_gathering_unknown", number=number)
     return g
 
 
 def _status(actor: Actor, status: str) -> str:
-    return status.replace("_", " ") if _en(actor) else STATUS_NB.get(status, status)
+    return _say(actor, f"net_status_{status}")
 
 
 def _line(g: Gathering, tz: dt.tzinfo, actor: Actor) -> str:
@@ -143,7 +102,7 @@ def gathering(
     today = local_day(now, tz)
     if action in ("ny", "new", "add", "legg"):
         if not rest:
-            return [GATHERING_HELP[_lang(actor)]]
+            return [_say(actor, "net_gathering_help")]
         title, rest = _title(rest, today)
         when = parse_when(rest, today)
         if when is None or when.at is None:
@@ -151,36 +110,22 @@ def gathering(
         starts = local_to_utc(when.day, when.at, tz)
         ends = local_to_utc(when.day, when.until, tz) if when.until else starts + DEFAULT_LENGTH
         if starts <= now:
-            return [
-                _pick(
-                    actor,
-                    "Den tiden har alt vært. Velg en dato fram i tid.",
-                    "That time has passed. Pick a future date.",
-                )
-            ]
+            return [_say(actor, "net_time_passed")]
         if ends <= starts:
-            return [
-                _pick(
-                    actor, "Sluttiden må være etter starttiden.", "The end must be after the start."
-                )
-            ]
+            return [_say(actor, "net_end_before_start")]
         place_words = rest[when.used :]
         link = next((w for w in place_words if w.startswith(("http://", "https://"))), None)
         place = " ".join(w for w in place_words if w != link) or None
         g, planned = net.add_gathering(session, tz, now, title[:200], starts, ends, place, link)
+        when_text = net.fmt_when(starts, tz, actor.lang)
+        key = "net_gathering_added_place" if place else "net_gathering_added"
         return [
-            _pick(
-                actor,
-                f"Samling {g.id} «{g.title}» er lagt inn {net.fmt_when(starts, tz, 'nb')}"
-                f"{', ' + place if place else ''}. {planned} påminnelser er planlagt.",
-                f"Gathering {g.id} “{g.title}” added for {net.fmt_when(starts, tz, 'en')}"
-                f"{', ' + place if place else ''}. {planned} reminders planned.",
-            )
+            _say(actor, key, id=g.id, title=g.title, when=when_text, place=place, planned=planned)
         ]
     if action in ("liste", "list", "vis", "show", "ls"):
         rows = net.gatherings(session, now=now)
         if not rows:
-            return [_pick(actor, "Ingen samlinger er lagt inn ennå.", "No gatherings yet.")]
+            return [_say(actor, "net_no_gatherings")]
         return ["\n".join(_line(g, tz, actor) for g in rows)]
     if action not in (
         "flytt",
@@ -195,7 +140,7 @@ def gathering(
         "program",
         "programme",
     ):
-        return [GATHERING_HELP[_lang(actor)]]
+        return [_say(actor, "net_gathering_help")]
     found = _gathering(session, actor, rest)
     if isinstance(found, str):
         return [found]
@@ -214,95 +159,36 @@ def gathering(
             else starts + (g.ends_at - g.starts_at)
         )
         if starts <= now:
-            return [
-                _pick(
-                    actor,
-                    "Den tiden har alt vært. Velg en dato fram i tid.",
-                    "That time has passed. Pick a future date.",
-                )
-            ]
+            return [_say(actor, "net_time_passed")]
         if g.status in ("cancelled", "held"):
-            return [
-                _pick(
-                    actor,
-                    f"Samling {g.id} er {_status(actor, g.status)} og kan ikke flyttes.",
-                    f"Gathering {g.id} is {_status(actor, g.status)} and cannot be moved.",
-                )
-            ]
+            return [_say(actor, "net_cannot_move", id=g.id, status=_status(actor, g.status))]
+        when_text = net.fmt_when(starts, tz, actor.lang)
         if starts == g.starts_at and ends == g.ends_at:
-            return [
-                _pick(
-                    actor,
-                    f"Samling {g.id} er allerede satt til {net.fmt_when(starts, tz, 'nb')}; ingenting er endret.",
-                    f"Gathering {g.id} is already at {net.fmt_when(starts, tz, 'en')}; nothing changed.",
-                )
-            ]
+            return [_say(actor, "net_already_at", id=g.id, when=when_text)]
         planned, told = net.move_gathering(session, tz, now, g, starts, ends)
-        return [
-            _pick(
-                actor,
-                f"Samling {g.id} er flyttet til {net.fmt_when(starts, tz, 'nb')}. {told} har fått beskjed; "
-                f"{planned} nye påminnelser er planlagt.",
-                f"Gathering {g.id} moved to {net.fmt_when(starts, tz, 'en')}. {told} people told; "
-                f"{planned} new reminders planned.",
-            )
-        ]
+        return [_say(actor, "net_moved", id=g.id, when=when_text, told=told, planned=planned)]
     if action in ("avlys", "cancel"):
         if g.status == "cancelled":
-            return [
-                _pick(
-                    actor,
-                    f"Samling {g.id} er allerede avlyst.",
-                    f"Gathering {g.id} is already cancelled.",
-                )
-            ]
+            return [_say(actor, "net_already_cancelled", id=g.id)]
         told = net.cancel_gathering(session, tz, now, g)
-        return [
-            _pick(
-                actor,
-                f"Samling {g.id} er avlyst. {told} har fått beskjed, og påminnelsene er trukket tilbake.",
-                f"Gathering {g.id} is cancelled. {told} people told; its reminders are withdrawn.",
-            )
-        ]
+        return [_say(actor, "net_cancelled", id=g.id, told=told)]
     if action == "webinar":
         link = rest[0] if rest else ""
         if not link.startswith(("http://", "https://")):
-            return [
-                _pick(
-                    actor,
-                    "Skriv lenken til webinaret, f.eks. /samling webinar 3 https://…",
-                    "Give the webinar link, e.g. /gathering webinar 3 https://…",
-                )
-            ]
+            return [_say(actor, "net_webinar_needs_link")]
         told = net.webinar_gathering(session, tz, now, g, link[:500])
-        return [
-            _pick(
-                actor,
-                f"Samling {g.id} er erstattet av webinar. {told} har fått lenken.",
-                f"Gathering {g.id} is replaced by a webinar. {told} people got the link.",
-            )
-        ]
+        return [_say(actor, "net_webinar_set", id=g.id, told=told)]
     if action in ("holdt", "held"):
         net.mark_held(session, now, g)
-        return [
-            _pick(
-                actor,
-                f"Samling {g.id} er markert som holdt.",
-                f"Gathering {g.id} is marked as held.",
-            )
-        ]
+        return [_say(actor, "net_held", id=g.id)]
     text = " ".join(rest).strip()
     if not text:
-        return [GATHERING_HELP[_lang(actor)]]
+        return [_say(actor, "net_gathering_help")]
     if action in ("tema", "theme"):
         g.theme = text[:300]
     else:
         g.programme = text[:4000]
-    return [_pick(actor, f"Samling {g.id} er oppdatert.", f"Gathering {g.id} updated.")]
-
-
-def _lang(actor: Actor) -> str:
-    return "en" if _en(actor) else "nb"
+    return [_say(actor, "net_gathering_updated", id=g.id)]
 
 
 # --------------------------------------------------------------------------- oppgave
@@ -316,7 +202,7 @@ def task(
     rest = words[1:]
     if action in ("ny", "new", "add"):
         if not rest:
-            return [TASK_HELP[_lang(actor)]]
+            return [_say(actor, "net_task_help")]
         title, rest = _title(rest, local_day(now, tz))
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
@@ -324,13 +210,7 @@ def task(
         if when is None:
             return [_bad_date(actor, " ".join(rest[:1]))]
         if when.day < local_day(now, tz):
-            return [
-                _pick(
-                    actor,
-                    "Fristen har alt vært. Velg en dato fram i tid.",
-                    "That due date has passed. Pick a future date.",
-                )
-            ]
+            return [_say(actor, "net_due_passed")]
         rest = rest[when.used :]
         known = net.teams(session)
         team: str | None = None
@@ -339,79 +219,72 @@ def task(
         else:
             team = net.resolve_team(session, rest[0])
             if team is None:
-                listed = ", ".join(known) or _pick(
-                    actor, "ingen lag i rosteren ennå", "no teams in the roster yet"
-                )
-                return [
-                    _pick(
-                        actor,
-                        f"Kjenner ikke laget «{rest[0]}». Lagene er: {listed} (eller «alle»).",
-                        f"Unknown team “{rest[0]}”. Teams: {listed} (or “all”).",
-                    )
-                ]
+                listed = ", ".join(known) or _say(actor, "net_no_teams_listed")
+                return [_say(actor, "net_team_unknown", team=rest[0], teams=listed)]
             rest = rest[1:]
         if not known:
-            return [
-                _pick(
-                    actor,
-                    "Ingen lag er registrert ennå (kolonnen team i rosteren).",
-                    "No teams are registered yet (the team column of the roster).",
-                )
-            ]
+            return [_say(actor, "net_no_teams")]
         description = " ".join(rest).strip() or None
-        t, planned = net.add_task(
+        added, planned = net.add_task(
             session, tz, now, title[:200], when.day, team, actor.person, description
         )
-        who = team or _pick(actor, "alle lag", "all teams")
         return [
-            _pick(
+            _say(
                 actor,
-                f"Oppgave {t.id} «{t.title}» for {who}, frist {net.fmt_day(t.due_on, 'nb')}. {planned} påminnelser er planlagt.",
-                f"Task {t.id} “{t.title}” for {who}, due {net.fmt_day(t.due_on, 'en')}. {planned} reminders planned.",
+                "net_task_added",
+                id=added.id,
+                title=added.title,
+                who=team or _say(actor, "net_all_teams"),
+                due=net.fmt_day(added.due_on, actor.lang),
+                planned=planned,
             )
         ]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)
         if not rows:
-            return [_pick(actor, "Ingen oppgaver er lagt inn ennå.", "No tasks yet.")]
+            return [_say(actor, "net_no_tasks")]
         lines = []
-        for t in rows:
-            teams = net.task_rows(session, t.id)
-            done = sum(1 for r in teams if r.status == "done")
+        for item in rows:
+            teams = net.task_rows(session, item.id)
             lines.append(
-                f"{t.id}. {t.title} — {_pick(actor, 'frist', 'due')} {net.fmt_day(t.due_on, actor.lang)}, {t.team or _pick(actor, 'alle', 'all')}: {done}/{len(teams)} {_pick(actor, 'ferdig', 'done')}"
+                _say(
+                    actor,
+                    "net_task_line",
+                    id=item.id,
+                    title=item.title,
+                    due=net.fmt_day(item.due_on, actor.lang),
+                    who=item.team or _say(actor, "net_all"),
+                    done=sum(1 for r in teams if r.status == "done"),
+                    total=len(teams),
+                )
             )
         return ["\n".join(lines)]
     if action in ("status",):
         chosen: list[Task]
         if rest:
-            number = _number(actor, rest, _pick(actor, "oppgaven", "task"))
+            number = _number(actor, rest, "net_task_number")
             if isinstance(number, str):
                 return [number]
             one = session.get(Task, number)
             if one is None:
-                return [
-                    _pick(actor, f"Fant ingen oppgave nr. {number}.", f"No task number {number}.")
-                ]
+                return [_say(actor, "net_task_unknown", number=number)]
             chosen = [one]
         else:
             chosen = net.tasks(session)
         if not chosen:
-            return [_pick(actor, "Ingen oppgaver er lagt inn ennå.", "No tasks yet.")]
+            return [_say(actor, "net_no_tasks")]
         lines = []
-        for t in chosen:
-            lines.append(
-                f"{t.id}. {t.title} ({_pick(actor, 'frist', 'due')} {net.fmt_day(t.due_on, actor.lang)})"
-            )
-            for r in net.task_rows(session, t.id):
+        for item in chosen:
+            due = net.fmt_day(item.due_on, actor.lang)
+            lines.append(_say(actor, "net_task_head", id=item.id, title=item.title, due=due))
+            for r in net.task_rows(session, item.id):
                 if r.status == "done" and r.done_at is not None:
-                    lines.append(
-                        f"   {r.team}: ✅ {r.done_by_name or '?'} {net.fmt_when(r.done_at, tz, actor.lang)}"
-                    )
+                    done_at = net.fmt_when(r.done_at, tz, actor.lang)
+                    lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
                 else:
-                    lines.append(f"   {r.team}: {_pick(actor, 'åpen', 'open')}")
+                    lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]
-    return [TASK_HELP[_lang(actor)]]
+    return [_say(actor, "net_task_help")]
 
 
 # --------------------------------------------------------------------------- påminn
@@ -422,7 +295,7 @@ def remind(
 ) -> list[str]:
     words = split_args(args)
     if len(words) < 2:
-        return [REMIND_HELP[_lang(actor)]]
+        return [_say(actor, "net_remind_help")]
     kind = {
         "samling": "gathering",
         "gathering": "gathering",
@@ -430,39 +303,23 @@ def remind(
         "task": "task",
     }.get(words[0].lower())
     if kind is None or not words[1].lstrip("#").isdigit():
-        return [REMIND_HELP[_lang(actor)]]
+        return [_say(actor, "net_remind_help")]
     team = None
     if len(words) > 2 and words[2].lower() not in ALL:
         team = net.resolve_team(session, " ".join(words[2:]))
         if team is None:
             listed = ", ".join(net.teams(session)) or "–"
-            return [
-                _pick(
-                    actor,
-                    f"Kjenner ikke laget «{' '.join(words[2:])}». Lagene er: {listed}.",
-                    f"Unknown team “{' '.join(words[2:])}”. Teams: {listed}.",
-                )
-            ]
-    result = net.remind_now(session, tz, now, kind, int(words[1].lstrip("#")), team)
+            return [_say(actor, "net_team_unknown", team=" ".join(words[2:]), teams=listed)]
+    number = int(words[1].lstrip("#"))
+    result = net.remind_now(session, tz, now, kind, number, team)
     if result is None:
-        what = _pick(actor, "samling" if kind == "gathering" else "oppgave", kind)
-        return [_pick(actor, f"Fant ingen {what} nr. {words[1]}.", f"No {what} number {words[1]}.")]
+        return [_say(actor, f"net_{kind}_unknown", number=number)]
     sent, later = result
-    text = _pick(
-        actor, f"Påminnelsen er sendt til {sent} personer.", f"The reminder went to {sent} people."
-    )
-    if later:
-        text += _pick(
-            actor,
-            f" {later} får den når arbeidstiden deres begynner (aldri om natten).",
-            f" {later} get it when their working hours begin (never at night).",
-        )
     if sent + later == 0:
-        text = _pick(
-            actor,
-            "Ingen fikk påminnelsen: ingen i laget kan nås, eller oppgaven er ferdig.",
-            "Nobody got the reminder: nobody in the team can be reached, or the task is done.",
-        )
+        return [_say(actor, "net_remind_nobody")]
+    text = _say(actor, "net_remind_sent", sent=sent)
+    if later:
+        text += " " + _say(actor, "net_remind_later", later=later)
     return [text]
 
 
@@ -501,52 +358,24 @@ def hours_command(ctx: Context) -> Reply:
     text = " ".join(ctx.args).strip().lower()
     if text in ("standard", "default", "reset"):
         net.set_window(ctx.session, ctx.person.id, None)
-        return _reply(
-            [
-                _pick(
-                    actor,
-                    f"Du får påminnelser i vanlig arbeidstid, {default}.",
-                    f"You get reminders in the usual hours, {default}.",
-                )
-            ]
-        )
+        return _reply([_hours(actor, "net_hours_default", default)])
     if not text:
         mine = net.window_for(ctx.session, ctx.person.id, default)
-        return _reply(
-            [
-                _pick(
-                    actor,
-                    f"Du får påminnelser mellom {mine}. Endre med f.eks. /arbeidstid 14:00-22:00, eller /arbeidstid standard.",
-                    f"You get reminders between {mine}. Change with e.g. /hours 14:00-22:00, or /hours default.",
-                )
-            ]
-        )
+        return _reply([_hours(actor, "net_hours_current", mine)])
     try:
         window = Window.parse(text)
-    except ValueError as error:
-        return _reply(
-            [
-                _pick(
-                    actor,
-                    f"{error}. Eksempel: /arbeidstid 14:00-22:00",
-                    "Write your hours like /hours 14:00-22:00, between 06:00 and 23:00, at least two hours.",
-                )
-            ]
-        )
+    except ValueError:
+        return _reply([_say(actor, "net_hours_invalid")])
     net.set_window(ctx.session, ctx.person.id, window)
-    return _reply(
-        [
-            _pick(
-                actor,
-                f"Greit — påminnelser kommer bare mellom {window}.",
-                f"OK — reminders only between {window}.",
-            )
-        ]
-    )
+    return _reply([_hours(actor, "net_hours_set", window)])
 
 
-def task_prompt(ctx: Context, prompt: object) -> Reply:
-    edit = net.task_button(ctx.session, _tz(ctx), ctx.now, ctx.person, prompt, ctx.args[0])  # type: ignore[arg-type]
+def _hours(actor: Actor, key: str, window: Window) -> str:
+    return _say(actor, key, start=f"{window.start:%H:%M}", end=f"{window.end:%H:%M}")
+
+
+def task_prompt(ctx: Context, prompt: Prompt) -> Reply:
+    edit = net.task_button(ctx.session, _tz(ctx), ctx.now, ctx.person, prompt, ctx.args[0])
     return Reply(edit=edit)
 
 

@@ -1,4 +1,4 @@
-"""`beholde roster sync-slack`: find rostered people on Slack by e-mail and greet them.
+"""Find rostered people on Slack by e-mail and greet them (`beholde roster sync-slack`).
 
 Each person with an e-mail and no Slack chat yet is looked up with `users.lookupByEmail`
 (Tier 3, paced by the sender). A match is bound to the person and, if they have not met the
@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import typer
 from sqlalchemy import select
 
 from bot.conversation import Conversation
 from bot.ports import SendError
 from bot.transports.slack import PLATFORM
-from bot.transports.slack_sender import SlackSender, make_client
+from bot.transports.slack_sender import SlackSender
 from storage import people
 from storage.models import Address, Person
 
@@ -75,31 +74,3 @@ async def sync_slack_roster(engine: Conversation, sender: SlackSender) -> SyncRe
         if await asyncio.to_thread(bind_and_greet, engine, person_id, user_id):
             result.greeted += 1
     return result
-
-
-def sync_slack() -> None:
-    """Find rostered people on Slack by e-mail; greet new ones through the outbox."""
-    from bot.cli import console, engine_from, load_settings
-
-    settings = load_settings()
-    if settings.slack_bot_token is None:
-        console.print("BEHOLDE_SLACK_BOT_TOKEN is not set.", style="red")
-        raise typer.Exit(2)
-    engine = engine_from(settings)
-
-    async def run() -> SyncResult:
-        assert settings.slack_bot_token is not None
-        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        return await sync_slack_roster(engine, SlackSender(client))
-
-    result = asyncio.run(run())
-    console.print(
-        f"Matched {result.matched} people on Slack; {result.greeted} will be greeted by "
-        f"`beholde serve`. Not found on Slack: {len(result.not_found)}."
-    )
-    for name in result.not_found:
-        console.print(f"  not found: {name}", markup=False)
-    for error in result.errors:
-        console.print(f"  error: {error}", style="red", markup=False)
-    if result.errors:
-        raise typer.Exit(1)

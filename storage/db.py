@@ -7,16 +7,19 @@ production database and may be shared by several instances.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +97,54 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest revision (every branch head)."""
-        upgrade(self.engine)
+        """Bring the schema to the newest revision (every branch head).
+
+        When the database is already there, Alembic is not even imported: every CLI command
+        migrates first, and this keeps `beholde round status` quick.
+        """
+        if not self.at_head():
+            upgrade(self.engine)
+
+    def at_head(self) -> bool:
+        """True when the stored revisions are exactly the migration scripts' heads."""
+        heads = script_heads()
+        if not heads:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                stored = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+                return set(stored) == heads
+        except SQLAlchemyError:
+            return False  # no schema yet
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+_REVISION = re.compile(r"^revision(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?::[^=]*)?=(.*)$", re.MULTILINE)
+
+
+def script_heads() -> set[str] | None:
+    """The head revisions of storage/migrations/versions, read from the files' text.
+
+    None when a file does not look as expected (then Alembic itself decides).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text("utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return revisions - parents
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -112,5 +155,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Run Alembic migrations on this engine up to all heads."""
+    from alembic import command
+
     log.info("migrating database %s", safe_url(str(engine.url)))
     command.upgrade(alembic_config(engine), "heads")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 import storage.network_models
 import storage.summary_models  # noqa: F401  (steering-group summary posts)
+from bot.app import assemble
 from bot.conversation import Conversation, EngineConfig
 from bot.ports import Address
 from storage import people
@@ -107,7 +108,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def engine(db: Database, survey: Survey, clock: FakeClock) -> Conversation:
-    return Conversation(db, survey, EngineConfig(k=5, tz=OSLO), clock)
+    return assemble(db, survey, EngineConfig(k=5, tz=OSLO), clock)
 
 
 def add_person(

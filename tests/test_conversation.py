@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.app import assemble
 from bot.conversation import Conversation, EngineConfig
 from bot.ports import Address, ChoicePressed, Command, TextReceived
 from storage import people
@@ -22,7 +23,7 @@ def test_a_pulse_is_seven_taps_and_ends_anonymously(engine: Conversation) -> Non
     _, address = add_person(engine, "Ingrid")
     engine.open_round()
     first = start_pulse(engine, address)
-    assert "Ukens puls" in first[0].text
+    assert "Ny puls" in first[0].text
     assert "(1 av 7)" in first[1].text and "1 = svært lite · 6 = svært mye" in first[1].text
     presses, last = answer_all(
         engine, address, first, choose=lambda m: "0" if "slutte" in m.text else "4"
@@ -118,7 +119,7 @@ def test_a_restart_resumes_where_the_person_stopped(engine: Conversation, survey
     engine.open_round()
     answer_all(engine, address, start_pulse(engine, address), stop_after=3)
     # A new engine over the same database: nothing is kept in memory between them.
-    restarted = Conversation(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
+    restarted = assemble(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
     messages = restarted.handle(Command(address, "puls")).messages
     assert "(4 av 7)" in messages[-1].text
     presses, last = answer_all(restarted, address, messages)
@@ -213,7 +214,7 @@ def test_pause_stop_and_resume(engine: Conversation) -> None:
         assert session.scalar(select(Invitation)) is None  # paused people are not invited
     reply = engine.handle(Command(address, "puls"))
     assert reply.messages[0].text.startswith("Velkommen tilbake")
-    assert "Ukens puls" in reply.messages[1].text
+    assert "Ny puls" in reply.messages[1].text
     assert "ingen flere pulser" in engine.handle(Command(address, "stopp")).messages[0].text
 
 
@@ -250,7 +251,7 @@ def test_language_can_be_changed_to_english(engine: Conversation) -> None:
     )
     engine.open_round()
     messages = engine.handle(Command(address, "pulse")).messages
-    assert "This week's pulse" in messages[0].text
+    assert "A new pulse" in messages[0].text
     assert (
         "How much do you experience this at work?" in messages[1].text
         or "How important" in messages[1].text

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.conversation import Conversation, EngineConfig
+from bot.app import assemble
+from bot.conversation import EngineConfig
 from bot.ports import ChoicePressed, Command, OutgoingMessage, TextReceived
 from storage.models import Holding, PendingAnswer, Response
 from tests.conftest import OSLO, FakeClock, add_person, wipe
@@ -36,7 +37,7 @@ def test_random_input_never_stores_anything_invalid(migrated, survey, steps) -> 
     db = migrated
     wipe(db)
     clock = FakeClock(dt.datetime(2027, 1, 12, 8, tzinfo=OSLO))
-    engine = Conversation(db, survey, EngineConfig(k=3, tz=OSLO), clock)
+    engine = assemble(db, survey, EngineConfig(k=3, tz=OSLO), clock)
     addresses = [add_person(engine, f"R{i}")[1] for i in range(4)]
     engine.open_round()
     seen: dict[int, list[OutgoingMessage]] = {i: [] for i in range(4)}

@@ -237,7 +237,7 @@ def test_no_reminders_at_night_and_shift_workers_get_their_own_hours(
     engine: Conversation, clock: FakeClock, team: dict[str, Address]
 ) -> None:
     reply = say(engine, team["Kari"], "arbeidstid 14:00-22:00")
-    assert "14:00-22:00" in reply[0]
+    assert "fra 14:00 til 22:00" in reply[0]
     assert "06:00 og 23:00" in say(engine, team["Kari"], "arbeidstid 22:00-06:00")[0]
     say(engine, team["Christel"], "samling ny Samling 3 12.03.2027 09:00 Bodø")
     with engine.db.transaction() as session:

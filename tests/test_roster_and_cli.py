@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
-from bot.cli import app
+from bot.cli import app, common
 from surveys.definition import load_survey
 from surveys.roster import parse_roster
 
@@ -21,7 +20,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     monkeypatch.setenv("BEHOLDE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("BEHOLDE_LOG_LEVEL", "WARNING")
-    monkeypatch.setattr(cli.console, "width", 200)  # rich wraps tables at the terminal width
+    monkeypatch.setattr(common.console, "width", 200)  # rich wraps tables at the terminal width
     return tmp_path
 
 
@@ -57,7 +56,7 @@ def test_bad_rows_are_reported_per_line_and_nothing_is_imported(env: Path) -> No
     result = runner.invoke(app, ["roster", "import", str(bad)])
     assert result.exit_code == 1
     out = result.output
-    assert "nothing was imported" in out
+    assert "8 feil; ingenting ble importert:" in out
     assert "line 3: name is empty" in out
     assert "line 4: email 'not-an-email' is not an e-mail address" in out
     assert (
@@ -73,8 +72,8 @@ def test_bad_rows_are_reported_per_line_and_nothing_is_imported(env: Path) -> No
 def test_import_then_list_shows_people_but_no_answers(env: Path) -> None:
     result = runner.invoke(app, ["roster", "import", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "Imported 5 new and updated 0 people." in result.output
-    again = runner.invoke(app, ["roster", "import", str(EXAMPLE)])
+    assert "Importerte 5 nye og oppdaterte 0 personer." in result.output
+    again = runner.invoke(app, ["roster", "import", str(EXAMPLE)], env={"BEHOLDE_LANGUAGE": "en"})
     assert "Imported 0 new and updated 5 people." in again.output
     listing = runner.invoke(app, ["roster", "list"], terminal_width=200)
     assert "Ingrid Hansen" in listing.output and "leader" in listing.output
@@ -93,7 +92,7 @@ def test_demo_prints_an_anonymous_summary(env: Path) -> None:
     result = runner.invoke(app, ["demo"], terminal_width=120)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "synthetic employees in 9 municipalities" in out
+    assert "syntetiske ansatte i 9 kommuner" in out
     assert "Deltakelse per kommune" in out and "Beiarn" in out and "færre enn 5" in out
     assert "Godt fagmiljø" in out and "Har vurdert å slutte i jobben:" in out
 
@@ -112,6 +111,28 @@ def test_chat_by_hand_answers_a_pulse_in_the_terminal(env: Path) -> None:
     assert "Pulsrunder: invitert til 1, fullført 1" in out
     status = runner.invoke(app, ["round", "status"])
     # Nobody had a chat when the round opened; Ingrid was invited when she first wrote.
-    assert "Round 1: 1 of 1 finished, 0 under way" in status.output
+    assert "Runde 1: 1 av 1 har svart, 0 er i gang; stenger" in status.output
     closed = runner.invoke(app, ["round", "close"], terminal_width=120)
     assert "færre enn 5" in closed.output
+
+
+def test_the_leader_reads_the_terminal_in_nynorsk_or_english(env: Path) -> None:
+    nn, en = {"BEHOLDE_LANGUAGE": "nn"}, {"BEHOLDE_LANGUAGE": "en"}
+    imported = runner.invoke(app, ["roster", "import", str(EXAMPLE)], env=nn)
+    assert "Importerte 5 nye og oppdaterte 0 personar." in imported.output
+    assert "Ingen runde er open." in runner.invoke(app, ["round", "close"], env=nn).output
+    assert "Ingen runde er open." in runner.invoke(app, ["round", "status"], env=nn).output
+    opened = runner.invoke(app, ["round", "open"], env=en)
+    assert opened.exit_code == 0 and "Round 1 is open until" in opened.output
+    status = runner.invoke(app, ["round", "status"], env=nn)
+    assert "Runde 1: 0 av 0 har svart, 0 er i gang; stengjer" in status.output
+    listing = runner.invoke(app, ["roster", "list"], env=nn, terminal_width=200)
+    assert "Namn" in listing.output and "Chattar" in listing.output
+    network = runner.invoke(app, ["network"], env=nn)
+    assert network.exit_code == 0 and "Ikkje noko nettverk enno" in network.output
+    gathering = runner.invoke(app, ["samling", "liste"], env=nn)
+    assert "Ingen samlingar er lagde inn enno." in gathering.output
+    task = runner.invoke(app, ["task", "list", "--en"], env=nn)
+    assert "No tasks yet." in task.output
+    closed = runner.invoke(app, ["round", "close"], env=en, terminal_width=120)
+    assert "Participation per municipality" in closed.output and "fewer than 5" in closed.output

@@ -50,7 +50,7 @@ def test_invite_prints_one_single_use_link_per_person_without_telegram(tmp_path:
         assert people.redeem_invite_code(session, new_code, now)[1] == "used"
 
     unknown = runner.invoke(app, ["invite", "--municipality", "Atlantis", "--bot-username", "b"])
-    assert unknown.exit_code == 1 and "Unknown municipality" in unknown.output
+    assert unknown.exit_code == 1 and "Ukjent kommune: Atlantis" in unknown.output
     nameless = runner.invoke(app, ["invite"])
     assert nameless.exit_code == 2 and "--bot-username" in nameless.output
     engine.db.dispose()

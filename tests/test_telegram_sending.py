@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.app import assemble
 from bot.conversation import Conversation
 from bot.outbox import deliver_due
 from bot.ports import Address, Choice, OutgoingMessage, SendError
@@ -44,7 +45,7 @@ async def bot(fake: FakeTelegram, engine) -> AsyncIterator[TelegramBot]:
 @pytest.fixture
 def no_db_engine(survey) -> Conversation:
     """For tests that only send: the engine is never asked, so no database is needed."""
-    return Conversation(Database("sqlite://"), survey)
+    return assemble(Database("sqlite://"), survey)
 
 
 def on_telegram(engine, name: str, chat: str) -> int:
@@ -275,4 +276,4 @@ async def test_a_failed_message_is_not_overtaken_by_the_next_one_to_the_same_cha
         await bot.stop()
     for chat in ("7201", "7202"):
         texts = [m["text"] for m in fake.chat(chat)]
-        assert len(texts) == 2 and texts[0].startswith("Ukens puls")
+        assert len(texts) == 2 and texts[0].startswith("Ny puls")

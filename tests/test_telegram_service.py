@@ -20,8 +20,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import build
-from bot.conversation import Conversation, EngineConfig
+from bot.app import assemble, build
+from bot.conversation import EngineConfig
 from bot.invite import make_invites
 from bot.serve import Service
 from bot.settings import Settings
@@ -138,7 +138,7 @@ async def test_restart_in_the_middle_of_a_pulse_resumes_where_it_stopped(
         assert session.scalar(select(func.count()).select_from(PendingAnswer)) == 2
 
     # A new process: a new engine and a new Application on the same database.
-    engine2 = Conversation(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
+    engine2 = assemble(engine.db, survey, EngineConfig(k=5, tz=OSLO), clock)
     bot2 = await start_bot(fake, engine2)
     try:
         await roundtrip(bot2, lambda: fake.say(chat, "/puls"))

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from storage import summaries as store
-from surveys.export import write_csv, write_xlsx
+from bot.cli.common import console
 
-console = Console()
+
+def register(app: typer.Typer) -> None:
+    app.command("summary")(summary)
 
 
 def summary(
@@ -34,9 +34,11 @@ def summary(
     ] = None,
 ) -> None:
     """Participation, factors and gaps, quitting, eNPS and comment themes — anonymous only."""
-    from bot.cli import engine_from, load_settings
+    from bot.cli.common import engine_from, load_settings
     from bot.summaries import SummaryOptions, compose, queue_summary, steering_targets
+    from storage import summaries as store
     from surveys.chart import chart_png
+    from surveys.export import write_csv, write_xlsx
     from surveys.render import full_text
 
     settings = load_settings()

@@ -1,0 +1,49 @@
+"""`beholde chat --as NAME`: answer pulses in the terminal against the real engine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import engine_from, load_settings, text
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(chat)
+
+
+def chat(
+    as_: Annotated[
+        str, typer.Option("--as", help="The person's name (created if not on the roster).")
+    ],
+    language: Annotated[str, typer.Option(help="nb, nn or en for a new person.")] = "nb",
+) -> None:
+    """Answer a pulse in the terminal, against the same engine and database as the chat apps."""
+    from bot.ports import Address
+    from bot.transports.console import PLATFORM, ConsoleTransport
+    from storage import people
+
+    settings = load_settings()
+    engine = engine_from(settings)
+    transport = ConsoleTransport(typer.echo)
+    address = Address(PLATFORM, as_)
+    with engine.db.transaction() as session:
+        person = people.by_address(session, PLATFORM, as_) or people.by_name(session, as_)
+        if person is None:
+            person = people.create_person(session, as_, engine.clock(), language=language)
+        people.bind_address(session, person, PLATFORM, as_, engine.clock())
+        lang = person.language
+    transport.show_reply(engine.greet(address))
+    typer.echo("\n" + text(lang, "cli_chat_hint"))
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            break
+        if line.strip() in ("/avslutt", "/quit", "/exit"):
+            break
+        event = transport.parse(address, line)
+        if event is not None:
+            transport.show_reply(engine.handle(event))

@@ -1,0 +1,103 @@
+"""`beholde samling|oppgave|paminn …` (and `gathering|task|remind`): the leader's chat commands
+in the terminal, running exactly the same code as in the chat; `beholde network` shows the
+reminder policy and the pulse cadence.
+
+    beholde samling ny "Samling 3: Fagutvikling" 12.03.2027 09:00 Gildeskål
+    beholde oppgave ny "Forbered innlegg" frist 05.03.2027 alle
+    beholde paminn oppgave 1 Fauske
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import engine_from, load_settings, say, text
+
+GROUPS = (
+    (("samling", "gathering"), "gathering", "Gatherings: ny, liste, flytt, avlys, webinar, holdt."),
+    (("oppgave", "task"), "task", "Tasks between gatherings: ny, liste, status."),
+    (("paminn", "remind"), "remind", "Send a reminder now: samling N <lag> | oppgave N <lag>."),
+)
+
+
+def _run(command: str, words: list[str], language: str | None) -> None:
+    from bot import network_commands as commands
+
+    settings = load_settings()
+    lang = language or settings.language
+    engine = engine_from(settings)
+    # typer has already removed the quotes; quote again so titles with spaces stay whole.
+    args = [shlex.quote(w) if " " in w else w for w in words]
+    with engine.db.transaction() as session:
+        lines = getattr(commands, command)(
+            session, commands.Actor(None, lang), args, engine.clock(), engine.config.tz
+        )
+    for line in lines:
+        typer.echo(line)
+
+
+def _make(command: str, help_text: str) -> Callable[..., None]:
+    def run(
+        words: Annotated[
+            list[str] | None, typer.Argument(help="As in the chat, e.g. ny|liste|flytt …")
+        ] = None,
+        english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
+        language: Annotated[
+            str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
+        ] = None,
+    ) -> None:
+        _run(command, words or [], "en" if english else language)
+
+    run.__doc__ = help_text
+    return run
+
+
+def register(app: typer.Typer) -> None:
+    """Add the learning-network commands to the `beholde` CLI."""
+    settings = {"allow_extra_args": True, "ignore_unknown_options": True}
+    for names, command, help_text in GROUPS:
+        for name in names:
+            app.command(name, context_settings=settings, help=help_text)(_make(command, help_text))
+    app.command("network")(network_show)
+
+
+def network_show() -> None:
+    """The learning network's reminder policy and pulse cadence."""
+    from storage import network as store
+
+    settings = load_settings()
+    lang = settings.language
+    engine = engine_from(settings)
+    with engine.db.transaction() as session:
+        row = store.first_network(session)
+        if row is None:
+            say(lang, "cli_network_none")
+            return
+        weekday = text(lang, "net_weekdays").split()[row.pulse_weekday % 7]
+        say(lang, "cli_network_name", name=row.name)
+        say(
+            lang,
+            "cli_network_reminders",
+            task_days=", ".join(map(str, row.task_days)),
+            gathering_days=", ".join(map(str, row.gathering_days)),
+            at=row.remind_at,
+            start=row.work_start,
+            end=row.work_end,
+        )
+        say(
+            lang,
+            "cli_network_pulse" if row.pulse_enabled else "cli_network_pulse_off",
+            weekday=weekday,
+            at=row.pulse_at,
+            weeks=row.pulse_every_weeks,
+            days=row.pulse_open_days,
+            next=(
+                f"{row.next_pulse_at.astimezone(engine.config.tz):%d.%m.%Y %H:%M}"
+                if row.next_pulse_at
+                else text(lang, "cli_network_next_unknown")
+            ),
+        )

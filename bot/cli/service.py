@@ -1,0 +1,55 @@
+"""`beholde serve` (every configured platform, the outbox, the schedule) and `beholde deliver`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import engine_from, fail, load_settings, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(deliver)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="HTTP address (BEHOLDE_HTTP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (BEHOLDE_HTTP_PORT).")] = None,
+) -> None:
+    """Run the service: every configured chat platform, the outbox and the schedule."""
+    import asyncio
+
+    from bot.serve import Service, run_service
+
+    settings = load_settings(http_host=host, http_port=port)
+    engine = engine_from(settings)
+    service = Service(settings, engine)
+    try:
+        asyncio.run(run_service(service, settings.http_host, settings.http_port))
+    except OSError as error:
+        raise fail(settings.language, "cli_http_failed", code=2, error=str(error)) from None
+
+
+def deliver() -> None:
+    """Send what is due in the outbox for the console (for trying things by hand)."""
+    import asyncio
+    import datetime as dt
+
+    from bot.outbox import deliver_due
+    from bot.transports.console import PLATFORM, ConsoleTransport
+
+    settings = load_settings()
+    engine = engine_from(settings)
+    transport = ConsoleTransport(typer.echo)
+    stats = asyncio.run(
+        deliver_due(engine.db, {PLATFORM: transport}, dt.datetime.now(dt.UTC), "cli")
+    )
+    say(
+        settings.language,
+        "cli_delivered",
+        sent=stats.sent,
+        retried=stats.retried,
+        failed=stats.failed,
+    )

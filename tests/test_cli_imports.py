@@ -1,0 +1,79 @@
+"""The CLI's import budget: `import bot.cli` (and so `beholde --help`) loads no heavy library,
+and `beholde round status` only what a query needs — checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import text
+
+from storage.db import Database, alembic_config, script_heads
+
+# Never at `import bot.cli`: the chat platforms, the summary's data stack, the database.
+HEAVY = ("pandas", "numpy", "matplotlib", "openpyxl", "slack_bolt", "slack_sdk", "telegram",
+         "aiohttp", "sqlalchemy", "alembic", "pydantic_settings")  # fmt: skip
+# Never for `round status` on an up-to-date database.
+NOT_FOR_STATUS = ("pandas", "numpy", "matplotlib", "openpyxl", "slack_bolt", "slack_sdk",
+                  "telegram", "aiohttp", "alembic")  # fmt: skip
+
+PROBE = """
+import json, sys
+{code}
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+
+
+def loaded_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """Top-level modules loaded in a fresh interpreter after running `code`."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(code=code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).parent.parent,
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    modules = loaded_after("import bot.cli")
+    assert "typer" in modules and "bot" in modules  # the probe really imported it
+    assert modules & set(HEAVY) == set()
+
+
+def test_round_status_loads_only_what_a_query_needs(tmp_path: Path) -> None:
+    env = {
+        "BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'status.db'}",
+        "BEHOLDE_PLANNING_SECRET": "test",
+        "BEHOLDE_LOG_LEVEL": "WARNING",
+    }
+    run = (
+        "from bot.cli import app\ntry:\n    app(['round', 'status'])\nexcept SystemExit:\n    pass"
+    )
+    first = loaded_after(run, env)  # creates the schema: Alembic is needed once
+    assert "alembic" in first and "sqlalchemy" in first
+    again = loaded_after(run, env)
+    assert "sqlalchemy" in again and "pydantic_settings" in again
+    assert again & set(NOT_FOR_STATUS) == set()
+
+
+def test_the_schema_check_knows_when_migrations_are_due(tmp_path: Path) -> None:
+    heads = script_heads()
+    assert heads and all(isinstance(h, str) for h in heads)
+    db = Database(f"sqlite:///{tmp_path / 'heads.db'}")
+    assert not db.at_head()  # empty database
+    command.upgrade(alembic_config(db.engine), "0001")  # one revision behind every head
+    with db.engine.connect() as conn:
+        assert list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == [
+            "0001"
+        ]
+    assert not db.at_head()
+    db.upgrade()
+    assert db.at_head()
+    db.dispose()
