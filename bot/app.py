@@ -11,14 +11,22 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot.conversation import Clock, Conversation, EngineConfig, system_clock
 from bot.settings import Settings, data_dir
-from storage.db import Database
-from surveys.definition import Survey, load_survey
+
+if TYPE_CHECKING:
+    from bot.conversation import Clock, Conversation, EngineConfig
+    from storage.db import Database
+    from surveys.definition import Survey
+
+# The engine, the database and the survey are imported where they are used, so that a command
+# that only reads the database (`beholde round status`) does not load the conversation engine.
 
 
 def load_configured_survey(settings: Settings) -> Survey:
+    from surveys.definition import load_survey
+
     survey = load_survey(settings.survey_file)
     names = settings.municipality_names()
     return survey.with_municipalities(names) if names else survey
@@ -38,6 +46,8 @@ def planning_secret(settings: Settings) -> str:
 
 
 def engine_config(settings: Settings) -> EngineConfig:
+    from bot.conversation import EngineConfig
+
     return EngineConfig(
         planning_secret=planning_secret(settings),
         k=settings.k_anonymity,
@@ -74,20 +84,30 @@ def assemble(
     db: Database,
     survey: Survey,
     config: EngineConfig | None = None,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
 ) -> Conversation:
     """An engine with every feature registered (tests use this too)."""
-    engine = Conversation(db, survey, config, clock)
+    from bot.conversation import Conversation, system_clock
+
+    engine = Conversation(db, survey, config, clock or system_clock)
     for register in FEATURES:
         register(engine)
     return engine
 
 
-def build(settings: Settings, clock: Clock = system_clock, migrate: bool = True) -> Conversation:
-    """Database (migrated), survey and engine, wired together."""
+def database(settings: Settings, migrate: bool = True) -> Database:
+    """The configured database, migrated to the newest schema."""
+    from storage.db import Database
+
     db = Database(settings.database_url)
     if migrate:
         db.upgrade()
+    return db
+
+
+def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Conversation:
+    """Database (migrated), survey and engine, wired together."""
+    db = database(settings, migrate)
     return assemble(db, load_configured_survey(settings), engine_config(settings), clock)
 
 

@@ -6,13 +6,11 @@ a person without the role gets a clear refusal and nothing changes.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot.conversation import CommandRegistry, Context
 from bot.i18n import LANGUAGES, t
 from bot.ports import Choice, OutgoingMessage, Reply
 from storage import answers, people, prompts
-from storage.models import Invitation, PendingAnswer, Prompt
+from storage.models import Prompt
 
 LEADERS = {"leader"}
 
@@ -92,29 +90,7 @@ def me(ctx: Context) -> Reply:
         if q.scale and q.id not in ("municipality", "profession") and getattr(person, q.id)
     ]
     chats = ", ".join(a.platform for a in people.addresses_of(ctx.session, person.id)) or unset
-    invited = (
-        ctx.session.scalar(
-            select(func.count()).select_from(Invitation).where(Invitation.person_id == person.id)
-        )
-        or 0
-    )
-    finished = (
-        ctx.session.scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(Invitation.person_id == person.id, Invitation.status == "finished")
-        )
-        or 0
-    )
-    pending = (
-        ctx.session.scalar(
-            select(func.count())
-            .select_from(PendingAnswer)
-            .join(Invitation)
-            .where(Invitation.person_id == person.id)
-        )
-        or 0
-    )
+    invited, finished, pending = people.pulse_counts(ctx.session, person.id)
     texts = [
         t(
             lang,

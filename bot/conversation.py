@@ -543,31 +543,13 @@ class Conversation:
         )
 
     def _open_text_prompt(self, session: Session, person: Person) -> Prompt | None:
-        from sqlalchemy import select
-
-        candidates = session.scalars(
-            select(Prompt)
-            .where(
-                Prompt.person_id == person.id, Prompt.purpose == "pulse", Prompt.used_at.is_(None)
-            )
-            .order_by(Prompt.created_at.desc())
-        )
-        for prompt in candidates:
+        for prompt in prompts.unused(session, person.id, "pulse"):
             if prompt.question_id and self.survey.question(prompt.question_id).is_free_text:
                 return prompt
         return None
 
     def _has_open_question(self, session: Session, person: Person) -> bool:
-        from sqlalchemy import select
-
-        return (
-            session.scalar(
-                select(Prompt.token)
-                .where(Prompt.person_id == person.id, Prompt.used_at.is_(None))
-                .limit(1)
-            )
-            is not None
-        )
+        return prompts.has_unused(session, person.id)
 
     # ----------------------------------------------------------------- finishing
 

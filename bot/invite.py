@@ -8,12 +8,9 @@ Codes carry 128 bits of randomness, are stored only as hashes, work once and exp
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
-
 from bot.conversation import Conversation
 from bot.i18n import LANGUAGES
 from storage import people
-from storage.models import Address, InviteCode, Person
 from surveys.definition import Survey
 
 PLATFORM = "telegram"
@@ -44,22 +41,8 @@ def make_invites(
     now = engine.clock()
     links: list[tuple[str, str, str]] = []
     with engine.db.transaction() as session:
-        on_telegram = select(Address.person_id).where(Address.platform == PLATFORM)
-        query = (
-            select(Person)
-            .where(Person.id.not_in(on_telegram), Person.status != "stopped")
-            .order_by(Person.municipality, Person.name)
-        )
-        if municipality is not None:
-            query = query.where(Person.municipality == municipality)
-        for person in session.scalars(query).all():
-            session.execute(
-                delete(InviteCode).where(
-                    InviteCode.person_id == person.id,
-                    InviteCode.platform == PLATFORM,
-                    InviteCode.used_at.is_(None),
-                )
-            )
+        for person in people.not_on(session, PLATFORM, municipality):
+            people.drop_unused_invite_codes(session, person.id, PLATFORM)
             code = people.new_invite_code(session, person, PLATFORM, now, valid_days)
             links.append(
                 (

@@ -5,6 +5,8 @@ durable outbox in that same transaction, so a change and the messages it causes 
 together or not at all. Planned reminders are rows (`reminders`) until they are due; then
 `queue_due_reminders` checks they are still relevant (gathering not passed or moved, task not
 done, the person's working hours) and turns them into outbox rows, once.
+
+This module is the policy; the rows are read and written in storage/network.py.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
 from bot.ports import Choice, OutgoingMessage
 from storage import answers, outbox, people, prompts
-from storage.models import Address, Invitation, OutboxMessage, Person, Prompt
+from storage import network as store
+from storage.models import Address, Person, Prompt
 from storage.network_models import Gathering, Network, Reminder, Task, TaskTeam, WorkWindow
 from surveys.network import (
     LIVE_GATHERING,
@@ -95,10 +97,9 @@ def ensure_network(
 
     With `defaults`, the stored policy and cadence are brought in line with them.
     """
-    net = session.scalar(select(Network).order_by(Network.id).limit(1))
+    net = store.first_network(session)
     if net is None:
-        net = Network(created_at=now, name="læringsnettverket", next_pulse_at=None)
-        session.add(net)
+        net = store.add_network(session, now, "læringsnettverket")
         defaults = defaults or NetworkDefaults()
     if defaults is not None:
         cadence_changed = net.next_pulse_at is not None and (
@@ -145,41 +146,27 @@ def cadence_of(net: Network) -> Cadence:
     )
 
 
-def window_for(session: Session, person_id: int, default: Window) -> Window:
-    row = session.get(WorkWindow, person_id)
+def _own_window(row: WorkWindow | None) -> Window | None:
     if row is None:
-        return default
+        return None
     start, end = parse_clock(row.start), parse_clock(row.end)
-    return Window(start, end) if start and end else default
+    return Window(start, end) if start and end else None
+
+
+def window_for(session: Session, person_id: int, default: Window) -> Window:
+    return _own_window(store.work_window(session, person_id)) or default
 
 
 def set_window(session: Session, person_id: int, window: Window | None) -> None:
     """A person's own hours (None: back to the network's)."""
-    row = session.get(WorkWindow, person_id)
-    if window is None:
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(
-            WorkWindow(
-                person_id=person_id, start=f"{window.start:%H:%M}", end=f"{window.end:%H:%M}"
-            )
-        )
-    else:
-        row.start, row.end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
-    session.flush()
+    hours = (f"{window.start:%H:%M}", f"{window.end:%H:%M}") if window else None
+    store.set_work_window(session, person_id, hours)
 
 
 # --------------------------------------------------------------------------- teams
 
-
-def teams(session: Session) -> list[str]:
-    """Team names as written in the roster (people.team)."""
-    return sorted(
-        t
-        for t in session.scalars(select(Person.team).where(Person.team.is_not(None)).distinct())
-        if t
-    )
+teams = store.teams
+members = store.members
 
 
 def resolve_team(session: Session, text: str) -> str | None:
@@ -188,19 +175,6 @@ def resolve_team(session: Session, text: str) -> str | None:
         if team.casefold() == wanted:
             return team
     return None
-
-
-def members(session: Session, team: str | None = None) -> list[Person]:
-    """Team members who can get messages (team None: every team)."""
-    query = select(Person).where(
-        Person.team.is_not(None),
-        Person.status != "stopped",
-        Person.unreachable_reason.is_(None),
-        Person.id.in_(select(Address.person_id)),
-    )
-    if team is not None:
-        query = query.where(Person.team == team)
-    return list(session.scalars(query.order_by(Person.id)))
 
 
 # --------------------------------------------------------------------------- sending
@@ -244,36 +218,6 @@ def send(
     )
 
 
-def _withdraw(session: Session, now: dt.datetime, condition: object, reason: str) -> int:
-    """Cancel planned reminders matching `condition`, and unsent outbox rows of queued ones."""
-    cancelled = session.execute(
-        update(Reminder)
-        .where(condition, Reminder.status == "planned")  # type: ignore[arg-type]
-        .values(status="cancelled", reason=reason)
-    )
-    queued = list(
-        session.scalars(
-            select(Reminder.id).where(
-                condition,  # type: ignore[arg-type]
-                Reminder.status == "queued",
-                Reminder.queued_at > now - dt.timedelta(days=2),
-            )
-        )
-    )
-    for start in range(0, len(queued), 200):
-        keys = [f"rem:{rid}:{i}" for rid in queued[start : start + 200] for i in range(MAX_PARTS)]
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.dedupe_key.in_(keys),
-                OutboxMessage.status == "pending",
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
-            .values(status="dropped", last_error=reason)
-        )
-    return int(getattr(cancelled, "rowcount", 0) or 0)
-
-
 def _add_reminder(
     session: Session,
     key: str,
@@ -286,45 +230,32 @@ def _add_reminder(
     gathering_id: int | None = None,
     task_id: int | None = None,
 ) -> bool:
-    if session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
-        return False
-    session.add(
-        Reminder(
-            key=key,
-            kind=kind,
-            gathering_id=gathering_id,
-            task_id=task_id,
-            person_id=person_id,
-            step=step,
-            fire_at=fire_at,
-            expires_at=expires_at,
-            status="planned",
-            created_at=now,
-        )
+    return store.add_reminder(
+        session,
+        key=key,
+        kind=kind,
+        gathering_id=gathering_id,
+        task_id=task_id,
+        person_id=person_id,
+        step=step,
+        fire_at=fire_at,
+        expires_at=expires_at,
+        created_at=now,
     )
-    return True
 
 
 # --------------------------------------------------------------------------- gatherings
 
 
-def _windows(session: Session, default: Window) -> dict[int, Window]:
-    """Everyone's own hours, in one query (planning thousands of reminders at once)."""
+def _windows(session: Session, ids: Iterable[int] | None = None) -> dict[int, Window]:
+    """Personal hours (everyone's, or these people's) in one query: planning thousands of
+    reminders at once."""
     out = {}
-    for row in session.scalars(select(WorkWindow)):
-        start, end = parse_clock(row.start), parse_clock(row.end)
-        if start and end:
-            out[row.person_id] = Window(start, end)
+    for row in store.work_windows(session, ids):
+        window = _own_window(row)
+        if window is not None:
+            out[row.person_id] = window
     return out
-
-
-def _insert_plan(session: Session, rows: list[dict[str, object]], prefix: str) -> int:
-    """Insert planned reminders whose key is new; one query to look, one to insert."""
-    existing = set(session.scalars(select(Reminder.key).where(Reminder.key.like(prefix + "%"))))
-    fresh = [row for row in rows if row["key"] not in existing]
-    if fresh:
-        session.execute(insert(Reminder), fresh)
-    return len(fresh)
 
 
 def plan_gathering(
@@ -332,7 +263,7 @@ def plan_gathering(
 ) -> int:
     """Plan every team member's reminders for the gathering's current version."""
     policy = policy_of(net)
-    own = _windows(session, policy.window)
+    own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
     for person in members(session):
@@ -354,7 +285,7 @@ def plan_gathering(
                     "created_at": now,
                 }
             )
-    return _insert_plan(session, rows, f"g:{g.id}:v{g.version}:")
+    return store.insert_new_reminders(session, rows, f"g:{g.id}:v{g.version}:")
 
 
 def add_gathering(
@@ -369,7 +300,8 @@ def add_gathering(
     theme: str | None = None,
 ) -> tuple[Gathering, int]:
     net = ensure_network(session, now)
-    g = Gathering(
+    g = store.add_gathering(
+        session,
         network_id=net.id,
         title=title,
         theme=theme,
@@ -382,18 +314,14 @@ def add_gathering(
         created_at=now,
         updated_at=now,
     )
-    session.add(g)
-    session.flush()
     return g, plan_gathering(session, net, g, tz, now)
 
 
 def gatherings(
     session: Session, include_past: bool = False, now: dt.datetime | None = None
 ) -> list[Gathering]:
-    query = select(Gathering).order_by(Gathering.starts_at, Gathering.id)
-    if not include_past and now is not None:
-        query = query.where(Gathering.ends_at >= now - dt.timedelta(days=30))
-    return list(session.scalars(query))
+    since = None if include_past or now is None else now - dt.timedelta(days=30)
+    return store.gatherings(session, since)
 
 
 def _tell_members(
@@ -429,7 +357,7 @@ def move_gathering(
 ) -> tuple[int, int]:
     """New date: old reminders withdrawn, new ones planned, every member told once."""
     net = ensure_network(session, now)
-    _withdraw(session, now, Reminder.gathering_id == g.id, "moved")
+    store.withdraw_gathering_reminders(session, now, g.id, "moved", MAX_PARTS)
     g.starts_at, g.ends_at = starts_at, ends_at
     g.version += 1
     g.status = "moved" if g.status != "replaced_by_webinar" else g.status
@@ -447,7 +375,7 @@ def move_gathering(
 
 
 def cancel_gathering(session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathering) -> int:
-    _withdraw(session, now, Reminder.gathering_id == g.id, "cancelled")
+    store.withdraw_gathering_reminders(session, now, g.id, "cancelled", MAX_PARTS)
     g.status = "cancelled"
     g.updated_at = now
     session.flush()
@@ -482,7 +410,7 @@ def webinar_gathering(
 
 
 def mark_held(session: Session, now: dt.datetime, g: Gathering) -> None:
-    _withdraw(session, now, Reminder.gathering_id == g.id, "held")
+    store.withdraw_gathering_reminders(session, now, g.id, "held", MAX_PARTS)
     g.status = "held"
     g.updated_at = now
     session.flush()
@@ -538,7 +466,9 @@ def add_task(
     description: str | None = None,
 ) -> tuple[Task, int]:
     net = ensure_network(session, now)
-    task = Task(
+    task = store.add_task(
+        session,
+        [team] if team else teams(session),
         network_id=net.id,
         title=title,
         description=description,
@@ -548,23 +478,14 @@ def add_task(
         created_by_name=creator.name if creator else "CLI",
         created_at=now,
     )
-    session.add(task)
-    session.flush()
-    for name in [team] if team else teams(session):
-        session.add(TaskTeam(task_id=task.id, team=name, status="open"))
-    session.flush()
     return task, plan_task(session, net, task, tz, now)
 
 
 def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt.datetime) -> int:
     policy = policy_of(net)
     deadline = task_deadline(task.due_on, tz)
-    open_teams = set(
-        session.scalars(
-            select(TaskTeam.team).where(TaskTeam.task_id == task.id, TaskTeam.status == "open")
-        )
-    )
-    own = _windows(session, policy.window)
+    open_teams = store.open_teams(session, task.id)
+    own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
     for person in members(session):
@@ -588,30 +509,17 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
                     "created_at": now,
                 }
             )
-    return _insert_plan(session, rows, f"t:{task.id}:d")
+    return store.insert_new_reminders(session, rows, f"t:{task.id}:d")
 
 
-def tasks(session: Session) -> list[Task]:
-    return list(session.scalars(select(Task).order_by(Task.due_on, Task.id)))
-
-
-def task_rows(session: Session, task_id: int) -> list[TaskTeam]:
-    return list(
-        session.scalars(select(TaskTeam).where(TaskTeam.task_id == task_id).order_by(TaskTeam.team))
-    )
+tasks = store.tasks
+task_rows = store.task_rows
 
 
 def open_tasks_of(
     session: Session, team: str, now: dt.datetime, tz: dt.tzinfo
 ) -> list[tuple[Task, TaskTeam]]:
-    today = local_day(now, tz)
-    rows = session.execute(
-        select(Task, TaskTeam)
-        .join(TaskTeam, TaskTeam.task_id == Task.id)
-        .where(TaskTeam.team == team, TaskTeam.status == "open", Task.due_on >= today)
-        .order_by(Task.due_on, Task.id)
-    )
-    return [(task, row) for task, row in rows]
+    return store.open_tasks_of(session, team, local_day(now, tz))
 
 
 def task_buttons(
@@ -648,10 +556,7 @@ def mark_done(session: Session, now: dt.datetime, row: TaskTeam, task: Task, per
     row.done_by = person.id
     row.done_by_name = person.name
     row.done_at = now
-    team_ids = select(Person.id).where(Person.team == row.team)
-    _withdraw(
-        session, now, (Reminder.task_id == task.id) & Reminder.person_id.in_(team_ids), "done"
-    )
+    store.withdraw_team_task_reminders(session, now, task.id, row.team, "done", MAX_PARTS)
     told = 0
     first = person.name.split(" ")[0]
     for other in members(session, row.team):
@@ -705,7 +610,7 @@ def remind_now(
     now_count = later = 0
     stamp = f"{now:%Y%m%d%H%M%S}"
     if kind == "gathering":
-        g = session.get(Gathering, ref_id)
+        g = store.gathering(session, ref_id)
         if g is None:
             return None
         for person in members(session, team):
@@ -724,7 +629,7 @@ def remind_now(
             ):
                 now_count, later = (now_count + 1, later) if at == now else (now_count, later + 1)
         return now_count, later
-    task = session.get(Task, ref_id)
+    task = store.task(session, ref_id)
     if task is None:
         return None
     deadline = task_deadline(task.due_on, tz)
@@ -755,8 +660,8 @@ def task_button(
     """A Ferdig/Utsett press: what the pressed message becomes."""
     lang = person.language
     task_id, _, row_id = (prompt.ref or "").partition(":")
-    task = session.get(Task, int(task_id)) if task_id.isdigit() else None
-    row = session.get(TaskTeam, int(row_id)) if row_id.isdigit() else None
+    task = store.task(session, int(task_id)) if task_id.isdigit() else None
+    row = store.task_team(session, int(row_id)) if row_id.isdigit() else None
     if task is None or row is None:
         return OutgoingMessage(t(lang, "net_t_gone"))
     if row.status == "done":
@@ -776,8 +681,7 @@ def task_button(
 # --------------------------------------------------------------------------- due reminders
 
 
-def next_reminder_at(session: Session) -> dt.datetime | None:
-    return session.scalar(select(func.min(Reminder.fire_at)).where(Reminder.status == "planned"))
+next_reminder_at = store.next_reminder_at
 
 
 def queue_due_reminders(
@@ -790,15 +694,7 @@ def queue_due_reminders(
     task is done, or whose person has left the team is dropped, never sent late. One due
     outside the person's working hours waits for the window to open.
     """
-    query = (
-        select(Reminder)
-        .where(Reminder.status == "planned", Reminder.fire_at <= now)
-        .order_by(Reminder.fire_at, Reminder.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
+    rows = store.due_reminders(session, now, limit)
     if not rows:
         return 0, 0
     net = ensure_network(session, now)
@@ -812,16 +708,9 @@ def queue_due_reminders(
         latest[group] = r
     queued = 0
     ids = {r.person_id for r in latest.values()}
-    persons = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-    windows = {
-        w.person_id: w
-        for w in session.scalars(select(WorkWindow).where(WorkWindow.person_id.in_(ids)))
-    }
-    addresses: dict[int, Address] = {}
-    for a in session.scalars(
-        select(Address).where(Address.person_id.in_(ids)).order_by(Address.created_at, Address.id)
-    ):
-        addresses[a.person_id] = a  # the newest wins, as in people.preferred_address
+    persons = store.people_by_id(session, ids)
+    windows = _windows(session, ids)
+    addresses = store.newest_addresses(session, ids)
     for r in latest.values():
         if r.expires_at <= now:
             r.status, r.reason = "dropped", "passed"
@@ -835,9 +724,7 @@ def queue_due_reminders(
         ):
             r.status, r.reason = "dropped", "unreachable"
             continue
-        own = windows.get(person.id)
-        start, end = (parse_clock(own.start), parse_clock(own.end)) if own else (None, None)
-        window = Window(start, end) if start and end else default
+        window = windows.get(person.id, default)
         if not window.contains(now, tz):
             later = window.fit(now, tz)
             if later < r.expires_at:
@@ -872,19 +759,13 @@ def _render(
     session: Session, r: Reminder, person: Person, tz: dt.tzinfo, now: dt.datetime
 ) -> list[OutgoingMessage] | None:
     if r.kind == "gathering":
-        g = session.get(Gathering, r.gathering_id) if r.gathering_id else None
+        g = store.gathering(session, r.gathering_id) if r.gathering_id else None
         if g is None or g.status not in LIVE_GATHERING or g.starts_at <= now:
             r.status, r.reason = "dropped", "gathering not live"
             return None
         return gathering_messages(session, g, person, tz, now)
-    task = session.get(Task, r.task_id) if r.task_id else None
-    row = (
-        session.scalar(
-            select(TaskTeam).where(TaskTeam.task_id == task.id, TaskTeam.team == person.team)
-        )
-        if task
-        else None
-    )
+    task = store.task(session, r.task_id) if r.task_id else None
+    row = store.task_row_of_team(session, task.id, person.team) if task else None
     if task is None or row is None or row.status != "open":
         r.status, r.reason = "dropped", "task done or not for this team"
         return None
@@ -932,19 +813,8 @@ def nudge_due(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int:
         return 0
     net = ensure_network(session, now)
     default = policy_of(net).window
-    rows = session.execute(
-        select(Invitation, Person)
-        .join(Person, Person.id == Invitation.person_id)
-        .where(
-            Invitation.round_id == current.id,
-            Invitation.status == "invited",
-            Invitation.nudged_at.is_(None),
-            Person.status == "active",
-            Person.unreachable_reason.is_(None),
-        )
-    ).all()
     nudged = 0
-    for invitation, person in rows:
+    for invitation, person in store.not_nudged(session, current.id):
         if not window_for(session, person.id, default).contains(now, tz):
             continue
         if not answers.mark_nudged(session, invitation.id, now):
@@ -963,17 +833,5 @@ def nudge_due(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int:
     return nudged
 
 
-def plan_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Reminder.status, func.count()).group_by(Reminder.status))
-    return {status: n for status, n in rows}
-
-
-def pending_for(session: Session, ids: Iterable[int]) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Reminder)
-            .where(Reminder.id.in_(list(ids)), Reminder.status == "planned")
-        )
-        or 0
-    )
+plan_counts = store.plan_counts
+pending_for = store.pending_for

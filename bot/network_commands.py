@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot import network as net
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
+from storage import network as store
 from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
 from surveys.network import (
@@ -72,7 +73,7 @@ def _gathering(session: Session, actor: Actor, words: list[str]) -> Gathering | 
     number = _number(actor, words, "net_gathering_number")
     if isinstance(number, str):
         return number
-    g = session.get(Gathering, number)
+    g = store.gathering(session, number)
     if g is None:
         return _say(actor, "net_gathering_unknown", number=number)
     return g
@@ -265,7 +266,7 @@ def task(
             number = _number(actor, rest, "net_task_number")
             if isinstance(number, str):
                 return [number]
-            one = session.get(Task, number)
+            one = store.task(session, number)
             if one is None:
                 return [_say(actor, "net_task_unknown", number=number)]
             chosen = [one]

@@ -12,14 +12,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from bot.conversation import Conversation
 from bot.ports import SendError
 from bot.transports.slack import PLATFORM
 from bot.transports.slack_sender import SlackSender
 from storage import people
-from storage.models import Address, Person
 
 
 @dataclass
@@ -32,20 +29,15 @@ class SyncResult:
 
 def _unmatched(engine: Conversation) -> list[tuple[int, str, str]]:
     with engine.db.transaction() as session:
-        on_slack = select(Address.person_id).where(Address.platform == PLATFORM)
-        rows = session.execute(
-            select(Person.id, Person.name, Person.email)
-            .where(Person.email.is_not(None), Person.id.not_in(on_slack))
-            .order_by(Person.id)
-        )
-        return [(pid, name, email) for pid, name, email in rows if email]
+        found = people.not_on(session, PLATFORM, with_email=True, include_stopped=True)
+        return [(p.id, p.name, p.email) for p in found if p.email]
 
 
 def bind_and_greet(engine: Conversation, person_id: int, user_id: str) -> bool:
     """Bind the Slack user; queue the first contact if the person is new. True if greeted."""
     now = engine.clock()
     with engine.db.transaction() as session:
-        person = session.get(Person, person_id)
+        person = people.get(session, person_id)
         if person is None:
             return False
         people.bind_address(session, person, PLATFORM, user_id, now)

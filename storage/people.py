@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Address, Invitation, InviteCode, OutboxMessage, PendingAnswer, Person
@@ -20,12 +20,60 @@ def by_address(session: Session, platform: str, chat_id: str) -> Person | None:
     )
 
 
+def get(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
 def by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name).order_by(Person.id))
 
 
 def addresses_of(session: Session, person_id: int) -> list[Address]:
     return list(session.scalars(select(Address).where(Address.person_id == person_id)))
+
+
+def pulse_counts(session: Session, person_id: int) -> tuple[int, int, int]:
+    """(rounds invited to, pulses finished, unfinished answers) — for `/meg`."""
+    mine = Invitation.person_id == person_id
+    invited = session.scalar(select(func.count()).select_from(Invitation).where(mine))
+    finished = session.scalar(
+        select(func.count()).select_from(Invitation).where(mine, Invitation.status == "finished")
+    )
+    pending = session.scalar(
+        select(func.count()).select_from(PendingAnswer).join(Invitation).where(mine)
+    )
+    return invited or 0, finished or 0, pending or 0
+
+
+def not_on(
+    session: Session,
+    platform: str,
+    municipality: str | None = None,
+    with_email: bool = False,
+    include_stopped: bool = False,
+) -> list[Person]:
+    """Rostered people with no chat on `platform`, by municipality and name."""
+    query = select(Person).where(
+        Person.id.not_in(select(Address.person_id).where(Address.platform == platform))
+    )
+    if not include_stopped:
+        query = query.where(Person.status != "stopped")
+    if municipality is not None:
+        query = query.where(Person.municipality == municipality)
+    if with_email:
+        query = query.where(Person.email.is_not(None))
+    return list(session.scalars(query.order_by(Person.municipality, Person.name, Person.id)))
+
+
+def drop_unused_invite_codes(session: Session, person_id: int, platform: str) -> None:
+    """Earlier unused codes stop working when a new one is handed out."""
+    session.execute(
+        delete(InviteCode).where(
+            InviteCode.person_id == person_id,
+            InviteCode.platform == platform,
+            InviteCode.used_at.is_(None),
+        )
+    )
 
 
 def bind_address(

@@ -50,3 +50,24 @@ def claim(session: Session, token: str, now: dt.datetime) -> bool:
         update(Prompt).where(Prompt.token == token, Prompt.used_at.is_(None)).values(used_at=now)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def unused(session: Session, person_id: int, purpose: str) -> list[Prompt]:
+    """The person's unanswered prompts of one purpose, newest first."""
+    return list(
+        session.scalars(
+            select(Prompt)
+            .where(
+                Prompt.person_id == person_id, Prompt.purpose == purpose, Prompt.used_at.is_(None)
+            )
+            .order_by(Prompt.created_at.desc())
+        )
+    )
+
+
+def has_unused(session: Session, person_id: int) -> bool:
+    """Whether any question or button sent to the person is still unanswered."""
+    query = (
+        select(Prompt.token).where(Prompt.person_id == person_id, Prompt.used_at.is_(None)).limit(1)
+    )
+    return session.scalar(query) is not None

@@ -13,6 +13,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from bot.conversation import Conversation
     from bot.settings import Settings
+    from storage.db import Database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,6 +45,13 @@ def engine_from(settings: Settings) -> Conversation:
     except SurveyError as error:
         say(settings.language, "cli_cannot_start", style="red", error=str(error))
         raise typer.Exit(2) from None
+
+
+def database_from(settings: Settings) -> Database:
+    """Only the migrated database, for commands that read counts and need no engine."""
+    from bot.app import database
+
+    return database(settings)
 
 
 def text(lang: str, key: str, **values: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, load_settings, say, text
+from bot.cli.common import database_from, engine_from, load_settings, say, text
 
 GROUPS = (
     (("samling", "gathering"), "gathering", "Gatherings: ny, liste, flytt, avlys, webinar, holdt."),
@@ -71,8 +71,7 @@ def network_show() -> None:
 
     settings = load_settings()
     lang = settings.language
-    engine = engine_from(settings)
-    with engine.db.transaction() as session:
+    with database_from(settings).transaction() as session:
         row = store.first_network(session)
         if row is None:
             say(lang, "cli_network_none")
@@ -96,7 +95,7 @@ def network_show() -> None:
             weeks=row.pulse_every_weeks,
             days=row.pulse_open_days,
             next=(
-                f"{row.next_pulse_at.astimezone(engine.config.tz):%d.%m.%Y %H:%M}"
+                f"{row.next_pulse_at.astimezone(settings.tz):%d.%m.%Y %H:%M}"
                 if row.next_pulse_at
                 else text(lang, "cli_network_next_unknown")
             ),

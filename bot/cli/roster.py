@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, fail, load_settings, say, text
+from bot.cli.common import console, database_from, engine_from, fail, load_settings, say, text
 
 roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
 
@@ -51,7 +51,7 @@ def roster_list() -> None:
 
     settings = load_settings()
     lang = settings.language
-    engine = engine_from(settings)
+    db = database_from(settings)
     table = Table()
     for column in (
         "name",
@@ -64,7 +64,7 @@ def roster_list() -> None:
         "status",
     ):
         table.add_column(text(lang, f"cli_col_{column}"))
-    with engine.db.transaction() as session:
+    with db.transaction() as session:
         for p in people.list_people(session):
             chats = ", ".join(a.platform for a in people.addresses_of(session, p.id)) or "–"
             table.add_row(

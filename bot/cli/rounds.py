@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, fail, load_settings, say, text
+from bot.cli.common import console, database_from, engine_from, fail, load_settings, say, text
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -142,14 +142,14 @@ def round_status() -> None:
 
     settings = load_settings()
     lang = settings.language
-    engine = engine_from(settings)
-    with engine.db.transaction() as session:
+    db = database_from(settings)
+    with db.transaction() as session:
         current = answers.current_round(session)
         if current is None:
             say(lang, "cli_no_open_round")
             return
         counts = answers.round_counts(session, current.id)
-    closes = current.closes_at.astimezone(engine.config.tz)
+    closes = current.closes_at.astimezone(settings.tz)
     say(
         lang,
         "cli_round_status",

@@ -1,0 +1,5 @@
+"""`python -m bot.cli …` runs the same CLI as `beholde …`."""
+
+from bot.cli import app
+
+app()
