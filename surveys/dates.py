@@ -83,7 +83,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _NUMBER = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNIT = "|".join(sorted(UNIT_DAYS, key=len, reverse=True))
-_YEAR = r"(?P<year>\d{4}|\d{2})"
+_YEAR = r"(?P<year>\d{4})"  # four digits after a month name: "12. januar 10" is 10 o'clock
 _END = r"(?=[\s,]|$)"  # a date ends where a word ends
 
 _RELATIVE = re.compile(r"(?P<words>" + "|".join(map(re.escape, DAY_WORDS)) + ")" + _END)
@@ -172,8 +172,9 @@ def read_date(words: Sequence[str], today: dt.date) -> ReadDate | None:
             day_number = int(match.group("day"))
             year = _year(match.group("year"))
             used = _used(match.group(0))
-            if pattern is _NUMERIC and not (1 <= month <= 12 and 1 <= day_number <= 31):
-                return None  # "10.30" or "2.5" is not a date at all
+            in_range = 1 <= month <= 12 and 1 <= day_number <= 31
+            if pattern is _NUMERIC and year is None and not in_range:
+                return None  # "10.30" or "2.5" is not a date at all; "32.13.2027" is one
             if not 1 <= month <= 12 or not 1 <= day_number <= 31:
                 return ReadDate(None, used, NO_SUCH_DAY)
             day = _calendar_day(year, month, day_number, today)
