@@ -28,7 +28,6 @@ from storage.db import safe_url
 from storage.models import Round
 from surveys.aggregate import factor_rows, group_counts, quit_share
 from surveys.definition import SurveyError
-from surveys.roster import parse_roster
 
 app = typer.Typer(
     help="beholde — pulse surveys and learning-network follow-up in chat.",
@@ -158,10 +157,11 @@ def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
 
 @app.command()
 def chat(
-    as_: Annotated[
-        str, typer.Option("--as", help="The person's name (created if not on the roster).")
-    ],
+    as_: Annotated[str, typer.Option("--as", help="The person's name or e-mail on the roster.")],
     language: Annotated[str, typer.Option(help="nb, en or nn for a new person.")] = "nb",
+    new: Annotated[
+        bool, typer.Option("--new", help="Create the person if not on the roster.")
+    ] = False,
 ) -> None:
     """Answer a pulse in the terminal, against the same engine and database as the chat apps."""
     settings = load_settings()
@@ -169,13 +169,17 @@ def chat(
     transport = ConsoleTransport(typer.echo)
     address = Address(CONSOLE, as_)
     with engine.db.transaction() as session:
-        person = people.by_address(session, CONSOLE, as_) or people.by_name(session, as_)
-        if person is None:
-            person = people.create_person(session, as_, engine.clock(), language=language)
+        person = people.by_address(session, CONSOLE, as_) or chat_person(
+            session, as_, engine.clock(), new, language
+        )
+        if isinstance(person, str):
+            console.print(person, style="red", markup=False)
+            raise typer.Exit(1)
         people.bind_address(session, person, CONSOLE, as_, engine.clock())
     transport.show_reply(engine.greet(address))
     typer.echo(
-        "\n(Skriv tallet for en knapp, /hjelp for hjelp, /avslutt eller Ctrl-D for å gå ut.)"
+        "\n(Skriv tallet eller bokstaven for en knapp, /hjelp for hjelp, "
+        "/avslutt eller Ctrl-D for å gå ut.)"
     )
     while True:
         try:
@@ -193,60 +197,10 @@ def chat(
 # --------------------------------------------------------------------------- roster
 
 
-@roster_app.command("import")
-def roster_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-) -> None:
-    """Import people from a CSV file; nothing is imported unless every row is valid."""
-    settings = load_settings()
-    engine = engine_from(settings)
-    try:
-        text = file.read_text("utf-8-sig")
-    except UnicodeDecodeError:
-        console.print(f"{file}: the file is not UTF-8 text; save it as CSV UTF-8.", style="red")
-        raise typer.Exit(1) from None
-    entries, errors = parse_roster(text, engine.survey)
-    if errors:
-        console.print(f"{file}: {len(errors)} problem(s); nothing was imported:", style="red")
-        for error in errors:
-            console.print(f"  {error}", markup=False)
-        raise typer.Exit(1)
-    with engine.db.transaction() as session:
-        added, updated = people.import_roster(session, entries, engine.clock())
-    console.print(f"Imported {added} new and updated {updated} people.")
+from bot.roster_cli import chat_person  # noqa: E402  (roster import/list/remove, issue 14)
+from bot.roster_cli import register as register_roster  # noqa: E402
 
-
-@roster_app.command("list")
-def roster_list() -> None:
-    """Who is registered, and where they can be reached — never any answers."""
-    settings = load_settings()
-    engine = engine_from(settings)
-    table = Table()
-    for column in (
-        "Name",
-        "E-mail",
-        "Municipality",
-        "Profession",
-        "Role",
-        "Team",
-        "Chats",
-        "Status",
-    ):
-        table.add_column(column)
-    with engine.db.transaction() as session:
-        for p in people.list_people(session):
-            chats = ", ".join(a.platform for a in people.addresses_of(session, p.id)) or "–"
-            table.add_row(
-                p.name,
-                p.email or "–",
-                p.municipality or "–",
-                p.profession or "–",
-                p.role,
-                p.team or "–",
-                chats,
-                p.status,
-            )
-    console.print(table)
+register_roster(roster_app)
 
 
 # --------------------------------------------------------------------------- database and rounds
