@@ -88,12 +88,25 @@ def register(app: typer.Typer) -> None:
             app.command(name, context_settings=settings, help=help_text)(_make(command, help_text))
 
     @app.command("network")
-    def network_show() -> None:
-        """The learning network's reminder policy and pulse cadence."""
+    def network_show(
+        what: Annotated[
+            str | None, typer.Argument(help="`digest`: the project leader's weekly overview.")
+        ] = None,
+        english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
+    ) -> None:
+        """The learning network's reminder policy and pulse cadence (or `network digest`)."""
         from bot.cli import engine_from, load_settings
+        from bot.digest import leader_digest_text
 
         engine = engine_from(load_settings())
+        if what not in (None, "digest"):
+            typer.echo("Use: beholde network  or  beholde network digest")
+            raise typer.Exit(2)
         with engine.db.transaction() as session:
+            if what == "digest":
+                lang = "en" if english else "nb"
+                typer.echo(leader_digest_text(session, engine.clock(), engine.config.tz, lang))
+                return
             for line in _network(session):
                 typer.echo(line)
 
