@@ -117,7 +117,8 @@ def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
     table.add_column("Invitert", justify="right")
     table.add_column("Fullført", justify="right")
     for row in part.sort_values("invited", ascending=False).itertuples():
-        name = municipality.label(row.municipality, lang) if row.municipality else "ukjent"
+        listed = isinstance(row.municipality, str) and row.municipality in municipality.values()
+        name = municipality.label(row.municipality, lang) if listed else "ukjent"
         done = str(row.finished) if row.finished >= k else f"færre enn {k}"
         table.add_row(name, str(row.invited), done)
     console.print(table)
