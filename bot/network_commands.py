@@ -167,6 +167,8 @@ def gathering(
         when = parse_when(rest, today)
         if when is not None and when.problem:
             return [_date_problem(actor, when, rest, today)]
+        if when is not None and when.at is None:
+            return [t(actor.lang, "day_time_missing", got=" ".join(rest[: when.used]))]
         if when is None or when.at is None:
             return [_bad_date(actor, " ".join(rest[:2]) or "")]
         starts = local_to_utc(when.day, when.at, tz)

@@ -64,15 +64,15 @@ def test_per_team_counts_with_overdue_titles(engine: Conversation, clock: FakeCl
         "Ukeoversikt for prosjektleder, uke 9",
         "",
         "Oppgaver per lag:",
-        "• Bodø: 1 ferdig, 0 åpne",
-        "• Fauske: 0 ferdig, 1 åpne, 1 over fristen",
+        "• Bodø — ferdig: 1, åpne: 0",
+        "• Fauske — ferdig: 0, åpne: 1, over fristen: 1",
         "   Over fristen: Kartlegg turnus",
-        "• Meløy: 0 ferdig, 1 åpne",
+        "• Meløy — ferdig: 0, åpne: 1",
         "",
         "Neste samling: Samling 3, fredag 12. mars 2027 kl. 09:00, Bodø.",
     ]
-    assert nn.startswith("Vekeoversikt for prosjektleiar, veke 9") and "1 opne" in nn
-    assert "• Fauske: 0 done, 1 open, 1 overdue" in en and "Overdue: Kartlegg turnus" in en
+    assert nn.startswith("Vekeoversikt for prosjektleiar, veke 9") and "opne: 1" in nn
+    assert "• Fauske — done: 0, open: 1, overdue: 1" in en and "Overdue: Kartlegg turnus" in en
     for name in ("Ingrid", "Kari", "Christel"):  # counts only, no names
         assert name not in nb
 
@@ -140,8 +140,8 @@ def test_network_digest_in_the_terminal(tmp_path: Path, monkeypatch: pytest.Monk
     result = runner.invoke(app, ["network", "digest"])
     assert result.exit_code == 0, result.output
     assert (
-        "• Bodø: 0 ferdig, 1 åpne" in result.output
-        and "• Fauske: 0 ferdig, 1 åpne" in result.output
+        "• Bodø — ferdig: 0, åpne: 1" in result.output
+        and "• Fauske — ferdig: 0, åpne: 1" in result.output
     )
     assert "Ingen samling er planlagt." in result.output
     assert "Project leader's overview" in runner.invoke(app, ["network", "digest", "--en"]).output

@@ -99,6 +99,15 @@ def test_impossible_past_and_far_dates_get_a_reason_and_store_nothing(
         assert session.scalars(select(Reminder)).all() == []
 
 
+def test_a_date_without_a_time_asks_for_the_time(engine, leaders) -> None:
+    reply = say(engine, leaders["nb"], "samling ny Fagdag i morgen Bodø")
+    assert (
+        reply == "Skriv også klokkeslettet, f.eks. «i morgen 10:00» eller «i morgen 09:00-15:00»."
+    )
+    assert "Skriv òg klokkeslettet" in say(engine, leaders["nn"], "samling ny Fagdag fredag Bodø")
+    assert gatherings(engine) == []
+
+
 def test_moving_to_an_impossible_date_changes_nothing(engine, leaders) -> None:
     say(engine, leaders["nb"], "samling ny Fagdag 12.03.2027 09:00 Bodø")
     before = gatherings(engine)
