@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -19,12 +21,13 @@ from bot.ports import Command
 from storage import people
 from storage.db import Database
 from storage.models import Address, Invitation, Person, Response
-from surveys.definition import Survey
+from surveys.definition import Survey, load_survey
 from surveys.roster import parse_roster
 from tests.conftest import add_person
 from tests.pulse_helpers import answer_all
 
 runner = CliRunner()
+SURVEY = load_survey()
 
 NORWEGIAN = (
     "\ufeffnavn;e-post;kommune;yrke;rolle;team;språk;turnus\n"
@@ -222,3 +225,17 @@ def test_names_match_as_a_person_would_write_them(engine: Conversation) -> None:
             assert [p.name for p in people.find_people(session, typed)] == [expected], typed
         assert people.find_people(session, "Kari") == []
         assert people.find_people(session, "") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab;,"\n\r\t\ufeff@.Ø ') | st.characters(), max_size=40),
+        max_size=6,
+    )
+)
+def test_any_file_gives_entries_or_line_numbered_errors_never_an_exception(lines) -> None:
+    entries, errors = parse_roster("navn;e-post;kommune\n" + "\n".join(lines), SURVEY)
+    assert all(error.line >= 1 for error in errors)
+    for entry in entries:
+        assert entry.name and len(entry.name) <= 200 and "\n" not in entry.name
