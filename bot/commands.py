@@ -6,6 +6,7 @@ a person without the role gets a clear refusal and nothing changes.
 
 from __future__ import annotations
 
+from bot.background_labels import background_line
 from bot.conversation import CommandRegistry, Context
 from bot.i18n import LANGUAGES, t
 from bot.ports import Choice, OutgoingMessage, Reply
@@ -65,6 +66,8 @@ def stop(ctx: Context) -> Reply:
 
 def help_(ctx: Context) -> Reply:
     texts = [t(ctx.lang, "help")]
+    if ctx.engine.commands.get("arbeidstid") is not None:
+        texts.append(t(ctx.lang, "day_help_hours"))
     restricted = ctx.engine.commands.restricted()
     if ctx.person.role in LEADERS and restricted:
         texts.append(t(ctx.lang, "help_leader", commands=", ".join(f"/{c}" for c in restricted)))
@@ -84,11 +87,7 @@ def me(ctx: Context) -> Reply:
         except KeyError:
             return value
 
-    background = [
-        f"{q.text[lang]} {label(q.scale.id, getattr(person, q.id))}"
-        for q in survey.background
-        if q.scale and q.id not in ("municipality", "profession") and getattr(person, q.id)
-    ]
+    background = background_line(survey, person, lang)
     chats = ", ".join(a.platform for a in people.addresses_of(ctx.session, person.id)) or unset
     invited, finished, pending = people.pulse_counts(ctx.session, person.id)
     texts = [
@@ -101,7 +100,7 @@ def me(ctx: Context) -> Reply:
             profession=label("profession", person.profession),
             role=t(lang, f"role_{person.role}"),
             team=person.team or unset,
-            background="; ".join(background) or unset,
+            background=background or unset,
             language=t(lang, f"language_{person.language}"),
             status=t(lang, f"status_{person.status}"),
             chats=chats,

@@ -41,6 +41,11 @@ SKIP = "skip"
 MAX_CHOICE_DATA = 64
 
 
+TYPED_YES = {"ja", "j", "yes", "y", "ja slett", "yes delete", "ja takk"}
+TYPED_NO = {"nei", "n", "no", "avbryt", "cancel", "nei takk"}
+CONFIRM_FOR = dt.timedelta(hours=1)  # how long a typed "ja" still answers /slett's question
+
+
 def well_formed(data: str) -> bool:
     """Button data we issue is short printable ASCII; anything else is forged."""
     return 0 < len(data) <= MAX_CHOICE_DATA and data.isascii() and data.isprintable()
@@ -175,12 +180,12 @@ class Conversation:
                 return Reply([OutgoingMessage(t(self.config.default_language, "not_registered"))])
             if person.onboarded_at is None:
                 return Reply(self.first_contact(session, person, now))
-            return Reply(
-                [
-                    OutgoingMessage(t(person.language, "welcome_back")),
-                    *self.next_step(session, person, now),
-                ]
-            )
+            steps = self.next_step(session, person, now)
+            greeting = "welcome_back"  # "Skriv /puls" only when there is something to answer
+            if person.status == "active" and not steps:
+                open_round = answers.current_round(session) is not None
+                greeting = "day_welcome_back_done" if open_round else "day_welcome_back_no_round"
+            return Reply([OutgoingMessage(t(person.language, greeting)), *steps])
 
     def _language_of(self, address: Address) -> str:
         with self.db.transaction() as session:
@@ -296,11 +301,9 @@ class Conversation:
             messages.append(
                 OutgoingMessage(t(person.language, "pulse_intro", factors=factors, taps=taps))
             )
-        position = len(sequence) - len(remaining) + 1
+        position, total = self._counter(invitation, remaining[0])
         messages.append(
-            self._pulse_question(
-                session, person, invitation, remaining[0], position, len(sequence), now
-            )
+            self._pulse_question(session, person, invitation, remaining[0], position, total, now)
         )
         return messages
 
@@ -321,6 +324,12 @@ class Conversation:
     def _sequence(self, invitation: Invitation) -> list[str]:
         """The plan, with follow-ups inserted where an earlier answer asks for them."""
         return list(invitation.plan or [])
+
+    def _counter(self, invitation: Invitation, qid: str) -> tuple[int | None, int | None]:
+        """ "(3 av 7)" counts the planned questions only: a follow-up ("Hva skal til ...?")
+        has no number, so the total never jumps from "7 av 7" to "8 av 8"."""
+        plan = self._sequence(invitation)
+        return (plan.index(qid) + 1, len(plan)) if qid in plan else (None, None)
 
     def _expanded(self, session: Session, invitation: Invitation) -> list[str]:
         sequence = self._sequence(invitation)
@@ -379,8 +388,8 @@ class Conversation:
         person: Person,
         invitation: Invitation,
         qid: str,
-        position: int,
-        total: int,
+        position: int | None,
+        total: int | None,
         now: dt.datetime,
     ) -> OutgoingMessage:
         question = self.survey.question(qid)
@@ -486,16 +495,16 @@ class Conversation:
         if not prompts.claim(session, prompt.token, now):
             return Reply(notice=t(lang, "already_answered"))
         answers.store_pending(session, invitation.id, qid, stored_value, stored_text)
-        position = sequence.index(qid) + 1
+        position, total = self._counter(invitation, qid)
         if question.is_free_text:
             label = t(lang, "text_saved") if stored_text else t(lang, "skip")
             edit = OutgoingMessage(
-                self.question_text(question, lang, position, len(sequence)) + "\n" + label
+                self.question_text(question, lang, position, total) + "\n" + label
             )
         else:
             label = question.scale.label(value or "", lang) if question.scale else str(value)
             edit = OutgoingMessage(
-                self.question_text(question, lang, position, len(sequence))
+                self.question_text(question, lang, position, total)
                 + "\n"
                 + t(lang, "chosen", label=label)
             )
@@ -509,11 +518,9 @@ class Conversation:
         remaining = [q for q in sequence if q not in pending]
         if not remaining:
             return self._finish(session, person, invitation, now)
-        position = len(sequence) - len(remaining) + 1
+        position, total = self._counter(invitation, remaining[0])
         return [
-            self._pulse_question(
-                session, person, invitation, remaining[0], position, len(sequence), now
-            )
+            self._pulse_question(session, person, invitation, remaining[0], position, total, now)
         ]
 
     # ----------------------------------------------------------------- free text
@@ -522,6 +529,9 @@ class Conversation:
         self, session: Session, person: Person, event: TextReceived, now: dt.datetime
     ) -> Reply:
         lang = person.language
+        confirmed = self._typed_confirmation(session, person, event, now)
+        if confirmed is not None:
+            return confirmed
         prompt = self._open_text_prompt(session, person)
         if prompt is None:
             if self._has_open_question(session, person):
@@ -548,8 +558,24 @@ class Conversation:
                 return prompt
         return None
 
+    def _typed_confirmation(
+        self, session: Session, person: Person, event: TextReceived, now: dt.datetime
+    ) -> Reply | None:
+        """ "ja"/"yes" (or "nei"/"avbryt") typed at /slett's question counts as the button."""
+        word = " ".join((event.text or "").casefold().replace(",", " ").replace("!", " ").split())
+        value = "yes" if word in TYPED_YES else "no" if word in TYPED_NO else None
+        if value is None:
+            return None
+        token = prompts.open_delete_question(session, person.id, since=now - CONFIRM_FOR)
+        if token is None:
+            return None
+        reply = self._choice(session, person, ChoicePressed(event.address, f"{token}:{value}"), now)
+        # A typed answer has no pressed message to edit: the outcome becomes a message.
+        return Reply([*([reply.edit] if reply.edit else []), *reply.messages], notice=reply.notice)
+
     def _has_open_question(self, session: Session, person: Person) -> bool:
-        return prompts.has_unused(session, person.id)
+        """Whether a survey question (background, or a pulse still under way) waits for a press."""
+        return prompts.has_open_question(session, person.id)
 
     # ----------------------------------------------------------------- finishing
 

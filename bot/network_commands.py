@@ -21,12 +21,15 @@ from bot.ports import OutgoingMessage, Reply
 from storage import network as store
 from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
+from surveys.dates import latest_day
 from surveys.network import (
+    When,
     Window,
     local_day,
     local_to_utc,
     parse_when,
     split_args,
+    starts_quoted,
 )
 
 if TYPE_CHECKING:
@@ -46,8 +49,10 @@ class Actor:
     lang: str
 
 
-def _title(words: list[str], today: dt.date) -> tuple[str, list[str]]:
-    """The title is the words before `frist`/`due` or before the first date."""
+def _title(words: list[str], today: dt.date, quoted: bool = False) -> tuple[str, list[str]]:
+    """The title is the quoted words, else the words before `frist`/`due` or the first date."""
+    if quoted:
+        return words[0], words[1:]
     for i, word in enumerate(words[1:], start=1):
         if word.lower() in DUE_WORDS or parse_when(words[i:], today) is not None:
             return " ".join(words[:i]), words[i:]
@@ -63,10 +68,23 @@ def _bad_date(actor: Actor, got: str) -> str:
     return _say(actor, "net_bad_date", got=got, example=_say(actor, "net_date_example"))
 
 
+MAX_ID = 2**31 - 1  # the largest id a database column holds
+
+
+def _date_problem(actor: Actor, when: When, words: list[str], today: dt.date) -> str:
+    """Why a date that was read cannot be used (no such day, past, too far), as a sentence."""
+    got = " ".join(words[: when.used])
+    latest = net.fmt_day(latest_day(today), actor.lang)
+    return t(actor.lang, f"day_date_{when.problem}", got=got, latest=latest)
+
+
 def _number(actor: Actor, words: list[str], missing: str) -> int | str:
     if not words or not words[0].lstrip("#").isdigit():
         return _say(actor, missing)
-    return int(words[0].lstrip("#"))
+    number = int(words[0].lstrip("#"))
+    if number > MAX_ID:
+        return t(actor.lang, "day_no_such_number", number=words[0].lstrip("#")[:30])
+    return number
 
 
 def _gathering(session: Session, actor: Actor, words: list[str]) -> Gathering | str:
@@ -104,8 +122,12 @@ def gathering(
     if action in ("ny", "new", "add", "legg"):
         if not rest:
             return [_say(actor, "net_gathering_help")]
-        title, rest = _title(rest, today)
+        title, rest = _title(rest, today, starts_quoted(args))
         when = parse_when(rest, today)
+        if when is not None and when.problem:
+            return [_date_problem(actor, when, rest, today)]
+        if when is not None and when.at is None:
+            return [t(actor.lang, "day_time_missing", got=" ".join(rest[: when.used]))]
         if when is None or when.at is None:
             return [_bad_date(actor, " ".join(rest[:2]) or "")]
         starts = local_to_utc(when.day, when.at, tz)
@@ -149,6 +171,8 @@ def gathering(
     rest = rest[1:]
     if action in ("flytt", "move"):
         when = parse_when(rest, today)
+        if when is not None and when.problem:
+            return [_date_problem(actor, when, rest, today)]
         if when is None:
             return [_bad_date(actor, " ".join(rest[:2]))]
         old_local = g.starts_at.astimezone(tz)
@@ -204,10 +228,12 @@ def task(
     if action in ("ny", "new", "add"):
         if not rest:
             return [_say(actor, "net_task_help")]
-        title, rest = _title(rest, local_day(now, tz))
+        title, rest = _title(rest, local_day(now, tz), starts_quoted(args))
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
         when = parse_when(rest, local_day(now, tz))
+        if when is not None and when.problem:
+            return [_date_problem(actor, when, rest, local_day(now, tz))]
         if when is None:
             return [_bad_date(actor, " ".join(rest[:1]))]
         if when.day < local_day(now, tz):
@@ -305,6 +331,8 @@ def remind(
     }.get(words[0].lower())
     if kind is None or not words[1].lstrip("#").isdigit():
         return [_say(actor, "net_remind_help")]
+    if int(words[1].lstrip("#")) > MAX_ID:
+        return [t(actor.lang, "day_no_such_number", number=words[1].lstrip("#")[:30])]
     team = None
     if len(words) > 2 and words[2].lower() not in ALL:
         team = net.resolve_team(session, " ".join(words[2:]))

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
-from bot.digest import queue_if_due
+from bot.digest import queue_if_due, queue_leader_digests_if_due
 from bot.outbox import deliver_due
 from bot.summaries import steering_targets
 from storage import answers
@@ -400,7 +400,10 @@ def run_digest(state: State, now: dt.datetime) -> int:
         )
     if queued:
         log.info("weekly digest queued for %s channel(s)", queued)
-    return queued
+    at = parse_clock(settings.digest_time) or dt.time(8, 0)
+    with state.db.transaction() as session:  # the project leaders' own overview (issue 14)
+        leaders = queue_leader_digests_if_due(session, now, state.tz, settings.digest_weekday, at)
+    return queued + leaders
 
 
 # --------------------------------------------------------------------------- delivery

@@ -8,12 +8,55 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import frames
-from storage.models import Round
+from storage.models import Person, Round
 from storage.network_models import Gathering, Task, TaskTeam
-from surveys.digest import DigestData, GatheringLine, RoundLine, TaskStatus, iso_week
+from surveys.digest import (
+    DigestData,
+    GatheringLine,
+    LeaderDigest,
+    RoundLine,
+    TaskRow,
+    TaskStatus,
+    iso_week,
+    team_tasks,
+)
 from surveys.network import LIVE_GATHERING
 
 ROUNDS_SHOWN = 4
+
+
+def _line(g: Gathering, tz: dt.tzinfo) -> GatheringLine:
+    return GatheringLine(g.title, g.starts_at.astimezone(tz), g.online_link or g.place, g.status)
+
+
+def _next_gathering(session: Session, now: dt.datetime) -> Gathering | None:
+    return session.scalar(
+        select(Gathering)
+        .where(Gathering.status.in_(LIVE_GATHERING), Gathering.starts_at > now)
+        .order_by(Gathering.starts_at)
+    )
+
+
+def load_leader_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> LeaderDigest:
+    """Per team: tasks done, open and overdue; and the next gathering — read at `now`."""
+    rows = session.execute(
+        select(TaskTeam.team, Task.title, Task.due_on, TaskTeam.status)
+        .join(Task, Task.id == TaskTeam.task_id)
+        .where(TaskTeam.status != "cancelled")
+    ).all()
+    teams = session.scalars(
+        select(Person.team).where(Person.team.is_not(None), Person.status == "active").distinct()
+    ).all()
+    upcoming = _next_gathering(session, now)
+    return LeaderDigest(
+        week=iso_week(now, tz),
+        teams=team_tasks(
+            [TaskRow(r.team, r.title, r.due_on, r.status == "done") for r in rows],
+            [t for t in teams if t],
+            now.astimezone(tz).date(),
+        ),
+        next_gathering=_line(upcoming, tz) if upcoming else None,
+    )
 
 
 def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData:
@@ -30,15 +73,9 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData
             tasks.append(TaskStatus(task.title, task.due_on, done, open_))
 
     def line(g: Gathering) -> GatheringLine:
-        return GatheringLine(
-            g.title, g.starts_at.astimezone(tz), g.online_link or g.place, g.status
-        )
+        return _line(g, tz)
 
-    upcoming = session.scalar(
-        select(Gathering)
-        .where(Gathering.status.in_(LIVE_GATHERING), Gathering.starts_at > now)
-        .order_by(Gathering.starts_at)
-    )
+    upcoming = _next_gathering(session, now)
     changed = session.scalars(
         select(Gathering).where(
             Gathering.status.in_(("moved", "cancelled", "replaced_by_webinar")),

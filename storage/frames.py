@@ -45,6 +45,9 @@ def participation(session: Session, round_id: int) -> pd.DataFrame:
     rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["municipality", "invited", "finished"])
     frame["finished"] = frame["finished"].fillna(0).astype(int)
+    # A skipped municipality stays None (not NaN, which is truthy and no option's value).
+    known = frame["municipality"].notna()
+    frame["municipality"] = frame["municipality"].astype(object).where(known, None)
     return frame
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select, update
@@ -26,6 +28,43 @@ def get(session: Session, person_id: int) -> Person | None:
 
 def by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name).order_by(Person.id))
+
+
+def name_key(name: str) -> str:
+    """A name as a person would compare it: no case, accents, dashes or extra spaces.
+
+    "ingrid  hansen", "Ingrid Hansén" and "INGRID HANSEN" are the same person; so are
+    "Bjørn" and "Bjorn", and "Anne-Lise" and "Anne Lise".
+    """
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("ø", "o").replace("æ", "ae").replace("ß", "ss")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def find_people(session: Session, who: str) -> list[Person]:
+    """Everyone `who` (an e-mail address or a name, written loosely) may mean.
+
+    An exact name wins; otherwise every person whose name compares equal (see `name_key`).
+    """
+    who = " ".join(who.split())
+    if "@" in who:
+        return list(session.scalars(select(Person).where(Person.email == who.lower())))
+    exact = list(session.scalars(select(Person).where(Person.name == who).order_by(Person.id)))
+    if exact:
+        return exact
+    wanted = name_key(who)
+    if not wanted:
+        return []
+    return [
+        p for p in session.scalars(select(Person).order_by(Person.id)) if name_key(p.name) == wanted
+    ]
+
+
+def missing_from(session: Session, entries: Iterable[RosterEntry]) -> list[Person]:
+    """People in the database whom a complete roster no longer lists."""
+    keys = {entry.key for entry in entries}
+    return [p for p in session.scalars(select(Person).order_by(Person.name)) if p.key not in keys]
 
 
 def addresses_of(session: Session, person_id: int) -> list[Address]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Prompt
+from storage.models import Invitation, Prompt
 
 TOKEN_BYTES = 12  # 96 bits; 16 URL-safe characters, leaving room in Telegram's 64 bytes
 
@@ -69,5 +69,38 @@ def has_unused(session: Session, person_id: int) -> bool:
     """Whether any question or button sent to the person is still unanswered."""
     query = (
         select(Prompt.token).where(Prompt.person_id == person_id, Prompt.used_at.is_(None)).limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def open_delete_question(session: Session, person_id: int, since: dt.datetime) -> str | None:
+    """The token of /slett's newest unanswered question asked after `since`, if any."""
+    return session.scalar(
+        select(Prompt.token)
+        .where(
+            Prompt.person_id == person_id,
+            Prompt.purpose == "delete",
+            Prompt.used_at.is_(None),
+            Prompt.created_at >= since,
+        )
+        .order_by(Prompt.created_at.desc())
+        .limit(1)
+    )
+
+
+def has_open_question(session: Session, person_id: int) -> bool:
+    """Whether a survey question (background, or a pulse still under way) waits for a press."""
+    query = (
+        select(Prompt.token)
+        .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
+        .where(
+            Prompt.person_id == person_id,
+            Prompt.used_at.is_(None),
+            or_(
+                Prompt.purpose == "background",
+                (Prompt.purpose == "pulse") & (Invitation.status == "invited"),
+            ),
+        )
+        .limit(1)
     )
     return session.scalar(query) is not None

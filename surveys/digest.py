@@ -1,4 +1,5 @@
-"""The weekly steering-group digest: task status per team, gatherings, participation trend.
+"""The weekly digests: the steering group's (task status per team, gatherings, participation
+trend) and the project leader's (per team: tasks done, open and overdue; the next gathering).
 
 Pure composition from plain data; loading lives in `storage/digest.py`. Only counts and team
 names: who marked a task done is for the team and the leader, never the steering group.
@@ -48,6 +49,57 @@ class DigestData:
     rounds: tuple[RoundLine, ...] = ()
     # The open (or latest) round per municipality: (invited, finished).
     by_municipality: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One task's state for one team, as the leader's digest counts it."""
+
+    team: str
+    title: str
+    due_on: dt.date
+    done: bool
+
+
+@dataclass(frozen=True)
+class TeamTasks:
+    team: str
+    done: int = 0
+    open: int = 0  # not done, deadline not passed
+    overdue: int = 0  # not done, deadline passed
+    overdue_titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeaderDigest:
+    """The project leader's Monday overview; no participation figures (those are released
+    through the steering digest and the summaries only)."""
+
+    week: str
+    teams: tuple[TeamTasks, ...] = ()
+    next_gathering: GatheringLine | None = None
+
+
+def team_tasks(rows: list[TaskRow], teams: list[str], today: dt.date) -> tuple[TeamTasks, ...]:
+    """Count per team; a task is overdue once its due day has passed without it being done.
+
+    Every team in `teams` is listed, also one without tasks, so that none is forgotten.
+    """
+    names = sorted(set(teams) | {row.team for row in rows}, key=str.casefold)
+    out = []
+    for team in names:
+        mine = [row for row in rows if row.team == team]
+        late = sorted((r for r in mine if not r.done and r.due_on < today), key=lambda r: r.due_on)
+        out.append(
+            TeamTasks(
+                team,
+                done=sum(r.done for r in mine),
+                open=sum(not r.done and r.due_on >= today for r in mine),
+                overdue=len(late),
+                overdue_titles=tuple(r.title for r in late),
+            )
+        )
+    return tuple(out)
 
 
 def iso_week(moment: dt.datetime, tz: dt.tzinfo) -> str:

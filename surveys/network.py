@@ -17,6 +17,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from surveys.dates import check_range, read_date
+
 NIGHT_START = dt.time(23, 0)  # no window may reach into the night
 NIGHT_END = dt.time(6, 0)
 MIN_WINDOW = dt.timedelta(hours=2)
@@ -237,53 +239,8 @@ def nudge_time(opened_at: dt.datetime, closes_at: dt.datetime) -> dt.datetime:
 
 # --------------------------------------------------------------------------- dates in chat
 
-_DAY_WORDS = {
-    "i dag": 0,
-    "idag": 0,
-    "today": 0,
-    "i morgen": 1,
-    "imorgen": 1,
-    "tomorrow": 1,
-    "i overmorgen": 2,
-    "iovermorgen": 2,
-}
-_WEEKDAYS = {
-    "mandag": 0,
-    "tirsdag": 1,
-    "onsdag": 2,
-    "torsdag": 3,
-    "fredag": 4,
-    "lørdag": 5,
-    "søndag": 6,
-    "monday": 0,
-    "tuesday": 1,
-    "wednesday": 2,
-    "thursday": 3,
-    "friday": 4,
-    "saturday": 5,
-    "sunday": 6,
-}
-DATE_EXAMPLE = "12.03.2027 09:00 (eller «i morgen 14:00», eller 2027-03-12T09:00)"
-DATE_EXAMPLE_EN = "12.03.2027 09:00 (or «tomorrow 14:00», or 2027-03-12T09:00)"
-
-
-def _date_token(token: str, today: dt.date) -> dt.date | None:
-    token = token.strip().rstrip(",")
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.?(\d{2}|\d{4})?", token)
-    try:
-        if match:
-            day, month = int(match.group(1)), int(match.group(2))
-            year_text = match.group(3)
-            if year_text:
-                year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-                return dt.date(year, month, day)
-            candidate = dt.date(today.year, month, day)
-            return candidate if candidate >= today else dt.date(today.year + 1, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
-            return dt.date.fromisoformat(token)
-    except ValueError:
-        return None
-    return None
+DATE_EXAMPLE = "12.03.2027 09:00 (eller «i morgen 14:00», «neste tirsdag 10:00», «12. januar 9»)"
+DATE_EXAMPLE_EN = "12.03.2027 09:00 (or «tomorrow 14:00», «next tuesday 10:00», «12 January 9»)"
 
 
 @dataclass(frozen=True)
@@ -294,43 +251,40 @@ class When:
     at: dt.time | None
     until: dt.time | None
     used: int
+    problem: str | None = None  # surveys.dates NO_SUCH_DAY | PAST | TOO_FAR; then day is today
 
 
 def parse_when(tokens: list[str], today: dt.date) -> When | None:
     """Read a date and optional time from the start of `tokens`.
 
-    Accepts `12.03.2027 09:00`, `12.03.2027 kl. 09:00-15:00`, `12.03 9`, `i morgen 14:00`,
-    `tirsdag 09:00`, ISO `2027-03-12T09:00` or `2027-03-12 09:00`. None when the first
-    tokens are not a date.
+    Accepts every date form of surveys/dates.py (`12. januar`, `neste tirsdag`, `om to
+    uker`, `12.03.2027` ...) followed by `09:00`, `kl. 9` or `09:00-15:00`, and ISO
+    `2027-03-12T09:00`. None when the first tokens are not a date; a date that names no
+    real day, lies before `today` or more than two years ahead comes back with `problem`.
     """
     if not tokens:
         return None
     lowered = [t.lower() for t in tokens]
-    day: dt.date | None = None
-    used = 0
     iso = re.fullmatch(
         r"(\d{4}-\d{2}-\d{2})[t ](\d{1,2}:\d{2})(?::\d{2})?(?:[+-].*|z)?", lowered[0]
     )
     if iso:
-        try:
-            day = dt.date.fromisoformat(iso.group(1))
-        except ValueError:
-            return None
+        read = read_date([iso.group(1)], today)
         at = parse_clock(iso.group(2))
-        return When(day, at, None, 1) if at else None
-    two = " ".join(lowered[:2])
-    if two in _DAY_WORDS:
-        day, used = today + dt.timedelta(days=_DAY_WORDS[two]), 2
-    elif lowered[0] in _DAY_WORDS:
-        day, used = today + dt.timedelta(days=_DAY_WORDS[lowered[0]]), 1
-    elif lowered[0] in _WEEKDAYS:
-        ahead = (_WEEKDAYS[lowered[0]] - today.weekday()) % 7 or 7
-        day, used = today + dt.timedelta(days=ahead), 1
-    else:
-        day = _date_token(lowered[0], today)
-        used = 1
-    if day is None:
+        if read is None or at is None:
+            return None
+        if read.day is None:
+            return When(today, at, None, 1, read.problem)
+        return When(read.day, at, None, 1, check_range(read.day, today))
+    read = read_date(tokens, today)
+    if read is None:
         return None
+    if read.day is None:
+        return When(today, None, None, read.used, read.problem)
+    day, used = read.day, read.used
+    problem = check_range(day, today)
+    if problem:
+        return When(today, None, None, used, problem)
     rest = lowered[used:]
     if rest and rest[0] in ("kl", "kl."):
         rest, used = rest[1:], used + 1
@@ -345,6 +299,12 @@ def parse_when(tokens: list[str], today: dt.date) -> When | None:
                 if until is None:
                     return None
     return When(day, at, until, used)
+
+
+def starts_quoted(args: tuple[str, ...] | list[str]) -> bool:
+    """Whether the words after the command's action begin with a quote: then the quoted
+    text is the whole title, whatever words follow it."""
+    return len(args) > 1 and args[1][:1] in "\"'«“„"
 
 
 def split_args(args: tuple[str, ...] | list[str]) -> list[str]:

@@ -71,75 +71,198 @@ def _option(survey: Survey, scale_id: str, raw: str) -> str | None:
     return None
 
 
+# Column names as Norwegian and English rosters write them (compared without case, spaces,
+# dashes and underscores) -> the field they fill.
+HEADERS = {
+    "name": ("name", "navn", "namn", "fulltnavn", "fulltnamn"),
+    "email": ("email", "epost", "epostadresse", "mail", "emailaddress"),
+    "municipality": ("municipality", "kommune"),
+    "profession": ("profession", "yrke", "yrkesgruppe"),
+    "role": ("role", "rolle"),
+    "team": ("team", "lag"),
+    "language": ("language", "språk", "sprak", "målform", "malform"),
+    "age_band": ("ageband", "age", "alder", "aldersgruppe"),
+    "tenure_band": ("tenureband", "tenure", "ansiennitet"),
+    "position_band": ("positionband", "position", "stillingsprosent", "stillingsstørrelse"),
+    "shifts": ("shifts", "turnus", "skift"),
+}
+ROLE_WORDS = {
+    "employee": ("employee", "ansatt", "tilsett", "medarbeider", "medarbeidar"),
+    "team_member": ("teammember", "teammedlem", "lagmedlem", "deltaker", "deltakar"),
+    "union_rep": ("unionrep", "tillitsvalgt", "tillitsvald", "tillitsvalt"),
+    "leader": ("leader", "leder", "leiar", "prosjektleder", "prosjektleiar", "projectleader"),
+    "steering": ("steering", "styring", "styringsgruppe", "steeringgroup"),
+}
+LANGUAGE_WORDS = {
+    "nb": ("nb", "bokmål", "bokmal", "norsk", "no", "nob"),
+    "nn": ("nn", "nynorsk", "nno"),
+    "en": ("en", "english", "engelsk", "eng"),
+}
+MAX_FIELD = 1000  # no roster value is longer; a longer one is a broken row
+MAX_EMAIL = 320
+MAX_TEAM = 100
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s_\-]+", "", value.strip().casefold())
+
+
+def _lookup(table: dict[str, tuple[str, ...]], raw: str) -> str | None:
+    wanted = _compact(raw)
+    return next((key for key, words in table.items() if wanted in words), None)
+
+
+def _records(text: str, delimiter: str) -> list[tuple[int, int, list[str] | str]]:
+    """(first line, last line, values or the reason the row cannot be read) per record."""
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=delimiter)
+    out: list[tuple[int, int, list[str] | str]] = []
+    first = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            reason = (
+                f"a value is longer than {csv.field_size_limit():,} characters"
+                if "field larger" in str(error)
+                else f"the row cannot be read as CSV ({error})"
+            )
+            out.append((first, reader.line_num, reason))
+            break  # the reader cannot find the next row reliably: stop here
+        out.append((first, reader.line_num, values))
+        first = reader.line_num + 1
+    return out
+
+
 def parse_roster(text: str, survey: Survey) -> tuple[list[RosterEntry], list[RosterError]]:
-    """Validate a CSV roster; returns the entries and every error found (line numbers 1-based)."""
+    """Validate a CSV roster; returns the entries and every error found (line numbers 1-based).
+
+    Headers and values may be Norwegian (`navn;e-post;kommune;yrke;rolle;team;språk`,
+    `ansatt`, `leder`, `styring`), separated by semicolons or commas, with or without a BOM.
+    A row that swallowed the lines after it (a stray opening quote), has the wrong number of
+    values or an over-long value is an error with its line number.
+    """
+    text = text.removeprefix("\ufeff")
     errors: list[RosterError] = []
     entries: list[RosterEntry] = []
-    sample = text[:2048]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    records = _records(text, delimiter)
+    if not records or isinstance(records[0][2], str):
+        return [], [RosterError(1, "the first line must be the header, e.g. navn;e-post;kommune")]
+    raw_headers = records[0][2]
+    headers: list[str] = []
+    for raw in raw_headers:
+        field_name = _lookup(HEADERS, raw)
+        if field_name is None:
+            known = ", ".join(
+                words[1] if len(words) > 1 else words[0] for words in HEADERS.values()
+            )
+            errors.append(
+                RosterError(1, f"unknown column {clean_text(raw, 60)!r} (known: {known})")
+            )
+        elif field_name in headers:
+            errors.append(RosterError(1, f"the column {clean_text(raw, 60)!r} appears twice"))
+        headers.append(field_name or "")
     if "name" not in headers:
-        return [], [RosterError(1, "the header must have a 'name' column")]
-    reader.fieldnames = headers
+        errors.append(RosterError(1, "the header must have a 'navn' (name) column"))
+    if errors:
+        return [], errors
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        problems: list[str] = []
-        get = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if None in row:
-            problems.append("more values than columns")
-        name = clean_text(get.get("name", ""), MAX_NAME)
-        if not name:
-            problems.append("name is empty")
-        email = get.get("email", "").lower() or None
-        if email and not _EMAIL.match(email):
-            problems.append(f"email {email!r} is not an e-mail address")
-        municipality = None
-        if get.get("municipality"):
-            municipality = _option(survey, "municipality", get["municipality"])
-            if municipality is None:
-                known = ", ".join(o.label["nb"] for o in survey.scales["municipality"].options)
-                problems.append(f"unknown municipality {get['municipality']!r} (known: {known})")
-        profession = None
-        if get.get("profession"):
-            profession = _option(survey, "profession", get["profession"])
-            if profession is None:
-                known = ", ".join(o.value for o in survey.scales["profession"].options)
-                problems.append(f"unknown profession {get['profession']!r} (known: {known})")
-        role = get.get("role", "").lower() or "employee"
-        if role not in ROLES:
-            problems.append(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-        language = get.get("language", "").lower() or "nb"
-        if language not in LANGUAGES:
-            problems.append(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        background: dict[str, str] = {}
-        for column in BACKGROUND_COLUMNS:
-            raw = get.get(column, "")
-            if not raw:
-                continue
-            if column == "shifts":
-                low = raw.casefold()
-                value = "1" if low in _YES else "0" if low in _NO else None
-            else:
-                value = _option(survey, column, raw)
-            if value is None:
-                problems.append(f"{column} {raw!r} is not a known value")
-            else:
-                background[column] = value
-        team = clean_text(get.get("team", ""), 100) or None
-        entry = RosterEntry(name, email, municipality, profession, role, team, language, background)
-        if not problems:
+    for first, last, values in records[1:]:
+        line = first
+        if isinstance(values, str):
+            errors.append(RosterError(line, values))
+            continue
+        if not values or all(not v.strip() for v in values):
+            continue  # an empty line
+        problems = _row_problems(values, headers, first, last)
+        if problems:
+            errors.extend(RosterError(line, p) for p in problems)
+            continue
+        get = {k: v.strip() for k, v in zip(headers, values, strict=True)}
+        entry, problems = _entry(get, survey)
+        if entry is not None and not problems:
             if entry.key in seen:
                 problems.append(f"the same person as on line {seen[entry.key]}")
             seen[entry.key] = line
-        if problems:
+        if problems or entry is None:
             errors.extend(RosterError(line, p) for p in problems)
         else:
             entries.append(entry)
     if not entries and not errors:
         errors.append(RosterError(1, "the file has no people"))
     return entries, errors
+
+
+def _row_problems(values: list[str], headers: list[str], first: int, last: int) -> list[str]:
+    """What makes a row unreadable as a whole: swallowed lines, wrong count, huge values."""
+    problems: list[str] = []
+    if last > first or any("\n" in v or "\r" in v for v in values):
+        problems.append(
+            f'a quote (") opens a value that runs on to line {last}, swallowing the rows '
+            "between; remove the stray quote or close it"
+        )
+    elif len(values) != len(headers):
+        problems.append(f"{len(values)} values, but the header has {len(headers)} columns")
+    for column, value in zip(headers, values, strict=False):
+        if len(value) > MAX_FIELD:
+            problems.append(f"{column} is {len(value):,} characters long (at most {MAX_FIELD:,})")
+    return problems
+
+
+def _entry(get: dict[str, str], survey: Survey) -> tuple[RosterEntry | None, list[str]]:
+    """One row's values checked and turned into an entry (None when a value is unusable)."""
+    problems: list[str] = []
+    raw_name = clean_text(get.get("name", ""), 0)
+    name = clean_text(raw_name, MAX_NAME + 1)
+    if not name:
+        problems.append("name is empty")
+    elif len(name) > MAX_NAME:
+        problems.append(f"name is longer than {MAX_NAME} characters")
+    email = get.get("email", "").lower() or None
+    if email and len(email) > MAX_EMAIL:
+        problems.append(f"email is longer than {MAX_EMAIL} characters")
+    elif email and not _EMAIL.match(email):
+        problems.append(f"email {email!r} is not an e-mail address")
+    municipality = None
+    if get.get("municipality"):
+        municipality = _option(survey, "municipality", get["municipality"])
+        if municipality is None:
+            known = ", ".join(o.label["nb"] for o in survey.scales["municipality"].options)
+            problems.append(f"unknown municipality {get['municipality']!r} (known: {known})")
+    profession = None
+    if get.get("profession"):
+        profession = _option(survey, "profession", get["profession"])
+        if profession is None:
+            known = ", ".join(o.value for o in survey.scales["profession"].options)
+            problems.append(f"unknown profession {get['profession']!r} (known: {known})")
+    role = _lookup(ROLE_WORDS, get["role"]) if get.get("role") else "employee"
+    if role is None:
+        known = ", ".join(f"{words[1]} ({key})" for key, words in ROLE_WORDS.items())
+        problems.append(f"role must be one of {known}, not {get['role']!r}")
+    language = _lookup(LANGUAGE_WORDS, get["language"]) if get.get("language") else "nb"
+    if language is None:
+        problems.append(f"language must be one of {', '.join(LANGUAGES)}, not {get['language']!r}")
+    background: dict[str, str] = {}
+    for column in BACKGROUND_COLUMNS:
+        raw = get.get(column, "")
+        if not raw:
+            continue
+        if column == "shifts":
+            low = raw.casefold()
+            value = "1" if low in _YES else "0" if low in _NO else None
+        else:
+            value = _option(survey, column, raw)
+        if value is None:
+            problems.append(f"{column} {raw!r} is not a known value")
+        else:
+            background[column] = value
+    team = clean_text(get.get("team", ""), MAX_TEAM + 1) or None
+    if team and len(team) > MAX_TEAM:
+        problems.append(f"team is longer than {MAX_TEAM} characters")
+    if problems or role is None or language is None:
+        return None, problems
+    return RosterEntry(name, email, municipality, profession, role, team, language, background), []

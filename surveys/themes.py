@@ -42,6 +42,7 @@ class Theme:
     label: Mapping[str, str]
     words: tuple[str, ...]
     parts: tuple[str, ...]
+    unless: tuple[str, ...] = ()  # phrases taken out before this theme is matched
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def load_lexicon(path: str | None = None) -> Lexicon:
             dict(t["label"]),
             tuple(normalise(str(w)).strip() for w in t.get("words") or ()),
             tuple(normalise(str(p)).strip() for p in t.get("parts") or ()),
+            tuple(normalise(str(p)).strip() for p in t.get("except") or ()),
         )
         for t in raw["themes"]
     )
@@ -91,12 +93,14 @@ def load_lexicon(path: str | None = None) -> Lexicon:
 
 def classify(text: str, lexicon: Lexicon) -> list[str]:
     """The themes one comment touches (the fallback theme when none)."""
-    norm = normalise(text)
-    tokens = norm.split()
     found = []
     for theme in lexicon.themes:
         if theme.id == lexicon.fallback:
             continue
+        norm = normalise(text)
+        for phrase in theme.unless:
+            norm = norm.replace(phrase, " ")
+        tokens = norm.split()
         hit = any(p and p in norm for p in theme.parts) or any(
             w and tok.startswith(w) for w in theme.words for tok in tokens
         )

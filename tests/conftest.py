@@ -90,6 +90,8 @@ def wipe(database: Database) -> None:
     with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":  # ids restart at 1, as on SQLite after a wipe
+            conn.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
 
 
 @pytest.fixture

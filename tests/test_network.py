@@ -335,6 +335,8 @@ def test_bad_input_gets_an_example_and_changes_nothing(
     engine: Conversation, team: dict[str, Address]
 ) -> None:
     reply = say(engine, team["Christel"], "samling ny Samling 3 32.13.2027 09:00 Bodø")
+    assert "«32.13.2027» er ingen dag i kalenderen" in reply[0]
+    reply = say(engine, team["Christel"], "samling ny Samling 3 Bodø")
     assert "12.03.2027 09:00" in reply[0]
     assert (
         "Kjenner ikke laget"

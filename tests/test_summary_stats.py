@@ -79,7 +79,8 @@ def test_new_summary_needs_k_new_answers() -> None:
         ("My skills are not used at all", "kompetanse_ubrukt"),
         ("Ønsker flere kurs", "faglig_utvikling"),
         ("More training would help", "faglig_utvikling"),
-        ("Lønna er for lav", "annet"),
+        ("Lønna er for lav", "lonn"),
+        ("Godt arbeidsmiljø", "annet"),
     ],
 )
 def test_lexicon_finds_the_report_themes(text: str, theme: str) -> None:
@@ -87,8 +88,8 @@ def test_lexicon_finds_the_report_themes(text: str, theme: str) -> None:
 
 
 def test_theme_counts_count_comments() -> None:
-    counts = theme_counts(["Ønsker flere kurs", "Mer kurs", "Lønna"], load_lexicon())
-    assert counts["faglig_utvikling"] == 2 and counts["annet"] == 1
+    counts = theme_counts(["Ønsker flere kurs", "Mer kurs", "Lønna", "Hyggelig"], load_lexicon())
+    assert counts["faglig_utvikling"] == 2 and counts["lonn"] == 1 and counts["annet"] == 1
 
 
 def test_scrub_removes_names_phones_and_emails() -> None:

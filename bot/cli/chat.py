@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, load_settings, text
+from bot.cli.common import console, engine_from, load_settings, text
+from bot.cli.roster import chat_person
 
 
 def register(app: typer.Typer) -> None:
@@ -14,10 +15,11 @@ def register(app: typer.Typer) -> None:
 
 
 def chat(
-    as_: Annotated[
-        str, typer.Option("--as", help="The person's name (created if not on the roster).")
-    ],
+    as_: Annotated[str, typer.Option("--as", help="The person's name or e-mail on the roster.")],
     language: Annotated[str, typer.Option(help="nb, nn or en for a new person.")] = "nb",
+    new: Annotated[
+        bool, typer.Option("--new", help="Create the person if not on the roster.")
+    ] = False,
 ) -> None:
     """Answer a pulse in the terminal, against the same engine and database as the chat apps."""
     from bot.ports import Address
@@ -29,9 +31,12 @@ def chat(
     transport = ConsoleTransport(typer.echo)
     address = Address(PLATFORM, as_)
     with engine.db.transaction() as session:
-        person = people.by_address(session, PLATFORM, as_) or people.by_name(session, as_)
-        if person is None:
-            person = people.create_person(session, as_, engine.clock(), language=language)
+        person = people.by_address(session, PLATFORM, as_) or chat_person(
+            session, as_, engine.clock(), new, language, settings.language
+        )
+        if isinstance(person, str):
+            console.print(person, style="red", markup=False)
+            raise typer.Exit(1)
         people.bind_address(session, person, PLATFORM, as_, engine.clock())
         lang = person.language
     transport.show_reply(engine.greet(address))

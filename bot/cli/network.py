@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import database_from, engine_from, load_settings, say, text
+from bot.cli.common import database_from, engine_from, fail, load_settings, say, text
 
 GROUPS = (
     (("samling", "gathering"), "gathering", "Gatherings: ny, liste, flytt, avlys, webinar, holdt."),
@@ -65,12 +65,29 @@ def register(app: typer.Typer) -> None:
     app.command("network")(network_show)
 
 
-def network_show() -> None:
-    """The learning network's reminder policy and pulse cadence."""
+def network_show(
+    what: Annotated[
+        str | None, typer.Argument(help="`digest`: the project leader's weekly overview.")
+    ] = None,
+    english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
+    language: Annotated[
+        str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
+    ] = None,
+) -> None:
+    """The learning network's reminder policy and pulse cadence (or `network digest`)."""
     from storage import network as store
 
     settings = load_settings()
-    lang = settings.language
+    lang = "en" if english else language or settings.language
+    if what not in (None, "digest"):
+        raise fail(lang, "cli_network_usage", code=2)
+    if what == "digest":
+        from bot.digest import leader_digest_text
+
+        engine = engine_from(settings)
+        with engine.db.transaction() as session:
+            typer.echo(leader_digest_text(session, engine.clock(), engine.config.tz, lang))
+        return
     with database_from(settings).transaction() as session:
         row = store.first_network(session)
         if row is None:

@@ -1,13 +1,24 @@
-"""`beholde roster import|list|sync-slack`: the roster of people."""
+"""`beholde roster import|list|remove|sync-slack`: the roster of people.
+
+Import is all or nothing; with `--remove-missing` a complete roster also marks the people it
+no longer lists as left, after a confirmation. Leaving deletes a person's identity (name,
+e-mail, chats, codes, unfinished answers) exactly as `/slett` does; anonymous answers stay.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.common import console, database_from, engine_from, fail, load_settings, say, text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from storage.models import Person
 
 roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
 
@@ -16,9 +27,42 @@ def register(app: typer.Typer) -> None:
     app.add_typer(roster_app, name="roster")
 
 
+def _names(found: list[Person], limit: int = 12) -> str:
+    shown = ", ".join(p.name for p in found[:limit])
+    return shown + (f" … (+{len(found) - limit})" if len(found) > limit else "")
+
+
+def chat_person(
+    session: Session, who: str, now: dt.datetime, create: bool, language: str, lang: str
+) -> Person | str:
+    """The rostered person `who` means (name written loosely, or e-mail), or why not.
+
+    A person the roster lacks is created only when asked (`create`), never by a typo.
+    """
+    from storage import people
+
+    found = people.find_people(session, who)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        return text(lang, "day_roster_several", who=who, names=_names(found))
+    if not create:
+        return text(lang, "day_roster_no_person", who=who)
+    return people.create_person(session, " ".join(who.split()), now, language=language)
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    return yes or typer.confirm(question, default=False)
+
+
 @roster_app.command("import")
 def roster_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    remove_missing: Annotated[
+        bool,
+        typer.Option("--remove-missing", help="Mark people this roster no longer lists as left."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Import people from a CSV file; nothing is imported unless every row is valid."""
     from storage import people
@@ -38,14 +82,31 @@ def roster_import(
             console.print(f"  {error}", markup=False)
         raise typer.Exit(1)
     with engine.db.transaction() as session:
+        missing = people.missing_from(session, entries)
+        if missing:
+            say(lang, "day_roster_missing", count=len(missing), names=_names(missing))
+        leaving = (
+            remove_missing
+            and bool(missing)
+            and _confirm(text(lang, "day_roster_confirm_left", count=len(missing)), yes)
+        )
+        if remove_missing and missing and not leaving:
+            raise fail(lang, "day_roster_nothing_imported")
         added, updated = people.import_roster(session, entries, engine.clock())
+        for person in missing if leaving else []:
+            people.delete_identity(session, person)
     say(lang, "cli_roster_imported", added=added, updated=updated)
+    if leaving:
+        say(lang, "day_roster_left", count=len(missing))
+    elif missing:
+        say(lang, "day_roster_missing_hint")
 
 
 @roster_app.command("list")
 def roster_list() -> None:
     """Who is registered, and where they can be reached — never any answers."""
     from rich.table import Table
+    from rich.text import Text
 
     from storage import people
 
@@ -67,17 +128,33 @@ def roster_list() -> None:
     with db.transaction() as session:
         for p in people.list_people(session):
             chats = ", ".join(a.platform for a in people.addresses_of(session, p.id)) or "–"
-            table.add_row(
-                p.name,
-                p.email or "–",
-                p.municipality or "–",
-                p.profession or "–",
-                p.role,
-                p.team or "–",
-                chats,
-                p.status,
-            )
+            # Text() keeps names exactly as written: "[b]" or "Ola [vikar]" is no markup.
+            row = (p.name, p.email, p.municipality, p.profession, p.role, p.team, chats, p.status)
+            table.add_row(*(Text(value or "–") for value in row))
     console.print(table)
+
+
+@roster_app.command("remove")
+def roster_remove(
+    who: Annotated[str, typer.Argument(help="The person's name or e-mail address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove someone who left: identity deleted, anonymous answers kept."""
+    from storage import people
+
+    settings = load_settings()
+    lang = settings.language
+    with database_from(settings).transaction() as session:
+        found = people.find_people(session, who)
+        if len(found) != 1:
+            key = "day_roster_several" if found else "day_roster_not_found"
+            raise fail(lang, key, who=who, names=_names(found))
+        person = found[0]
+        if not _confirm(text(lang, "day_roster_confirm_remove", name=person.name), yes):
+            raise fail(lang, "day_roster_nothing_removed")
+        name = person.name
+        people.delete_identity(session, person)
+    say(lang, "day_roster_removed", name=name)
 
 
 @roster_app.command("sync-slack")

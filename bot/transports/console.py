@@ -1,16 +1,21 @@
 """The console transport: a person answers in the terminal, against the real engine.
 
-Choices are shown numbered; typing a number presses that button. Anything starting with
-`/` is a command, anything else is free text — exactly as a chat platform would deliver it.
+Buttons are shown with a key to type. A button whose label is a number (a 0–10 scale) has
+that number as its key, so typing 9 always means the value 9; other buttons on such a
+question get letters ([a] Hopp over), and buttons without numbers are numbered 1, 2, 3.
+Typing a button's label ("ja", "hopp over") presses it too. Anything starting with `/` is a
+command, anything else is free text — exactly as a chat platform would deliver it.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Sequence
 
 from bot.ports import (
     Address,
+    Choice,
     ChoicePressed,
     Command,
     InboundEvent,
@@ -22,6 +27,22 @@ from bot.ports import (
 PLATFORM = "console"
 
 
+def _is_number(label: str) -> bool:
+    return label.strip().lstrip("-").isdigit()
+
+
+def button_keys(choices: Sequence[Choice]) -> list[str]:
+    """The key a person types for each button, never confusable with a value on the scale.
+
+    Numbered labels keep their own number; when any label is a number, the other buttons
+    get letters; otherwise the buttons are numbered from 1.
+    """
+    if any(_is_number(c.label) for c in choices):
+        letters = iter(string.ascii_lowercase)
+        return [c.label.strip() if _is_number(c.label) else next(letters) for c in choices]
+    return [str(i) for i in range(1, len(choices) + 1)]
+
+
 class ConsoleTransport:
     """Prints messages and remembers the newest buttons so a typed number can press one."""
 
@@ -30,7 +51,7 @@ class ConsoleTransport:
     def __init__(self, write: Callable[[str], None] = print) -> None:
         self.write = write
         self._ids = itertools.count(1)
-        self.choices: list[str] = []
+        self.choices: dict[str, str] = {}  # what a person may type -> the button's data
 
     async def send(self, address: Address, message: OutgoingMessage) -> str:
         self.show(message)
@@ -46,12 +67,16 @@ class ConsoleTransport:
         self.write("")
         self.write(message.text)
         if message.choices:
-            self.write("  ".join(f"[{i}] {c.label}" for i, c in enumerate(message.choices, 1)))
-            self.choices = [c.data for c in message.choices]
+            keys = button_keys(message.choices)
+            self.write(
+                "  ".join(f"[{k}] {c.label}" for k, c in zip(keys, message.choices, strict=True))
+            )
+            self.choices = {c.label.strip().casefold(): c.data for c in message.choices}
+            self.choices.update({k: c.data for k, c in zip(keys, message.choices, strict=True)})
 
     def show_reply(self, reply: Reply) -> None:
         if reply.edit is not None:
-            self.choices = []
+            self.choices = {}
             self.write("✓ " + reply.edit.text.splitlines()[-1])
         if reply.notice:
             self.write("(" + reply.notice + ")")
@@ -66,6 +91,7 @@ class ConsoleTransport:
         if line.startswith("/"):
             name, *args = line[1:].split()
             return Command(address, name.lower(), tuple(args))
-        if line.isdigit() and self.choices and 1 <= int(line) <= len(self.choices):
-            return ChoicePressed(address, self.choices[int(line) - 1])
+        data = self.choices.get(" ".join(line.split()).casefold())
+        if data is not None:
+            return ChoicePressed(address, data)
         return TextReceived(address, line)
