@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import common
-from bot.cli import app
+from bot.cli import app, common
 from bot.conversation import Conversation
 from bot.ports import Address as ChatAddress
 from bot.ports import Command
