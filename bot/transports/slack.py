@@ -23,16 +23,15 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Coroutine
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
-from sqlalchemy import func, select
 
-from bot.conversation import Conversation
-from bot.i18n import LANGUAGES, t
+from bot import inbound
 from bot.ports import (
     Address,
     ChoicePressed,
@@ -54,10 +53,9 @@ from bot.transports.slack_blocks import (
     text_form,
 )
 from bot.transports.slack_sender import SlackSender, make_client
-from storage import inbound, outbox, people
-from storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.conversation import Conversation
     from bot.serve import Service
     from bot.settings import Settings
 
@@ -104,12 +102,7 @@ class SlackTransport:
         return await self.post(self.steering_channel, message)
 
     async def _language(self, address: Address) -> str:
-        def lookup() -> str:
-            with self.engine.db.transaction() as session:
-                person = people.by_address(session, address.platform, address.chat_id)
-                return person.language if person else self.engine.config.default_language
-
-        return await asyncio.to_thread(lookup)
+        return await asyncio.to_thread(inbound.language_of, self.engine, address)
 
 
 class SlackBot:
@@ -207,11 +200,10 @@ class SlackBot:
             return
         metadata = _metadata(view.get("private_metadata"))
         channel, ts = metadata.get("c"), metadata.get("ts")
-        saved = {t(lang, "text_saved") for lang in LANGUAGES}
-        if reply.messages and reply.messages[0].text in saved and channel and ts:
+        if reply.answered and reply.messages and channel and ts:
             # The form answered the question: take its buttons away, as a press would.
             original = metadata.get("text") or ""
-            reply.edit = OutgoingMessage(f"{original}\n✓ {reply.messages[0].text}".strip())
+            reply.edit = OutgoingMessage(f"{original}\n✓ {reply.answered}".strip())
             reply.messages = reply.messages[1:]
         await self.deliver(reply, user, key, channel, ts)
 
@@ -248,51 +240,28 @@ class SlackBot:
     async def handle(self, key: str, event: InboundEvent) -> Reply | None:
         """The engine's reply, or None when this delivery was handled before (a retry).
 
-        Claiming the delivery, finding the sender and running the engine happen in one
-        thread hop, and at most ENGINE_SLOTS at a time: more threads only take the GIL from
+        At most ENGINE_SLOTS engine calls run at a time: more threads only take the GIL from
         the event loop, which must stay free to acknowledge within Slack's 3 seconds.
         """
         async with self._slots:
-            outcome = await asyncio.to_thread(self._process, key, event)
-        if outcome is not None:
-            return outcome if isinstance(outcome, Reply) else None
-        try:  # a stranger: perhaps on the roster under their Slack e-mail
-            matched = await self._match_stranger(event.address)
-            async with self._slots:
-                if matched:
-                    return await asyncio.to_thread(self.engine.greet, event.address)
-                return await asyncio.to_thread(self.engine.handle, event)
-        except BaseException:
-            await asyncio.to_thread(inbound.release, self.engine.db, PLATFORM, key)
-            raise
+            reply = await asyncio.to_thread(inbound.receive, self.engine, PLATFORM, key, event)
+        if reply is not None and reply.unknown_sender:
+            greeting = await self._match_stranger(event.address)
+            if greeting is not None:
+                return greeting
+        return reply
 
-    def _process(self, key: str, event: InboundEvent) -> Reply | bool | None:
-        """Reply for a known person, False for a repeat, None for a stranger."""
-        address = event.address
-        claimed = inbound.claim_from(
-            self.engine.db, PLATFORM, key, address.chat_id, self.engine.clock()
-        )
-        if claimed == "repeat":
-            log.info("repeated Slack delivery ignored")
-            return False
-        if claimed == "stranger":
-            return None
-        try:
-            return self.engine.handle(event)
-        except BaseException:
-            inbound.release(self.engine.db, PLATFORM, key)
-            raise
-
-    async def _match_stranger(self, address: Address) -> bool:
-        """An unknown user on the roster (same e-mail) is bound now; True if so."""
+    async def _match_stranger(self, address: Address) -> Reply | None:
+        """An unknown user on the roster (same e-mail) is bound and greeted now."""
         try:
             email = await self.sender.user_email(address.chat_id)
         except SendError as error:
             log.info("could not look up a Slack user's e-mail: %s", error.reason)
-            return False
+            return None
         if not email:
-            return False
-        return await asyncio.to_thread(bind_by_email, self.engine, email, address.chat_id)
+            return None
+        async with self._slots:
+            return await asyncio.to_thread(inbound.greet_by_email, self.engine, address, email)
 
     async def deliver(
         self,
@@ -320,28 +289,9 @@ class SlackBot:
                 await self.sender.ephemeral(target, user, escape(reply.notice))
             except SendError as error:
                 log.warning("could not show a notice: %s", error.reason)
-        for index, message in enumerate(reply.messages):
-            try:
-                await self.transport.send(address, message)
-            except SendError as error:
-                log.warning("reply goes to the outbox after a failed send: %s", error.reason)
-                await asyncio.to_thread(self._queue, address, reply.messages[index:], key)
-                return
-
-    def _queue(self, address: Address, messages: list[OutgoingMessage], key: str) -> None:
-        now = self.engine.clock()
-        with self.engine.db.transaction() as session:
-            person = people.by_address(session, address.platform, address.chat_id)
-            outbox.enqueue_all(
-                session,
-                key=f"slack-reply:{key}",
-                platform=PLATFORM,
-                chat_id=address.chat_id,
-                kind="reply",
-                payloads=[m.to_payload() for m in messages],
-                now=now,
-                person_id=person.id if person else None,
-            )
+        await inbound.send_or_queue(
+            self.engine, partial(self.transport.send, address), address, reply.messages, key
+        )
 
 
 def _choice_pattern() -> Any:
@@ -363,23 +313,6 @@ def _metadata(raw: Any) -> dict[str, str]:
     except (TypeError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def bind_by_email(engine: Conversation, email: str, user_id: str) -> bool:
-    """Bind a Slack user to the rostered person with that e-mail, if not bound yet."""
-    now = engine.clock()
-    with engine.db.transaction() as session:
-        person = session.scalar(
-            select(Person).where(func.lower(Person.email) == email.lower()).order_by(Person.id)
-        )
-        if person is None:
-            return False
-        current = {a.platform: a.chat_id for a in people.addresses_of(session, person.id)}
-        if current.get(PLATFORM) == user_id:
-            return False
-        people.bind_address(session, person, PLATFORM, user_id, now)
-        log.info("person %s matched to Slack by e-mail", person.id)
-        return True
 
 
 # ---------------------------------------------------------------------- composition
@@ -422,9 +355,7 @@ async def prune_loop(service: Service) -> None:
     """Forget old delivery claims once an hour."""
     while not service.stopping.is_set():
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(
-                inbound.prune, service.engine.db, PLATFORM, service.now() - KEEP_CLAIMS
-            )
+            await asyncio.to_thread(inbound.forget_old, service.engine, PLATFORM, KEEP_CLAIMS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(service.stopping.wait(), 3600)
 

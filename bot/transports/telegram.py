@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import warnings
 import weakref
 from collections.abc import Awaitable, Sequence
 from functools import partial
@@ -25,8 +26,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
@@ -46,6 +45,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import inbound
 from bot.ports import (
     Address,
     Choice,
@@ -57,11 +57,7 @@ from bot.ports import (
     SendError,
     TextReceived,
 )
-from bot.transports.telegram_sender import RateLimiter, TelegramSender
-from storage import outbox, people
-from storage.models import Address as StoredAddress
-from storage.models import InboundEvent as SeenEvent
-from storage.models import Person
+from bot.transports.telegram_sender import TelegramSender, telegram_pacer
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -277,17 +273,22 @@ class TelegramBot:
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("BEHOLDE_TELEGRAM_TOKEN is not set")
+        # PTB 22 warns on every 429 that `retry_after` will become a timedelta; we read it
+        # either way (telegram_sender.retry_after_seconds), so that one warning is noise.
+        warnings.filterwarnings("ignore", message=r".*attribute `retry_after` will be of type")
         self.engine = engine
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
         self.webhook_secret = secret.get_secret_value() if secret else ""
+        self.sender = sender or TelegramSender(telegram_pacer(settings.telegram_max_per_second))
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_api_url)
             .concurrent_updates(PerChatUpdateProcessor())
+            .rate_limiter(self.sender.rate_limiter())
         )
         if self.webhook_url:
             builder = builder.updater(None)
@@ -297,13 +298,9 @@ class TelegramBot:
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_message)
         )
         self.application.add_error_handler(self.on_error)
-        self.sender = sender or TelegramSender(
-            RateLimiter(per_second=settings.telegram_max_per_second)
-        )
         self.transport = TelegramTransport(
             self.application, self.sender, settings.telegram_steering_chat
         )
-        self.handled = 0  # updates fully handled; tests wait on it
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -375,41 +372,40 @@ class TelegramBot:
     # ----------------------------------------------------------------- handlers
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            event = event_from_update(update)
-            if event is None:
-                return
-            self.sender.unblock(event.address.chat_id)
-            reply = await asyncio.to_thread(self._handle_once, update.update_id, event)
-            if reply is not None:
-                await self._deliver(event.address, reply, None, update.update_id)
-        finally:
-            self.handled += 1
+        event = event_from_update(update)
+        if event is None:
+            return
+        self.sender.unblock(event.address.chat_id)
+        reply = await self.receive(update.update_id, event)
+        if reply is not None:
+            await self._deliver(event.address, reply, None, update.update_id)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        event = event_from_update(update)
+        reply: Reply | None = None
         try:
-            event = event_from_update(update)
-            reply: Reply | None = None
-            try:
-                if event is not None:
-                    reply = await asyncio.to_thread(self._handle_once, update.update_id, event)
-            finally:
-                # Always acknowledge, or the person's button keeps spinning.
-                notice = reply.notice if reply else None
-                with contextlib.suppress(SendError):
-                    await self.sender.call(
-                        str(query.from_user.id),
-                        "answerCallbackQuery",
-                        lambda: query.answer(notice[:200] if notice else None),
-                        counted=False,
-                    )
-            if event is not None and reply is not None:
-                pressed = query.message if isinstance(query.message, Message) else None
-                await self._deliver(event.address, reply, pressed, update.update_id)
+            if event is not None:
+                reply = await self.receive(update.update_id, event)
         finally:
-            self.handled += 1
+            # Always acknowledge, or the person's button keeps spinning.
+            notice = reply.notice if reply else None
+            with contextlib.suppress(SendError):
+                await self.sender.call(
+                    str(query.from_user.id),
+                    "answerCallbackQuery",
+                    lambda: query.answer(notice[:200] if notice else None),
+                )
+        if event is not None and reply is not None:
+            pressed = query.message if isinstance(query.message, Message) else None
+            await self._deliver(event.address, reply, pressed, update.update_id)
+
+    async def receive(self, update_id: int, event: InboundEvent) -> Reply | None:
+        """The engine's reply; None when Telegram delivered this update before."""
+        return await asyncio.to_thread(
+            inbound.receive, self.engine, PLATFORM, str(update_id), event
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -418,32 +414,6 @@ class TelegramBot:
             type(error).__name__,
             exc_info=error if not isinstance(error, TelegramError) else None,
         )
-
-    def _handle_once(self, update_id: int, event: InboundEvent) -> Reply | None:
-        """Handle an update unless it was handled before (Telegram may deliver twice)."""
-        now = self.engine.clock()
-        chat_id = event.address.chat_id
-        try:
-            with self.engine.db.transaction() as session:
-                session.add(SeenEvent(platform=PLATFORM, event_key=str(update_id), received_at=now))
-                # Whoever writes to the bot has not blocked it (any more).
-                session.execute(
-                    update(Person)
-                    .where(
-                        Person.id.in_(
-                            select(StoredAddress.person_id).where(
-                                StoredAddress.platform == PLATFORM,
-                                StoredAddress.chat_id == chat_id,
-                            )
-                        ),
-                        Person.unreachable_reason.is_not(None),
-                    )
-                    .values(unreachable_reason=None)
-                )
-        except IntegrityError:
-            log.info("telegram update delivered twice; handled once")
-            return None
-        return self.engine.handle(event)
 
     async def _deliver(
         self, address: Address, reply: Reply, pressed: Message | None, update_id: int
@@ -466,33 +436,13 @@ class TelegramBot:
                 )
             except SendError as error:  # the answer is stored; only the display lags
                 log.info("telegram: could not edit the pressed message: %s", error.reason)
-        for i, message in enumerate(reply.messages):
-            try:
-                await self.transport.send_to(chat_id, message)
-            except SendError as error:
-                self._to_outbox(address, reply.messages[i:], update_id, error)
-                return
-
-    def _to_outbox(
-        self, address: Address, messages: list[OutgoingMessage], update_id: int, error: SendError
-    ) -> None:
-        """A reply that could not be sent now is queued durably instead of lost."""
-        log.warning("telegram reply queued for later: %s", error.reason)
-        if error.permanent:
-            return
-        now = self.engine.clock()
-        with self.engine.db.transaction() as session:
-            person = people.by_address(session, PLATFORM, address.chat_id)
-            outbox.enqueue_all(
-                session,
-                key=f"telegram:update:{update_id}",
-                platform=PLATFORM,
-                chat_id=address.chat_id,
-                kind="reply",
-                payloads=[m.to_payload() for m in messages],
-                now=now,
-                person_id=person.id if person else None,
-            )
+        await inbound.send_or_queue(
+            self.engine,
+            partial(self.transport.send_to, chat_id),
+            address,
+            reply.messages,
+            str(update_id),
+        )
 
 
 def install(service: Service) -> bool:

@@ -117,7 +117,7 @@ class FakeSlack:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
                     status=429,
-                    headers={"Retry-After": str(int(retry_after))},
+                    headers={"Retry-After": f"{retry_after:g}"},
                 )
             if error == "server_error":
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
