@@ -29,7 +29,7 @@ from bot.ports import (
 )
 from storage import answers, outbox, people, prompts
 from storage.db import Database
-from storage.models import Invitation, Person, Prompt, Round
+from storage.models import Invitation, PendingAnswer, Person, Prompt, Round
 from surveys.definition import Question, Survey
 from surveys.planning import background_to_ask, plan_for_slot, seeded_order
 from surveys.roster import clean_text
@@ -306,8 +306,8 @@ class Conversation:
         invitation = self.ensure_invitation(session, round_, person)
         if invitation.status != "invited":
             return [OutgoingMessage(t(person.language, "already_done"))] if explicit else []
-        sequence = self._expanded(session, invitation)
         pending = answers.pending_answers(session, invitation.id)
+        sequence = self._expanded(session, invitation, pending)
         remaining = [q for q in sequence if q not in pending]
         if not remaining:
             return self._finish(session, person, invitation, now)
@@ -344,9 +344,16 @@ class Conversation:
         """The plan, with follow-ups inserted where an earlier answer asks for them."""
         return list(invitation.plan or [])
 
-    def _expanded(self, session: Session, invitation: Invitation) -> list[str]:
+    def _expanded(
+        self,
+        session: Session,
+        invitation: Invitation,
+        pending: dict[str, PendingAnswer] | None = None,
+    ) -> list[str]:
+        """`pending`: the invitation's pending answers, when the caller has read them."""
         sequence = self._sequence(invitation)
-        pending = answers.pending_answers(session, invitation.id)
+        if pending is None:
+            pending = answers.pending_answers(session, invitation.id)
         out: list[str] = []
         for qid in sequence:
             out.append(qid)
@@ -489,7 +496,8 @@ class Conversation:
         ):
             return Reply(notice=t(lang, "stale_button"))
         qid = prompt.question_id or ""
-        sequence = self._expanded(session, invitation)
+        pending = answers.pending_answers(session, invitation.id)  # read once per press
+        sequence = self._expanded(session, invitation, pending)
         if qid not in sequence:
             log.info("answer to a question outside the person's pulse ignored")
             return Reply(notice=t(lang, "stale_button"))
@@ -507,7 +515,10 @@ class Conversation:
             stored_value = int(value)
         if not prompts.claim(session, prompt.token, now):
             return Reply(notice=t(lang, "already_answered"))
-        answers.store_pending(session, invitation.id, qid, stored_value, stored_text)
+        pending = {
+            **pending,
+            qid: answers.store_pending(session, invitation.id, qid, stored_value, stored_text),
+        }
         position = sequence.index(qid) + 1
         if question.is_free_text:
             label = t(lang, "text_saved") if stored_text else t(lang, "skip")
@@ -521,13 +532,17 @@ class Conversation:
                 + "\n"
                 + t(lang, "chosen", label=label)
             )
-        return Reply(edit=edit, messages=self._continue(session, person, invitation, now))
+        return Reply(edit=edit, messages=self._continue(session, person, invitation, now, pending))
 
     def _continue(
-        self, session: Session, person: Person, invitation: Invitation, now: dt.datetime
+        self,
+        session: Session,
+        person: Person,
+        invitation: Invitation,
+        now: dt.datetime,
+        pending: dict[str, PendingAnswer],
     ) -> list[OutgoingMessage]:
-        sequence = self._expanded(session, invitation)
-        pending = answers.pending_answers(session, invitation.id)
+        sequence = self._expanded(session, invitation, pending)
         remaining = [q for q in sequence if q not in pending]
         if not remaining:
             return self._finish(session, person, invitation, now)

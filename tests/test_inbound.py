@@ -158,3 +158,41 @@ async def test_concurrent_duplicates_store_once(engine: Conversation) -> None:
     )
     assert sum(r is not None for r in replies) == 1
     assert count(engine, PendingAnswer) == 1
+
+
+def test_a_press_is_one_transaction_with_each_read_once(engine: Conversation) -> None:
+    """Issue 13: a mid-pulse press was 12 statements in 2 transactions; now 7 in one."""
+    from sqlalchemy import event
+
+    person_id, address = add_person(engine, "Kari")
+    engine.open_round()
+    inbound.receive(
+        engine, "test", "warm", ChoicePressed(address, f"{first_token(engine, person_id)}:3")
+    )
+    statements: list[str] = []
+    commits: list[object] = []
+
+    def on_statement(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def on_commit(conn: object) -> None:
+        commits.append(conn)
+
+    event.listen(engine.db.engine, "before_cursor_execute", on_statement)
+    event.listen(engine.db.engine, "commit", on_commit)
+    try:
+        token = first_token(engine, person_id)
+        statements.clear()
+        commits.clear()
+        reply = inbound.receive(engine, "test", "press", ChoicePressed(address, f"{token}:4"))
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", on_statement)
+        event.remove(engine.db.engine, "commit", on_commit)
+    assert reply is not None and reply.edit is not None and reply.messages  # a next question
+    work = [s for s in statements if not s.startswith("BEGIN")]
+    kinds = [s.split()[0] for s in work]
+    assert len(commits) == 1
+    assert kinds.count("SELECT") == 3  # the sender, the prompt with its pulse, the answers so far
+    assert kinds.count("INSERT") == 3  # the claim, the answer, the next question's prompt
+    assert kinds.count("UPDATE") == 1  # the prompt used
+    assert len(work) == 7, work

@@ -46,6 +46,7 @@ from telegram.ext import (
 )
 
 from bot import inbound
+from bot.i18n import t
 from bot.ports import (
     Address,
     Choice,
@@ -74,26 +75,27 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes
 
 # Telegram command names must be ASCII ([a-z0-9_]); `sprak` is the engine's alias for `språk`.
-COMMANDS = {
-    "nb": [
-        ("puls", "Svar på pulsen nå"),
-        ("pause", "Sett pulsene på pause"),
-        ("stopp", "Ingen flere pulser"),
-        ("hjelp", "Hva jeg kan"),
-        ("meg", "Hva som er lagret om meg"),
-        ("slett", "Slett opplysningene om meg"),
-        ("sprak", "Bytt språk"),
-    ],
-    "en": [
-        ("pulse", "Answer the pulse now"),
-        ("pause", "Pause the pulses"),
-        ("stop", "No more pulses"),
-        ("help", "What I can do"),
-        ("me", "What is stored about me"),
-        ("delete", "Delete what is stored about me"),
-        ("language", "Change language"),
-    ],
+# The menu's descriptions are `telegram_menu_<Norwegian name>` in the text catalogue.
+MENU = ("puls", "pause", "stopp", "hjelp", "meg", "slett", "sprak")
+ENGLISH_NAMES = {
+    "puls": "pulse",
+    "stopp": "stop",
+    "hjelp": "help",
+    "meg": "me",
+    "slett": "delete",
+    "sprak": "language",
 }
+
+
+def menu(lang: str) -> list[BotCommand]:
+    """The command menu in one language (English names for English)."""
+    return [
+        BotCommand(
+            ENGLISH_NAMES.get(name, name) if lang == "en" else name,
+            t(lang, f"telegram_menu_{name}"),
+        )
+        for name in MENU
+    ]
 
 
 # --------------------------------------------------------------------------- translation
@@ -336,14 +338,9 @@ class TelegramBot:
     async def publish_commands(self) -> None:
         """The command menu: bokmål by default, English for English-language clients."""
         bot = self.application.bot
-        default = self.settings.language if self.settings.language in COMMANDS else "nb"
         try:
-            await bot.set_my_commands(
-                [BotCommand(n, d) for n, d in COMMANDS[default]], scope=BotCommandScopeDefault()
-            )
-            await bot.set_my_commands(
-                [BotCommand(n, d) for n, d in COMMANDS["en"]], language_code="en"
-            )
+            await bot.set_my_commands(menu(self.settings.language), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(menu("en"), language_code="en")
         except TelegramError as error:  # the menu is a convenience; commands work without it
             log.warning("telegram: could not publish the command menu: %s", error.message)
 
