@@ -30,6 +30,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 
 from bot import inbound
 from bot.ports import (
@@ -182,7 +184,7 @@ class SlackBot:
         user = body["user"]["id"]
         channel, ts = _message_location(body)
         lang = await self.transport._language(Address(PLATFORM, user))
-        original = (body.get("message") or {}).get("text") or ""
+        original = str(_dict(body.get("message")).get("text") or "")
         view = text_form(lang, 3000, {"c": channel or "", "ts": ts or "", "text": original})
         try:
             await self.sender.open_view(str(body.get("trigger_id", "")), view)
@@ -191,9 +193,9 @@ class SlackBot:
 
     async def on_form(self, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        view = body.get("view") or {}
-        values = (view.get("state") or {}).get("values") or {}
-        text = str(((values.get(TEXT_BLOCK) or {}).get(TEXT_INPUT) or {}).get("value") or "")
+        view = _dict(body.get("view"))
+        values = _dict(_dict(view.get("state")).get("values"))
+        text = str(_dict(_dict(values.get(TEXT_BLOCK)).get(TEXT_INPUT)).get("value") or "")
         key = f"view:{view.get('id')}:{view.get('hash', '')}"
         reply = await self.handle(key, TextReceived(Address(PLATFORM, user), text))
         if reply is None:
@@ -219,7 +221,7 @@ class SlackBot:
 
     async def on_message(self, body: dict[str, Any]) -> None:
         """A typed answer in the DM, or in a thread under the question."""
-        event = body.get("event") or {}
+        event = _dict(body.get("event"))
         if (
             event.get("channel_type") != "im"
             or event.get("subtype")
@@ -301,9 +303,9 @@ def _choice_pattern() -> Any:
 
 
 def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    container = _dict(body.get("container"))
+    channel = _dict(body.get("channel")).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or _dict(body.get("message")).get("ts")
     return (str(channel) if channel else None, str(ts) if ts else None)
 
 
@@ -341,12 +343,87 @@ def build_app(settings: Settings, engine: Conversation) -> tuple[AsyncApp, Slack
     return app, bot
 
 
-def http_handler(app: AsyncApp) -> Any:
-    """The aiohttp view for `/slack/events`: bolt verifies, dispatches, answers."""
+PASSED_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def payload_problem(payload: Any) -> str | None:
+    """Why a (correctly signed) payload is not one beholde handles; None when it is.
+
+    Every listener below may then read the fields it needs without guarding each one.
+    """
+    if not isinstance(payload, dict):
+        return "the payload is not a JSON object"
+    if "command" in payload or "ssl_check" in payload:
+        return None if payload.get("ssl_check") or payload.get("user_id") else "no user"
+    kind = payload.get("type")
+    user = _dict(payload.get("user")).get("id")
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(user, str) or not user:
+            return "block_actions without a user"
+        if not isinstance(actions, list) or not actions:
+            return "block_actions without actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "block_actions with a malformed action"
+        return None
+    if kind == "view_submission":
+        if not isinstance(user, str) or not user:
+            return "view_submission without a user"
+        if _dict(payload.get("view")).get("callback_id") != TEXT_VIEW:
+            return "view_submission for an unknown view"
+        return None
+    if kind == "event_callback" and not isinstance(payload.get("event"), dict):
+        return "event_callback without an event"
+    return None if kind in PASSED_TYPES else "not a kind of request beholde handles"
+
+
+def refusal(body: bytes, headers: Any, verifier: SignatureVerifier) -> tuple[int, str] | None:
+    """(status, reason) for a request that must not reach the listeners; None to pass it on.
+
+    Checked before slack-bolt parses anything (bolt parses the body before it verifies, and
+    a body that does not parse would otherwise end as HTTP 500).
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return 401, "the timestamp header is missing or not a number"
+    try:
+        text = body.decode("utf-8")  # Slack sends UTF-8; its signature is over that text
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8 text"
+    if not verifier.is_valid(text, timestamp, headers.get("X-Slack-Signature", "")):
+        return 401, "bad signature or stale timestamp"
+    try:
+        payload = parse_body(text, headers.get("Content-Type"))
+    except ValueError:
+        return 400, "the body is neither Slack's JSON nor its form encoding"
+    problem = payload_problem(payload)
+    return (400, problem) if problem else None
+
+
+def http_handler(app: AsyncApp, signing_secret: str) -> Any:
+    """The aiohttp view for `/slack/events`: checked, then bolt dispatches and answers.
+
+    Whatever arrives gets an answer, never a 500: 401 for a bad signature or timestamp, 400
+    for a body beholde does not handle — with one log line that leaves the payload out.
+    """
+    verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        body = await request.read()
+        refused = refusal(body, request.headers, verifier)
+        if refused is None:
+            try:
+                bolt_response = await app.async_dispatch(await to_bolt_request(request))
+                return await to_aiohttp_response(bolt_response)
+            except Exception as error:
+                refused = 400, f"slack-bolt could not handle it ({type(error).__name__})"
+        status, reason = refused
+        log.warning("Slack request refused with %s: %s", status, reason)
+        return web.Response(status=status, text="unauthorized" if status == 401 else "bad request")
 
     return slack_events
 
@@ -377,7 +454,9 @@ def install(service: Service) -> bool:
     if socket_mode:
         service.tasks.append(lambda: run_socket_mode(app, settings))
     else:
-        service.web.router.add_post(PATH, http_handler(app))
+        assert settings.slack_signing_secret is not None
+        secret = settings.slack_signing_secret.get_secret_value()
+        service.web.router.add_post(PATH, http_handler(app, secret))
     service.tasks.append(lambda: prune_loop(service))
     service.on_start.append(lambda: _share_session(bot))
     service.on_stop.append(lambda: _close_session(bot))

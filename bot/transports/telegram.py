@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
 import logging
 import warnings
 import weakref
@@ -358,13 +359,26 @@ class TelegramBot:
         ):
             log.warning("telegram webhook call with a wrong or missing secret refused")
             return web.Response(status=403, text="forbidden")
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except Exception:
+        update = await self._update_from(request)
+        if update is None:
+            log.warning("telegram webhook: refused a body that is not a Telegram update")
             return web.Response(status=400, text="not a Telegram update")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
+
+    async def _update_from(self, request: web.Request) -> Update | None:
+        """The update in a webhook body, or None for anything that is not one."""
+        try:
+            data = json.loads(await request.read())
+        except ValueError:  # not JSON, not UTF-8
+            return None
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or not 0 <= update_id < 2**63:
+            return None
+        try:
+            return Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+            return None
 
     # ----------------------------------------------------------------- handlers
 
