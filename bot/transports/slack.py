@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -31,9 +32,12 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import inbound
+from bot.i18n import t
 from bot.ports import (
     Address,
     ChoicePressed,
@@ -437,17 +441,85 @@ async def prune_loop(service: Service) -> None:
             await asyncio.wait_for(service.stopping.wait(), 3600)
 
 
+# ---------------------------------------------------------------------- start-up checks
+
+CHANNEL_ID_FORM = re.compile(r"[CGD][A-Z0-9]{8,}")
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the Slack settings before Slack is asked (None: nothing)."""
+    lang = settings.language
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not bot_token.startswith("xoxb-"):
+        return t(
+            lang, "startup_slack_token_malformed", setting="BEHOLDE_SLACK_BOT_TOKEN", prefix="xoxb-"
+        )
+    app_token = settings.slack_app_token
+    if app_token is not None and not app_token.get_secret_value().startswith("xapp-"):
+        return t(
+            lang, "startup_slack_token_malformed", setting="BEHOLDE_SLACK_APP_TOKEN", prefix="xapp-"
+        )
+    if app_token is None and settings.slack_signing_secret is None:
+        return t(lang, "startup_slack_signing_secret")
+    channel = settings.slack_steering_channel
+    if channel and not CHANNEL_ID_FORM.fullmatch(channel.strip()):
+        return t(lang, "startup_slack_steering_channel", value=_shown(channel))
+    return None
+
+
+async def check_token(settings: Settings) -> str | None:
+    """None when Slack accepts these settings (`auth.test`, and for Socket Mode
+    `apps.connections.open`); else one sentence naming the setting, never the token.
+    For `beholde serve` and `beholde doctor`."""
+    problem = settings_problem(settings)
+    if problem is not None:
+        return problem
+    assert settings.slack_bot_token is not None
+    lang = settings.language
+    base = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    checks = [("BEHOLDE_SLACK_BOT_TOKEN", settings.slack_bot_token.get_secret_value())]
+    if settings.slack_app_token is not None:
+        checks.append(("BEHOLDE_SLACK_APP_TOKEN", settings.slack_app_token.get_secret_value()))
+    for setting, token in checks:
+        client = AsyncWebClient(token=token, base_url=base, timeout=10)
+        try:
+            if setting == "BEHOLDE_SLACK_APP_TOKEN":
+                await client.apps_connections_open(app_token=token)
+            else:
+                await client.auth_test()
+        except SlackApiError as error:
+            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+            return t(lang, "startup_slack_token_rejected", setting=setting, reason=_shown(reason))
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            reason = _shown(str(error) or type(error).__name__, 80).replace(token, "…")
+            return t(lang, "startup_slack_unreachable", url=settings.slack_api_url, reason=reason)
+    return None
+
+
+async def _check_or_stop(settings: Settings) -> None:
+    problem = await check_token(settings)
+    if problem is not None:
+        raise SystemExit(problem)
+
+
 def install(service: Service) -> bool:
     """Slack in `beholde serve` when BEHOLDE_SLACK_BOT_TOKEN is set."""
     settings = service.settings
     if settings.slack_bot_token is None:
         return False
+    problem = settings_problem(settings)
+    if problem is not None:
+        raise SystemExit(problem)
     socket_mode = settings.slack_app_token is not None
-    if not socket_mode and settings.slack_signing_secret is None:
-        raise SystemExit(
-            "beholde cannot start: BEHOLDE_SLACK_SIGNING_SECRET is needed for Slack in HTTP "
-            "mode (or set BEHOLDE_SLACK_APP_TOKEN for Socket Mode)."
-        )
     app, bot = build_app(settings, service.engine)
     service.transports[PLATFORM] = bot.transport
     service.web[SLACK_BOT_KEY] = bot
@@ -458,6 +530,7 @@ def install(service: Service) -> bool:
         secret = settings.slack_signing_secret.get_secret_value()
         service.web.router.add_post(PATH, http_handler(app, secret))
     service.tasks.append(lambda: prune_loop(service))
+    service.on_start.append(lambda: _check_or_stop(settings))
     service.on_start.append(lambda: _share_session(bot))
     service.on_stop.append(lambda: _close_session(bot))
     service.on_stop.append(bot.drain)

@@ -19,6 +19,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import re
 import warnings
 import weakref
 from collections.abc import Awaitable, Sequence
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeDefault,
     InlineKeyboardButton,
@@ -35,7 +37,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -179,6 +181,58 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     )
 
 
+# --------------------------------------------------------------------------- start-up checks
+
+TOKEN_FORM = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+STEERING_CHAT_FORM = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A setting's value as it may be printed: one line, not too long."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the Telegram settings before Telegram is asked (None: nothing)."""
+    lang = settings.language
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    if not TOKEN_FORM.fullmatch(token):
+        return t(lang, "startup_telegram_token_malformed")
+    chat = settings.telegram_steering_chat
+    if chat and not STEERING_CHAT_FORM.fullmatch(chat.strip()):
+        return t(lang, "startup_telegram_steering_chat", value=shown(chat))
+    return None
+
+
+def failure_sentence(error: TelegramError, settings: Settings) -> str:
+    """One sentence for a failed first call to Telegram, naming the setting, never the token."""
+    lang = settings.language
+    if isinstance(error, InvalidToken):
+        return t(lang, "startup_telegram_token_rejected")
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    reason = shown(str(error.message or type(error).__name__), 80)
+    if token:
+        reason = reason.replace(token, "…").replace(token.split(":")[-1], "…")
+    return t(lang, "startup_telegram_unreachable", url=settings.telegram_api_url, reason=reason)
+
+
+async def check_token(settings: Settings) -> str | None:
+    """None when Telegram accepts these settings (getMe answers); else one sentence naming
+    the setting, never the token. For `beholde serve` and `beholde doctor`."""
+    problem = settings_problem(settings)
+    if problem is not None:
+        return problem
+    assert settings.telegram_token is not None
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:  # initialize() asks getMe
+            pass
+    except TelegramError as error:
+        return failure_sentence(error, settings)
+    return None
+
+
 # --------------------------------------------------------------------------- the transport port
 
 
@@ -309,7 +363,10 @@ class TelegramBot:
 
     async def start(self) -> None:
         app = self.application
-        await app.initialize()  # getMe: a wrong token stops the service here
+        try:
+            await app.initialize()  # getMe: a wrong token stops the service here
+        except TelegramError as error:
+            raise SystemExit(failure_sentence(error, self.settings)) from None
         await self.publish_commands()
         if self.webhook_url:
             await app.bot.set_webhook(
@@ -460,6 +517,9 @@ def install(service: Service) -> bool:
     """Add Telegram to `beholde serve` when a token is configured."""
     if service.settings.telegram_token is None:
         return False
+    problem = settings_problem(service.settings)
+    if problem is not None:
+        raise SystemExit(problem)
     bot = TelegramBot(service.settings, service.engine)
     service.transports[PLATFORM] = bot.transport
     if bot.webhook_url:
