@@ -215,3 +215,50 @@ async def test_beholde_serve_with_a_rejected_slack_token_ends_in_one_sentence(
     assert "Traceback" not in output and REJECTED_SLACK not in output
     problems = [line for line in output.splitlines() if "BEHOLDE_SLACK_BOT_TOKEN" in line]
     assert len(problems) == 1 and "invalid_auth" in problems[0]
+
+
+async def test_slack_start_asks_auth_test_before_the_first_request_not_on_its_way(
+    engine: Conversation, sl: FakeSlack
+) -> None:
+    """slack-bolt would call auth.test inside the first requests, before their ack."""
+    import aiohttp
+    from aiohttp import web
+
+    from tests.fakes import slack_client
+    from tests.slack_harness import slack_person
+
+    slack_person(engine, sl, "UKARI")
+    settings = sl_settings(
+        sl, slack_steering_channel="CSTEERING", slack_signing_secret=slack_client.SECRET
+    )
+    service = Service(settings, engine)
+    assert slack.install(service) is True
+    for hook in service.on_start:
+        await hook()
+    asked_at_start = sl.count("auth.test")
+    assert asked_at_start == 2  # the start-up check and bolt's own, given to bolt
+    runner = web.AppRunner(service.web, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as http:
+            statuses = await asyncio.gather(
+                *(
+                    slack_client.post(
+                        http,
+                        f"http://127.0.0.1:{port}/slack/events",
+                        slack_client.command_body("UKARI", "hjelp"),
+                    )
+                    for _ in range(3)
+                )
+            )
+        assert statuses == [200, 200, 200]
+        await service.web[slack.SLACK_BOT_KEY].drain()
+    finally:
+        for hook in reversed(service.on_stop):
+            await hook()
+        await runner.cleanup()
+    assert sl.count("auth.test") == asked_at_start
+    assert sl.count("chat.postMessage") == 3  # the help reached the person each time

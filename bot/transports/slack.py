@@ -31,6 +31,9 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_bolt.request.internals import parse_body
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
@@ -511,6 +514,19 @@ async def _check_or_stop(settings: Settings) -> None:
         raise SystemExit(problem)
 
 
+async def _warm_up(app: AsyncApp, bot: SlackBot) -> None:
+    """Before the first request: what bolt and the engine would otherwise do on its way.
+
+    slack-bolt asks `auth.test` on the first request (before the ack, once per request until
+    one answer is in); we ask it now and give bolt the answer.
+    """
+    for middleware in getattr(app, "_async_middleware_list", []):
+        unasked = getattr(middleware, "auth_test_result", True) is None
+        if isinstance(middleware, AsyncSingleTeamAuthorization) and unasked:
+            middleware.auth_test_result = await app.client.auth_test()
+    await asyncio.to_thread(inbound.warm_up, bot.engine, ENGINE_SLOTS)
+
+
 def install(service: Service) -> bool:
     """Slack in `beholde serve` when BEHOLDE_SLACK_BOT_TOKEN is set."""
     settings = service.settings
@@ -532,6 +548,7 @@ def install(service: Service) -> bool:
     service.tasks.append(lambda: prune_loop(service))
     service.on_start.append(lambda: _check_or_stop(settings))
     service.on_start.append(lambda: _share_session(bot))
+    service.on_start.append(lambda: _warm_up(app, bot))
     service.on_stop.append(lambda: _close_session(bot))
     service.on_stop.append(bot.drain)
     log.info("Slack installed (%s)", "Socket Mode" if socket_mode else f"HTTP at {PATH}")

@@ -367,6 +367,7 @@ class TelegramBot:
             await app.initialize()  # getMe: a wrong token stops the service here
         except TelegramError as error:
             raise SystemExit(failure_sentence(error, self.settings)) from None
+        await asyncio.to_thread(inbound.warm_up, self.engine)
         await self.publish_commands()
         if self.webhook_url:
             await app.bot.set_webhook(
