@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.ports import Address, InboundEvent, OutgoingMessage, Reply, SendError
 from storage import inbound, outbox, people
@@ -78,10 +78,10 @@ def warm_up(engine: Conversation, connections: int = 4) -> None:
     from storage import answers, prompts
 
     configure_mappers()
-    with contextlib.ExitStack() as stack:
-        for _ in range(max(1, connections)):
-            stack.enter_context(engine.db.engine.connect())
     try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(max(1, connections)):
+                stack.enter_context(engine.db.engine.connect())
         with engine.db.transaction() as session:
             inbound.claim(session, "warm-up", "warm-up", engine.clock())
             people.sender(session, "warm-up", "warm-up")
@@ -90,6 +90,8 @@ def warm_up(engine: Conversation, connections: int = 4) -> None:
             raise _RollBack
     except _RollBack:
         pass
+    except SQLAlchemyError as error:  # only a head start: the deliveries will say more
+        log.warning("database warm-up failed: %s", type(error).__name__)
 
 
 def queue_reply(

@@ -17,8 +17,9 @@ twice the limit through in its first period. A window still allows a burst of `c
 paces at `count / period`. A call's place is dated by when the call *came back* (the platform
 counted it somewhere in between), so calls that bunch up on the way can never look like more
 than the limit to the platform. Checking and taking happen without an `await` in between, so
-concurrent senders in one event loop never overshoot. `back_off` adds up to 10 % jitter, so
-chats that were told to wait together do not all come back in the same instant.
+concurrent senders in one event loop never overshoot; waiters queue instead of all polling.
+`back_off` adds up to 10 % jitter, so chats that were told to wait together do not all come
+back in the same instant.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import asyncio
 import collections
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -39,10 +41,11 @@ MAX_CHATS = 20_000  # per-chat state kept; the least recently used is forgotten 
 class Stamp:
     """When one call was counted; moved to the call's return once it came back."""
 
-    __slots__ = ("at",)
+    __slots__ = ("at", "back")
 
     def __init__(self, at: float) -> None:
         self.at = at
+        self.back = False  # still in flight: it counts, however long it takes
 
 
 class Window:
@@ -60,10 +63,12 @@ class Window:
 
     def delay(self, now: float) -> float:
         """Seconds until one more call keeps this limit (0: now)."""
-        self.stamps = [s for s in self.stamps if now - s.at < self.period]
+        self.stamps = [s for s in self.stamps if not s.back or now - s.at < self.period]
         wait = 0.0
         if len(self.stamps) >= self.count:
-            wait = min(s.at for s in self.stamps) + self.period - now
+            done = [s.at for s in self.stamps if s.back]
+            # All places are in flight: look again soon (only the first waiter polls).
+            wait = min(done) + self.period - now if done else self.period / self.count
         return max(wait, self.paused_until - now)
 
     def take(self, now: float) -> Stamp:
@@ -97,6 +102,7 @@ class Slot:
         if not self.refunded:
             for _window, stamp in self.taken:
                 stamp.at = max(stamp.at, now)
+                stamp.back = True
 
 
 class Pacer:
@@ -124,6 +130,8 @@ class Pacer:
         self.global_windows = [Window(c, p) for c, p in global_]
         self.chats: collections.OrderedDict[str, list[Window]] = collections.OrderedDict()
         self.paused: dict[str, float] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._global_lock = asyncio.Lock()
 
     def _windows(self, chat_id: str | None) -> list[Window]:
         if chat_id is None:
@@ -151,13 +159,35 @@ class Pacer:
         return wait
 
     async def acquire(self, chat_id: str | None) -> Slot:
-        """Wait until one more call keeps every limit, and take its places."""
-        while True:
-            now = self.clock()
-            wait = self.delay(chat_id, now)
-            if wait <= 0:
-                return Slot([(w, w.take(now)) for w in self._windows(chat_id)])
+        """Wait until one more call keeps every limit, and take its places.
+
+        Waiters queue (first come, first served) on a lock per chat and one for the global
+        limits, so only the first in each queue polls the clock: a thousand calls waiting for
+        one budget cost one timer, not a thousand waking at once.
+        """
+        if chat_id is None:
+            async with self._global_lock:
+                return await self._take_when_free(None)
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = self._locks[chat_id] = asyncio.Lock()
+        async with lock:
+            while (wait := self._chat_delay(chat_id, self.clock())) > 0:
+                await asyncio.sleep(wait)
+            async with self._global_lock:
+                return await self._take_when_free(chat_id)
+
+    async def _take_when_free(self, chat_id: str | None) -> Slot:
+        while (wait := self.delay(chat_id)) > 0:
             await asyncio.sleep(wait)
+        now = self.clock()
+        return Slot([(w, w.take(now)) for w in self._windows(chat_id)])
+
+    def _chat_delay(self, chat_id: str, now: float) -> float:
+        """The wait for the chat's own limits and pause only (not the global ones)."""
+        windows = self._windows(chat_id)[len(self.global_windows) :]
+        wait = max((w.delay(now) for w in windows), default=0.0)
+        return max(wait, self.paused.get(chat_id, 0.0) - now)
 
     def release(self, slot: Slot) -> None:
         """The call came back: count its places from now (unless they were refunded)."""

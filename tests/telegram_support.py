@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import TypeHandler
+from telegram.ext import Application, TypeHandler
 
 from bot.conversation import Conversation
 from bot.pacing import Pacer
@@ -41,18 +41,18 @@ def fast_sender(per_chat: int = 100, attempts: int = 6, per_second: int = 30) ->
 HANDLED = "beholde_tests_handled"
 
 
-def count_handled(bot: TelegramBot) -> None:
+def count_handled(application: Application) -> None:
     """Count updates once the bot's own handlers are done with them (a handler in a later
     group runs after them; PTB awaits each group in turn)."""
 
     async def seen(update: Update, context: object) -> None:
-        bot.application.bot_data[HANDLED] = handled(bot) + 1
+        application.bot_data[HANDLED] = handled(application) + 1
 
-    bot.application.add_handler(TypeHandler(Update, seen), group=99)
+    application.add_handler(TypeHandler(Update, seen), group=99)
 
 
-def handled(bot: TelegramBot) -> int:
-    return int(bot.application.bot_data.get(HANDLED, 0))
+def handled(application: Application) -> int:
+    return int(application.bot_data.get(HANDLED, 0))
 
 
 async def start_bot(
@@ -64,7 +64,7 @@ async def start_bot(
     bot = TelegramBot(
         settings_for(fake, **overrides), engine, poll_timeout=1, sender=sender or fast_sender()
     )
-    count_handled(bot)
+    count_handled(bot.application)
     await bot.start()
     return bot
 
@@ -80,9 +80,9 @@ async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 
 async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:
     """Push one update through getUpdates and wait until the bot has fully handled it."""
-    before = handled(bot)
+    before = handled(bot.application)
     push()
-    await until(lambda: handled(bot) > before)
+    await until(lambda: handled(bot.application) > before)
 
 
 def labels(message: dict[str, Any] | None) -> list[str]:

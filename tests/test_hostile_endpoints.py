@@ -362,9 +362,8 @@ async def test_odd_but_well_formed_telegram_updates_are_handled_without_an_excep
     update: dict[str, Any],
 ) -> None:
     url, _fake, service = webhook
-    bot_app = next(h for h in service.on_stop if getattr(h, "__self__", None) is not None)
-    bot = bot_app.__self__  # the TelegramBot whose stop() is registered
-    count_handled(bot)
+    application = service.transports["telegram"].application  # type: ignore[attr-defined]
+    count_handled(application)
     before = snapshot(engine)
     caplog.clear()
     with caplog.at_level(logging.INFO):
@@ -372,7 +371,7 @@ async def test_odd_but_well_formed_telegram_updates_are_handled_without_an_excep
             headers = {telegram.SECRET_HEADER: SECRET}
             async with http.post(url, json=update, headers=headers) as response:
                 assert response.status == 200
-        await until(lambda: handled(bot) >= 1)
+        await until(lambda: handled(application) >= 1)
     after = snapshot(engine)
     assert {k: v for k, v in after.items() if k != "InboundEvent"} == {
         k: v for k, v in before.items() if k != "InboundEvent"

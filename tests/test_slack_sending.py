@@ -52,7 +52,7 @@ async def test_post_message_is_paced_per_channel_not_globally(
     assert len(times) == 6
     assert times[4] - times[0] >= 3 / 10 - 0.02  # 2 in a burst, then 10/s in channel DUA
     assert times[5] - times[4] < 0.08
-    assert elapsed < 1.5
+    assert elapsed < 3.0  # generous: the machine may be busy
     assert fake.count("conversations.open") == 2  # one per person, then cached
 
 

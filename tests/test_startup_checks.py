@@ -181,7 +181,7 @@ async def serve_output(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,  # a busy machine starts Python slowly
     )
     return done.returncode, done.stdout + done.stderr
 

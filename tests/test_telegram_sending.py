@@ -205,7 +205,7 @@ async def test_the_limiter_prevents_429s_that_a_faster_sender_provokes(fake, no_
     assert elapsed >= 1.0
     assert not [c for c in fake.calls if c.status == 429]
 
-    eager = FakeTelegram()
+    eager = FakeTelegram(per_second=10)  # a low cap, so that even a slow machine exceeds it
     await eager.start()
     sender = fast_sender(per_second=200, attempts=8)
     hasty = await start_bot(eager, engine, sender=sender)
@@ -302,3 +302,20 @@ async def test_a_failed_message_is_not_overtaken_by_the_next_one_to_the_same_cha
     for chat in ("7201", "7202"):
         texts = [m["text"] for m in fake.chat(chat)]
         assert len(texts) == 2 and texts[0].startswith("Ukens puls")
+
+
+async def test_a_call_still_in_flight_keeps_its_place_however_long_it_takes(monkeypatch):
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr("bot.pacing.asyncio.sleep", fake_sleep)
+    pacer = Pacer(global_=[(1, 1.0)], clock=lambda: now[0])
+    slow = await pacer.acquire("a")
+    now[0] += 5  # the call has been under way for five seconds, longer than the window
+    assert pacer.delay("b") > 0  # it still counts: the platform may count it any moment
+    pacer.release(slow)  # it came back at 5.0
+    assert pacer.delay("b") == pytest.approx(1.0)
+    now[0] += 1.0
+    assert pacer.delay("b") == 0

@@ -454,6 +454,8 @@ class TelegramBot:
         assert query is not None
         event = event_from_update(update)
         reply: Reply | None = None
+        if event is not None:
+            self.sender.unblock(event.address.chat_id)
         try:
             if event is not None:
                 reply = await self.receive(update.update_id, event)
