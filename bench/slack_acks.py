@@ -192,6 +192,16 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log
 """
 
 
+async def bare_step(url: str, rate: float, seconds: float) -> str:
+    n = int(rate * seconds)
+    bodies = [slack_client.action_body("UBARE", "DUBARE", "1.0", "x:1") for _ in range(n)]
+    latencies, errors, duration = await load(url, bodies, rate)
+    return (
+        f"| bare aiohttp + one INSERT | {rate:.0f} | {n} | {n / duration:.0f} | "
+        f"{pct(latencies, 0.5):.1f} | {pct(latencies, 0.99):.1f} | {errors} |"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="50,100,200,300")
@@ -216,13 +226,19 @@ async def main() -> None:
         "BEHOLDE_LOG_LEVEL": "WARNING",
     }
     env.pop("BEHOLDE_TELEGRAM_TOKEN", None)
+    # Both endpoints run side by side; each step goes to beholde, then the same load to the
+    # bare endpoint, so that the pair meets the same machine (it is shared and noisy).
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port), db_url])
     serve = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env)
     rows: list[str] = []
+    ratios: list[str] = []
     try:
+        await wait_http(f"http://127.0.0.1:{bare_port}/healthz")
         await wait_http(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}/slack/events"
         offset = 0
-        for rate in rates:
+        for index, rate in enumerate(rates):
             n = int(rate * args.seconds)
             step = presses[offset : offset + n]
             offset += n
@@ -234,31 +250,25 @@ async def main() -> None:
             started = time.perf_counter() + 0.2
             latencies, errors, _ = await load(url, bodies, rate)
             per_s = await sustained(db_url, before, n, started)
+            label = "beholde serve (bolt, PostgreSQL)" + (
+                ", first after start" if index == 0 else ""
+            )
             rows.append(
-                f"| beholde serve (bolt, PostgreSQL) | {rate:.0f} | {n} | {per_s:.0f} | "
+                f"| {label} | {rate:.0f} | {n} | {per_s:.0f} | "
                 f"{pct(latencies, 0.5):.1f} | {pct(latencies, 0.99):.1f} | {errors} |"
             )
             print(rows[-1], file=sys.stderr)
             await asyncio.sleep(1.0)
+            rows.append(
+                await bare_step(f"http://127.0.0.1:{bare_port}/slack/events", rate, args.seconds)
+            )
+            print(rows[-1], file=sys.stderr)
+            bare_per_s = float(rows[-1].split("|")[4])
+            ratios.append(f"{rate:.0f}/s: {per_s / bare_per_s:.2f}")
+            await asyncio.sleep(1.0)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
-    bare_port = free_port()
-    bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port), db_url])
-    try:
-        await wait_http(f"http://127.0.0.1:{bare_port}/healthz")
-        for rate in rates:
-            n = int(rate * args.seconds)
-            bodies = [slack_client.action_body("UBARE", "DUBARE", "1.0", "x:1") for _ in range(n)]
-            latencies, errors, duration = await load(
-                f"http://127.0.0.1:{bare_port}/slack/events", bodies, rate
-            )
-            rows.append(
-                f"| bare aiohttp + one INSERT | {rate:.0f} | {n} | {n / duration:.0f} | "
-                f"{pct(latencies, 0.5):.1f} | {pct(latencies, 0.99):.1f} | {errors} |"
-            )
-            print(rows[-1], file=sys.stderr)
-    finally:
         bare.terminate()
         bare.wait(timeout=30)
         await fake.stop()
@@ -269,7 +279,8 @@ async def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print(f"\nSlack Web API calls made by beholde serve: {dict(fake.counts())}")
+    print(f"\nanswers/s, beholde ÷ bare in the same step: {', '.join(ratios)}")
+    print(f"Slack Web API calls made by beholde serve: {dict(fake.counts())}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from bot.ports import (
 )
 from storage import answers, outbox, people, prompts
 from storage.db import Database
-from storage.models import Invitation, Person, Prompt, Round
+from storage.models import Invitation, PendingAnswer, Person, Prompt, Round
 from surveys.definition import Question, Survey
 from surveys.planning import background_to_ask, plan_for_slot, seeded_order
 from surveys.roster import clean_text
@@ -148,28 +148,45 @@ class Conversation:
     # ----------------------------------------------------------------- inbound events
 
     def handle(self, event: InboundEvent) -> Reply:
-        """Answer one inbound event. Invalid input changes nothing and gets a clear reply."""
+        """Answer one inbound event. Invalid input changes nothing and gets a clear reply.
+
+        Platform deliveries come through `bot.inbound.receive`, which claims the delivery and
+        calls `respond` in the same transaction; this is the same without a delivery.
+        """
         now = self.clock()
         after: list[Callable[[], None]] = []
         try:
             with self.db.transaction() as session:
                 person = people.by_address(session, event.address.platform, event.address.chat_id)
-                if person is None:
-                    reply = self._stranger(session, event, now)
-                elif isinstance(event, Command):
-                    reply = self._command(session, person, event, now, after)
-                elif isinstance(event, ChoicePressed):
-                    reply = self._choice(session, person, event, now)
-                else:
-                    reply = self._text(session, person, event, now)
-            for action in after:
-                action()
-            return reply
+                reply = self.respond(session, person, event, now, after)
         except IntegrityError:
-            # Two presses raced for the same question; the first one won.
-            log.info("duplicate answer rejected by the database")
-            lang = self._language_of(event.address)
-            return Reply(notice=t(lang, "already_answered"), messages=[])
+            return self.duplicate_reply(event)
+        for action in after:
+            action()
+        return reply
+
+    def respond(
+        self,
+        session: Session,
+        person: Person | None,
+        event: InboundEvent,
+        now: dt.datetime,
+        after: list[Callable[[], None]],
+    ) -> Reply:
+        """The reply to `event` from `person` (None: nobody is bound to the chat), inside the
+        caller's transaction; `after` collects what must run once it is committed."""
+        if person is None:
+            return self._stranger(session, event, now)
+        if isinstance(event, Command):
+            return self._command(session, person, event, now, after)
+        if isinstance(event, ChoicePressed):
+            return self._choice(session, person, event, now)
+        return self._text(session, person, event, now)
+
+    def duplicate_reply(self, event: InboundEvent) -> Reply:
+        """Two presses raced for the same question and the database let the first one win."""
+        log.info("duplicate answer rejected by the database")
+        return Reply(notice=t(self._language_of(event.address), "already_answered"), messages=[])
 
     def greet(self, address: Address) -> Reply:
         """First contact for a person already bound to this address (console, Slack sync)."""
@@ -204,8 +221,8 @@ class Conversation:
             log.info("person %s registered on %s", person.id, event.address.platform)
             return Reply(self.first_contact(session, person, now))
         if isinstance(event, ChoicePressed):
-            return Reply(notice=t(lang, "stale_button"))
-        return Reply([OutgoingMessage(t(lang, "not_registered"))])
+            return Reply(notice=t(lang, "stale_button"), unknown_sender=True)
+        return Reply([OutgoingMessage(t(lang, "not_registered"))], unknown_sender=True)
 
     def _command(
         self,
@@ -289,8 +306,8 @@ class Conversation:
         invitation = self.ensure_invitation(session, round_, person)
         if invitation.status != "invited":
             return [OutgoingMessage(t(person.language, "already_done"))] if explicit else []
-        sequence = self._expanded(session, invitation)
         pending = answers.pending_answers(session, invitation.id)
+        sequence = self._expanded(session, invitation, pending)
         remaining = [q for q in sequence if q not in pending]
         if not remaining:
             return self._finish(session, person, invitation, now)
@@ -331,9 +348,16 @@ class Conversation:
         plan = self._sequence(invitation)
         return (plan.index(qid) + 1, len(plan)) if qid in plan else (None, None)
 
-    def _expanded(self, session: Session, invitation: Invitation) -> list[str]:
+    def _expanded(
+        self,
+        session: Session,
+        invitation: Invitation,
+        pending: dict[str, PendingAnswer] | None = None,
+    ) -> list[str]:
+        """`pending`: the invitation's pending answers, when the caller has read them."""
         sequence = self._sequence(invitation)
-        pending = answers.pending_answers(session, invitation.id)
+        if pending is None:
+            pending = answers.pending_answers(session, invitation.id)
         out: list[str] = []
         for qid in sequence:
             out.append(qid)
@@ -476,7 +500,8 @@ class Conversation:
         ):
             return Reply(notice=t(lang, "stale_button"))
         qid = prompt.question_id or ""
-        sequence = self._expanded(session, invitation)
+        pending = answers.pending_answers(session, invitation.id)  # read once per press
+        sequence = self._expanded(session, invitation, pending)
         if qid not in sequence:
             log.info("answer to a question outside the person's pulse ignored")
             return Reply(notice=t(lang, "stale_button"))
@@ -494,7 +519,10 @@ class Conversation:
             stored_value = int(value)
         if not prompts.claim(session, prompt.token, now):
             return Reply(notice=t(lang, "already_answered"))
-        answers.store_pending(session, invitation.id, qid, stored_value, stored_text)
+        pending = {
+            **pending,
+            qid: answers.store_pending(session, invitation.id, qid, stored_value, stored_text),
+        }
         position, total = self._counter(invitation, qid)
         if question.is_free_text:
             label = t(lang, "text_saved") if stored_text else t(lang, "skip")
@@ -508,13 +536,17 @@ class Conversation:
                 + "\n"
                 + t(lang, "chosen", label=label)
             )
-        return Reply(edit=edit, messages=self._continue(session, person, invitation, now))
+        return Reply(edit=edit, messages=self._continue(session, person, invitation, now, pending))
 
     def _continue(
-        self, session: Session, person: Person, invitation: Invitation, now: dt.datetime
+        self,
+        session: Session,
+        person: Person,
+        invitation: Invitation,
+        now: dt.datetime,
+        pending: dict[str, PendingAnswer],
     ) -> list[OutgoingMessage]:
-        sequence = self._expanded(session, invitation)
-        pending = answers.pending_answers(session, invitation.id)
+        sequence = self._expanded(session, invitation, pending)
         remaining = [q for q in sequence if q not in pending]
         if not remaining:
             return self._finish(session, person, invitation, now)
@@ -547,10 +579,11 @@ class Conversation:
         if len(cleaned) > question.max_chars:
             return Reply([OutgoingMessage(t(lang, "text_too_long", max=question.max_chars))])
         reply = self._pulse_answer(session, person, prompt, None, cleaned, now)
+        if reply.edit is None:  # not stored (the round closed, a second answer): say why
+            return Reply([OutgoingMessage(reply.notice)] if reply.notice else [])
         # A typed answer has no pressed message to edit; say thanks in the chat instead.
-        return Reply(
-            messages=[OutgoingMessage(t(lang, "text_saved")), *reply.messages], notice=reply.notice
-        )
+        thanks = t(lang, "text_saved")
+        return Reply(messages=[OutgoingMessage(thanks), *reply.messages], answered=thanks)
 
     def _open_text_prompt(self, session: Session, person: Person) -> Prompt | None:
         for prompt in prompts.unused(session, person.id, "pulse"):

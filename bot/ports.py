@@ -96,11 +96,19 @@ class Reply:
     `edit` replaces the message whose button was pressed (to show the chosen value, with no
     buttons left to press twice); `notice` is a short acknowledgement a platform may show as a
     toast; `messages` follow in the same chat.
+
+    Two facts a transport may act on, so that it never has to read the texts:
+    `answered` is set when a typed answer was stored — the short thanks, which is also the
+    first of `messages`; a platform that can mark the question itself (Slack's answer form)
+    shows it there instead. `unknown_sender` is set when nobody is bound to the chat; a
+    platform that can find people by e-mail may bind them and greet them instead.
     """
 
     messages: list[OutgoingMessage] = field(default_factory=list)
     edit: OutgoingMessage | None = None
     notice: str | None = None
+    answered: str | None = None
+    unknown_sender: bool = False
 
 
 class SendError(Exception):

@@ -141,12 +141,14 @@ def pending_answers(session: Session, invitation_id: int) -> dict[str, PendingAn
 
 def store_pending(
     session: Session, invitation_id: int, question_id: str, value: int | None, text: str | None
-) -> None:
+) -> PendingAnswer:
     """Store one answer of an unfinished pulse (unique per question: a second one fails)."""
-    session.add(
-        PendingAnswer(invitation_id=invitation_id, question_id=question_id, value=value, text=text)
+    row = PendingAnswer(
+        invitation_id=invitation_id, question_id=question_id, value=value, text=text
     )
+    session.add(row)
     session.flush()
+    return row
 
 
 def k_anonymous_segment(session: Session, person: Person | None, k: int) -> dict[str, str | None]:

@@ -1,8 +1,10 @@
 """Inbound deliveries already taken: the `inbound_events` table's unique key stops repeats.
 
 Chat platforms deliver at least once (Slack retries when our answer is slow, Telegram may
-repeat an update after a restart). A transport claims the delivery's identity before it acts;
-the second claim of the same identity fails on the primary key, whatever instance gets it.
+repeat an update after a restart). The inbound path claims the delivery's identity in the
+same transaction that handles it: a repeat finds the key taken and does nothing, whatever
+instance gets it, and a failed handling rolls the claim back with everything else, so the
+platform's retry is handled.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.models import InboundEvent
@@ -18,24 +22,21 @@ from storage.models import InboundEvent
 MAX_KEY = 200
 
 
-def claim(db: Database, platform: str, key: str, now: dt.datetime) -> bool:
-    """True the first time this (platform, key) is seen, False for a repeat."""
-    try:
-        with db.transaction() as session:
-            session.add(InboundEvent(platform=platform, event_key=key[:MAX_KEY], received_at=now))
-    except IntegrityError:
-        return False
-    return True
+def claim(session: Session, platform: str, key: str, now: dt.datetime) -> bool:
+    """True the first time this (platform, key) is seen, False for a repeat.
 
-
-def release(db: Database, platform: str, key: str) -> None:
-    """Forget a claim whose handling failed, so that the platform's retry is handled."""
-    with db.transaction() as session:
-        session.execute(
-            delete(InboundEvent).where(
-                InboundEvent.platform == platform, InboundEvent.event_key == key[:MAX_KEY]
-            )
-        )
+    One `INSERT … ON CONFLICT DO NOTHING`: a repeat costs no error and leaves the
+    transaction usable. On PostgreSQL a concurrent claim of the same key waits for the first
+    transaction and then sees it taken (or free again, if the first one rolled back).
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboundEvent)
+        .values(platform=platform, event_key=key[:MAX_KEY], received_at=now)
+        .on_conflict_do_nothing()
+        .returning(InboundEvent.event_key)
+    )
+    return session.execute(statement).first() is not None
 
 
 def prune(db: Database, platform: str, before: dt.datetime) -> int:
@@ -47,20 +48,3 @@ def prune(db: Database, platform: str, before: dt.datetime) -> int:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-def claim_from(db: Database, platform: str, key: str, chat_id: str, now: dt.datetime) -> str:
-    """Claim a delivery and say who sent it, in one transaction (one round trip per press).
-
-    Returns "repeat" for a delivery seen before, "known" when the chat belongs to a person,
-    "stranger" otherwise.
-    """
-    from storage.people import by_address
-
-    try:
-        with db.transaction() as session:
-            session.add(InboundEvent(platform=platform, event_key=key[:MAX_KEY], received_at=now))
-            session.flush()
-            return "known" if by_address(session, platform, chat_id) is not None else "stranger"
-    except IntegrityError:
-        return "repeat"

@@ -26,6 +26,30 @@ def get(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
+def sender(session: Session, platform: str, chat_id: str) -> Person | None:
+    """The person writing from this chat, marked reachable again: whoever writes to the bot
+    has not blocked it (any more). None for a chat nobody is bound to."""
+    person = by_address(session, platform, chat_id)
+    if person is not None and person.unreachable_reason is not None:
+        person.unreachable_reason = None
+    return person
+
+
+def mark_unreachable(session: Session, person_id: int, reason: str) -> None:
+    """The platform refused the person for good (blocked, deactivated): stop proactive sends
+    until they write again (`sender`)."""
+    session.execute(
+        update(Person).where(Person.id == person_id).values(unreachable_reason=reason[:200])
+    )
+
+
+def by_email(session: Session, email: str) -> Person | None:
+    """The rostered person with this e-mail address (case ignored), if any."""
+    return session.scalar(
+        select(Person).where(func.lower(Person.email) == email.lower()).order_by(Person.id)
+    )
+
+
 def by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name).order_by(Person.id))
 

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Invitation, Prompt
+from storage.models import Invitation, Prompt, Round
 
 TOKEN_BYTES = 12  # 96 bits; 16 URL-safe characters, leaving room in Telegram's 64 bytes
 
@@ -39,9 +39,24 @@ def create(
 
 
 def find(session: Session, token: str) -> Prompt | None:
+    """The prompt behind a button, read in one query with its invitation and round.
+
+    A press needs all three; loading them together puts the invitation and round in the
+    session, so the engine's `session.get` for them costs no further query. (The session
+    holds its objects weakly; `session.info` keeps them for the rest of the transaction.)
+    """
     if not token or len(token) > 32:
         return None
-    return session.scalar(select(Prompt).where(Prompt.token == token))
+    row = session.execute(
+        select(Prompt, Invitation, Round)
+        .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
+        .outerjoin(Round, Round.id == Invitation.round_id)
+        .where(Prompt.token == token)
+    ).first()
+    if row is None:
+        return None
+    session.info.setdefault("loaded_with_prompts", []).extend(o for o in row[1:] if o)
+    return row[0]
 
 
 def claim(session: Session, token: str, now: dt.datetime) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import Conversation
 from bot.outbox import DeliveryStats, deliver_due
+from bot.pacing import Pacer
 from bot.serve import Service
 from bot.settings import Settings
 from bot.transports import slack
@@ -93,7 +94,7 @@ async def running(engine: Conversation, fake: FakeSlack) -> AsyncIterator[Harnes
     bot = service.web[slack.SLACK_BOT_KEY]
     # One person pressing fast would meet the 1 message/s per-channel pace after a burst of
     # three; the pace has its own tests (test_slack_sending.py), so these run unpaced.
-    bot.sender.channel_rate, bot.sender.channel_burst = 1000.0, 1000
+    bot.sender.channels = Pacer()
     try:
         async with aiohttp.ClientSession() as http:
             yield Harness(fake, service, bot, f"http://127.0.0.1:{port}{slack.PATH}", http)

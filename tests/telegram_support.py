@@ -7,10 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
 from bot.conversation import Conversation
+from bot.pacing import Pacer
 from bot.settings import Settings
 from bot.transports.telegram import TelegramBot
-from bot.transports.telegram_sender import RateLimiter, TelegramSender
+from bot.transports.telegram_sender import TelegramSender
 from tests.fakes.telegram_api import FakeTelegram, buttons
 
 
@@ -24,14 +28,31 @@ def settings_for(fake: FakeTelegram, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def fast_sender(per_chat: float = 100.0, attempts: int = 6) -> TelegramSender:
-    """Test pace: the real limiter and retries, with per-chat spacing and backoff shortened."""
+def fast_sender(per_chat: int = 100, attempts: int = 6, per_second: int = 30) -> TelegramSender:
+    """Test pace: the real pacer and retries, with per-chat spacing and backoff shortened."""
     return TelegramSender(
-        RateLimiter(per_second=30, per_chat=per_chat, chat_burst=10),
+        Pacer(per_chat=[(per_chat, 1.0)], global_=[(per_second, 1.0)]),
         attempts=attempts,
         base_backoff=0.01,
         max_backoff=0.05,
     )
+
+
+HANDLED = "beholde_tests_handled"
+
+
+def count_handled(application: Application) -> None:
+    """Count updates once the bot's own handlers are done with them (a handler in a later
+    group runs after them; PTB awaits each group in turn)."""
+
+    async def seen(update: Update, context: object) -> None:
+        application.bot_data[HANDLED] = handled(application) + 1
+
+    application.add_handler(TypeHandler(Update, seen), group=99)
+
+
+def handled(application: Application) -> int:
+    return int(application.bot_data.get(HANDLED, 0))
 
 
 async def start_bot(
@@ -43,6 +64,7 @@ async def start_bot(
     bot = TelegramBot(
         settings_for(fake, **overrides), engine, poll_timeout=1, sender=sender or fast_sender()
     )
+    count_handled(bot.application)
     await bot.start()
     return bot
 
@@ -58,9 +80,9 @@ async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 
 async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:
     """Push one update through getUpdates and wait until the bot has fully handled it."""
-    before = bot.handled
+    before = handled(bot.application)
     push()
-    await until(lambda: bot.handled > before)
+    await until(lambda: handled(bot.application) > before)
 
 
 def labels(message: dict[str, Any] | None) -> list[str]:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from bot.app import assemble
 from bot.conversation import Conversation
 from bot.outbox import deliver_due
+from bot.pacing import Pacer
 from bot.ports import Address, Choice, OutgoingMessage, SendError
 from bot.transports.telegram import TelegramBot, keyboard, split_text
-from bot.transports.telegram_sender import RateLimiter, TelegramSender
 from storage import people
 from storage.db import Database
 from storage.models import OutboxMessage, Person
@@ -104,36 +104,64 @@ def test_long_text_is_split_within_telegrams_limit():
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in split_text(emoji))
 
 
-async def test_rate_limiter_keeps_to_30_a_second_and_one_a_second_per_chat():
+async def test_pacer_keeps_to_30_a_second_and_one_a_second_per_chat(monkeypatch):
     now = [0.0]
-    limiter = RateLimiter(per_second=30, per_chat=1.0, chat_burst=3, clock=lambda: now[0])
-    taken: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
         now[0] += seconds
 
-    original = asyncio.sleep
-    asyncio.sleep = fake_sleep  # type: ignore[assignment]
-    try:
-        for i in range(90):
-            await limiter.acquire(str(i))
+    monkeypatch.setattr("bot.pacing.asyncio.sleep", fake_sleep)
+    pacer = Pacer(
+        per_chat=lambda chat: [(20, 60.0)] if chat.startswith("-") else [(3, 3.0)],
+        global_=[(30, 1.0)],
+        clock=lambda: now[0],
+    )
+    taken: list[float] = []
+    for i in range(90):
+        async with pacer.slot(str(i)):
             taken.append(now[0])
-        for i in range(1, 91):  # any 1 s window holds at most 30
-            assert sum(1 for t in taken if taken[i - 1] <= t < taken[i - 1] + 1.0) <= 30
-        assert taken[-1] >= 2.0
-        now[0] += 10
-        chat: list[float] = []
-        for _ in range(6):
-            await limiter.acquire("42")
+    for start in taken:  # any 1 s window holds at most 30
+        assert sum(1 for t in taken if start <= t < start + 1.0) <= 30
+    assert taken[-1] >= 2.0
+    now[0] += 10
+    chat: list[float] = []
+    for _ in range(6):
+        async with pacer.slot("42"):
             chat.append(now[0])
-        assert chat[2] - chat[0] < 0.01  # a short burst of three is fine
-        assert chat[5] - chat[2] >= 2.9  # then one a second
-        limiter.pause("42", 5)
-        start = now[0]
-        await limiter.acquire("42")
+    assert chat[2] - chat[0] < 0.01  # a short burst of three is fine
+    assert chat[5] - chat[2] >= 2.9  # then one a second
+    waited = pacer.back_off("42", 5)
+    assert 5 <= waited <= 5.5  # Retry-After, with a little jitter
+    start = now[0]
+    async with pacer.slot("42"):
         assert now[0] - start >= 5
-    finally:
-        asyncio.sleep = original  # type: ignore[assignment]
+    now[0] += 100
+    group: list[float] = []
+    for _ in range(21):
+        async with pacer.slot("-100777"):
+            group.append(now[0])
+    assert group[19] - group[0] < 0.01 and group[20] - group[0] >= 60 - 1e-6  # 20 a minute
+
+
+async def test_a_refused_call_gives_its_place_back_and_a_slow_answer_counts_late(monkeypatch):
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr("bot.pacing.asyncio.sleep", fake_sleep)
+    pacer = Pacer(global_=[(2, 1.0)], clock=lambda: now[0])
+    async with pacer.slot("a") as slot:
+        slot.refund()  # Telegram answered 429: it did not count this call
+    async with pacer.slot("a"):
+        now[0] += 0.5  # the answer took half a second
+    async with pacer.slot("b"):
+        pass
+    assert now[0] == 0.5  # two places, the refunded one came back
+    async with pacer.slot("c"):
+        pass
+    # The slow call is counted from when it came back (0.5), so the third waits until 1.5.
+    assert now[0] == pytest.approx(1.5)
 
 
 # --------------------------------------------------------------------------- over HTTP
@@ -178,11 +206,9 @@ async def test_the_limiter_prevents_429s_that_a_faster_sender_provokes(fake, no_
     assert elapsed >= 1.0
     assert not [c for c in fake.calls if c.status == 429]
 
-    eager = FakeTelegram()
+    eager = FakeTelegram(per_second=10)  # a low cap, so that even a slow machine exceeds it
     await eager.start()
-    sender = TelegramSender(
-        RateLimiter(per_second=200, per_chat=100, chat_burst=10), attempts=8, base_backoff=0.01
-    )
+    sender = fast_sender(per_second=200, attempts=8)
     hasty = await start_bot(eager, engine, sender=sender)
     try:
         await asyncio.gather(
@@ -277,3 +303,20 @@ async def test_a_failed_message_is_not_overtaken_by_the_next_one_to_the_same_cha
     for chat in ("7201", "7202"):
         texts = [m["text"] for m in fake.chat(chat)]
         assert len(texts) == 2 and texts[0].startswith("Ny puls")
+
+
+async def test_a_call_still_in_flight_keeps_its_place_however_long_it_takes(monkeypatch):
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr("bot.pacing.asyncio.sleep", fake_sleep)
+    pacer = Pacer(global_=[(1, 1.0)], clock=lambda: now[0])
+    slow = await pacer.acquire("a")
+    now[0] += 5  # the call has been under way for five seconds, longer than the window
+    assert pacer.delay("b") > 0  # it still counts: the platform may count it any moment
+    pacer.release(slow)  # it came back at 5.0
+    assert pacer.delay("b") == pytest.approx(1.0)
+    now[0] += 1.0
+    assert pacer.delay("b") == 0

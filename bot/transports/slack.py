@@ -22,17 +22,25 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Coroutine
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
-from sqlalchemy import func, select
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_bolt.request.internals import parse_body
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Conversation
-from bot.i18n import LANGUAGES, t
+from bot import inbound
+from bot.i18n import t
 from bot.ports import (
     Address,
     ChoicePressed,
@@ -54,10 +62,9 @@ from bot.transports.slack_blocks import (
     text_form,
 )
 from bot.transports.slack_sender import SlackSender, make_client
-from storage import inbound, outbox, people
-from storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.conversation import Conversation
     from bot.serve import Service
     from bot.settings import Settings
 
@@ -104,12 +111,7 @@ class SlackTransport:
         return await self.post(self.steering_channel, message)
 
     async def _language(self, address: Address) -> str:
-        def lookup() -> str:
-            with self.engine.db.transaction() as session:
-                person = people.by_address(session, address.platform, address.chat_id)
-                return person.language if person else self.engine.config.default_language
-
-        return await asyncio.to_thread(lookup)
+        return await asyncio.to_thread(inbound.language_of, self.engine, address)
 
 
 class SlackBot:
@@ -189,7 +191,7 @@ class SlackBot:
         user = body["user"]["id"]
         channel, ts = _message_location(body)
         lang = await self.transport._language(Address(PLATFORM, user))
-        original = (body.get("message") or {}).get("text") or ""
+        original = str(_dict(body.get("message")).get("text") or "")
         view = text_form(lang, 3000, {"c": channel or "", "ts": ts or "", "text": original})
         try:
             await self.sender.open_view(str(body.get("trigger_id", "")), view)
@@ -198,20 +200,19 @@ class SlackBot:
 
     async def on_form(self, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        view = body.get("view") or {}
-        values = (view.get("state") or {}).get("values") or {}
-        text = str(((values.get(TEXT_BLOCK) or {}).get(TEXT_INPUT) or {}).get("value") or "")
+        view = _dict(body.get("view"))
+        values = _dict(_dict(view.get("state")).get("values"))
+        text = str(_dict(_dict(values.get(TEXT_BLOCK)).get(TEXT_INPUT)).get("value") or "")
         key = f"view:{view.get('id')}:{view.get('hash', '')}"
         reply = await self.handle(key, TextReceived(Address(PLATFORM, user), text))
         if reply is None:
             return
         metadata = _metadata(view.get("private_metadata"))
         channel, ts = metadata.get("c"), metadata.get("ts")
-        saved = {t(lang, "text_saved") for lang in LANGUAGES}
-        if reply.messages and reply.messages[0].text in saved and channel and ts:
+        if reply.answered and reply.messages and channel and ts:
             # The form answered the question: take its buttons away, as a press would.
             original = metadata.get("text") or ""
-            reply.edit = OutgoingMessage(f"{original}\n✓ {reply.messages[0].text}".strip())
+            reply.edit = OutgoingMessage(f"{original}\n✓ {reply.answered}".strip())
             reply.messages = reply.messages[1:]
         await self.deliver(reply, user, key, channel, ts)
 
@@ -227,7 +228,7 @@ class SlackBot:
 
     async def on_message(self, body: dict[str, Any]) -> None:
         """A typed answer in the DM, or in a thread under the question."""
-        event = body.get("event") or {}
+        event = _dict(body.get("event"))
         if (
             event.get("channel_type") != "im"
             or event.get("subtype")
@@ -248,51 +249,28 @@ class SlackBot:
     async def handle(self, key: str, event: InboundEvent) -> Reply | None:
         """The engine's reply, or None when this delivery was handled before (a retry).
 
-        Claiming the delivery, finding the sender and running the engine happen in one
-        thread hop, and at most ENGINE_SLOTS at a time: more threads only take the GIL from
+        At most ENGINE_SLOTS engine calls run at a time: more threads only take the GIL from
         the event loop, which must stay free to acknowledge within Slack's 3 seconds.
         """
         async with self._slots:
-            outcome = await asyncio.to_thread(self._process, key, event)
-        if outcome is not None:
-            return outcome if isinstance(outcome, Reply) else None
-        try:  # a stranger: perhaps on the roster under their Slack e-mail
-            matched = await self._match_stranger(event.address)
-            async with self._slots:
-                if matched:
-                    return await asyncio.to_thread(self.engine.greet, event.address)
-                return await asyncio.to_thread(self.engine.handle, event)
-        except BaseException:
-            await asyncio.to_thread(inbound.release, self.engine.db, PLATFORM, key)
-            raise
+            reply = await asyncio.to_thread(inbound.receive, self.engine, PLATFORM, key, event)
+        if reply is not None and reply.unknown_sender:
+            greeting = await self._match_stranger(event.address)
+            if greeting is not None:
+                return greeting
+        return reply
 
-    def _process(self, key: str, event: InboundEvent) -> Reply | bool | None:
-        """Reply for a known person, False for a repeat, None for a stranger."""
-        address = event.address
-        claimed = inbound.claim_from(
-            self.engine.db, PLATFORM, key, address.chat_id, self.engine.clock()
-        )
-        if claimed == "repeat":
-            log.info("repeated Slack delivery ignored")
-            return False
-        if claimed == "stranger":
-            return None
-        try:
-            return self.engine.handle(event)
-        except BaseException:
-            inbound.release(self.engine.db, PLATFORM, key)
-            raise
-
-    async def _match_stranger(self, address: Address) -> bool:
-        """An unknown user on the roster (same e-mail) is bound now; True if so."""
+    async def _match_stranger(self, address: Address) -> Reply | None:
+        """An unknown user on the roster (same e-mail) is bound and greeted now."""
         try:
             email = await self.sender.user_email(address.chat_id)
         except SendError as error:
             log.info("could not look up a Slack user's e-mail: %s", error.reason)
-            return False
+            return None
         if not email:
-            return False
-        return await asyncio.to_thread(bind_by_email, self.engine, email, address.chat_id)
+            return None
+        async with self._slots:
+            return await asyncio.to_thread(inbound.greet_by_email, self.engine, address, email)
 
     async def deliver(
         self,
@@ -320,28 +298,9 @@ class SlackBot:
                 await self.sender.ephemeral(target, user, escape(reply.notice))
             except SendError as error:
                 log.warning("could not show a notice: %s", error.reason)
-        for index, message in enumerate(reply.messages):
-            try:
-                await self.transport.send(address, message)
-            except SendError as error:
-                log.warning("reply goes to the outbox after a failed send: %s", error.reason)
-                await asyncio.to_thread(self._queue, address, reply.messages[index:], key)
-                return
-
-    def _queue(self, address: Address, messages: list[OutgoingMessage], key: str) -> None:
-        now = self.engine.clock()
-        with self.engine.db.transaction() as session:
-            person = people.by_address(session, address.platform, address.chat_id)
-            outbox.enqueue_all(
-                session,
-                key=f"slack-reply:{key}",
-                platform=PLATFORM,
-                chat_id=address.chat_id,
-                kind="reply",
-                payloads=[m.to_payload() for m in messages],
-                now=now,
-                person_id=person.id if person else None,
-            )
+        await inbound.send_or_queue(
+            self.engine, partial(self.transport.send, address), address, reply.messages, key
+        )
 
 
 def _choice_pattern() -> Any:
@@ -351,9 +310,9 @@ def _choice_pattern() -> Any:
 
 
 def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    container = _dict(body.get("container"))
+    channel = _dict(body.get("channel")).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or _dict(body.get("message")).get("ts")
     return (str(channel) if channel else None, str(ts) if ts else None)
 
 
@@ -363,23 +322,6 @@ def _metadata(raw: Any) -> dict[str, str]:
     except (TypeError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def bind_by_email(engine: Conversation, email: str, user_id: str) -> bool:
-    """Bind a Slack user to the rostered person with that e-mail, if not bound yet."""
-    now = engine.clock()
-    with engine.db.transaction() as session:
-        person = session.scalar(
-            select(Person).where(func.lower(Person.email) == email.lower()).order_by(Person.id)
-        )
-        if person is None:
-            return False
-        current = {a.platform: a.chat_id for a in people.addresses_of(session, person.id)}
-        if current.get(PLATFORM) == user_id:
-            return False
-        people.bind_address(session, person, PLATFORM, user_id, now)
-        log.info("person %s matched to Slack by e-mail", person.id)
-        return True
 
 
 # ---------------------------------------------------------------------- composition
@@ -408,12 +350,87 @@ def build_app(settings: Settings, engine: Conversation) -> tuple[AsyncApp, Slack
     return app, bot
 
 
-def http_handler(app: AsyncApp) -> Any:
-    """The aiohttp view for `/slack/events`: bolt verifies, dispatches, answers."""
+PASSED_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def payload_problem(payload: Any) -> str | None:
+    """Why a (correctly signed) payload is not one beholde handles; None when it is.
+
+    Every listener below may then read the fields it needs without guarding each one.
+    """
+    if not isinstance(payload, dict):
+        return "the payload is not a JSON object"
+    if "command" in payload or "ssl_check" in payload:
+        return None if payload.get("ssl_check") or payload.get("user_id") else "no user"
+    kind = payload.get("type")
+    user = _dict(payload.get("user")).get("id")
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(user, str) or not user:
+            return "block_actions without a user"
+        if not isinstance(actions, list) or not actions:
+            return "block_actions without actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "block_actions with a malformed action"
+        return None
+    if kind == "view_submission":
+        if not isinstance(user, str) or not user:
+            return "view_submission without a user"
+        if _dict(payload.get("view")).get("callback_id") != TEXT_VIEW:
+            return "view_submission for an unknown view"
+        return None
+    if kind == "event_callback" and not isinstance(payload.get("event"), dict):
+        return "event_callback without an event"
+    return None if kind in PASSED_TYPES else "not a kind of request beholde handles"
+
+
+def refusal(body: bytes, headers: Any, verifier: SignatureVerifier) -> tuple[int, str] | None:
+    """(status, reason) for a request that must not reach the listeners; None to pass it on.
+
+    Checked before slack-bolt parses anything (bolt parses the body before it verifies, and
+    a body that does not parse would otherwise end as HTTP 500).
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return 401, "the timestamp header is missing or not a number"
+    try:
+        text = body.decode("utf-8")  # Slack sends UTF-8; its signature is over that text
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8 text"
+    if not verifier.is_valid(text, timestamp, headers.get("X-Slack-Signature", "")):
+        return 401, "bad signature or stale timestamp"
+    try:
+        payload = parse_body(text, headers.get("Content-Type"))
+    except ValueError:
+        return 400, "the body is neither Slack's JSON nor its form encoding"
+    problem = payload_problem(payload)
+    return (400, problem) if problem else None
+
+
+def http_handler(app: AsyncApp, signing_secret: str) -> Any:
+    """The aiohttp view for `/slack/events`: checked, then bolt dispatches and answers.
+
+    Whatever arrives gets an answer, never a 500: 401 for a bad signature or timestamp, 400
+    for a body beholde does not handle — with one log line that leaves the payload out.
+    """
+    verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        body = await request.read()
+        refused = refusal(body, request.headers, verifier)
+        if refused is None:
+            try:
+                bolt_response = await app.async_dispatch(await to_bolt_request(request))
+                return await to_aiohttp_response(bolt_response)
+            except Exception as error:
+                refused = 400, f"slack-bolt could not handle it ({type(error).__name__})"
+        status, reason = refused
+        log.warning("Slack request refused with %s: %s", status, reason)
+        return web.Response(status=status, text="unauthorized" if status == 401 else "bad request")
 
     return slack_events
 
@@ -422,11 +439,92 @@ async def prune_loop(service: Service) -> None:
     """Forget old delivery claims once an hour."""
     while not service.stopping.is_set():
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(
-                inbound.prune, service.engine.db, PLATFORM, service.now() - KEEP_CLAIMS
-            )
+            await asyncio.to_thread(inbound.forget_old, service.engine, PLATFORM, KEEP_CLAIMS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(service.stopping.wait(), 3600)
+
+
+# ---------------------------------------------------------------------- start-up checks
+
+CHANNEL_ID_FORM = re.compile(r"[CGD][A-Z0-9]{8,}")
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the Slack settings before Slack is asked (None: nothing)."""
+    lang = settings.language
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not bot_token.startswith("xoxb-"):
+        return t(
+            lang, "startup_slack_token_malformed", setting="BEHOLDE_SLACK_BOT_TOKEN", prefix="xoxb-"
+        )
+    app_token = settings.slack_app_token
+    if app_token is not None and not app_token.get_secret_value().startswith("xapp-"):
+        return t(
+            lang, "startup_slack_token_malformed", setting="BEHOLDE_SLACK_APP_TOKEN", prefix="xapp-"
+        )
+    if app_token is None and settings.slack_signing_secret is None:
+        return t(lang, "startup_slack_signing_secret")
+    channel = settings.slack_steering_channel
+    if channel and not CHANNEL_ID_FORM.fullmatch(channel.strip()):
+        return t(lang, "startup_slack_steering_channel", value=_shown(channel))
+    return None
+
+
+async def check_token(settings: Settings) -> str | None:
+    """None when Slack accepts these settings (`auth.test`, and for Socket Mode
+    `apps.connections.open`); else one sentence naming the setting, never the token.
+    For `beholde serve` and `beholde doctor`."""
+    problem = settings_problem(settings)
+    if problem is not None:
+        return problem
+    assert settings.slack_bot_token is not None
+    lang = settings.language
+    base = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    checks = [("BEHOLDE_SLACK_BOT_TOKEN", settings.slack_bot_token.get_secret_value())]
+    if settings.slack_app_token is not None:
+        checks.append(("BEHOLDE_SLACK_APP_TOKEN", settings.slack_app_token.get_secret_value()))
+    for setting, token in checks:
+        client = AsyncWebClient(token=token, base_url=base, timeout=10)
+        try:
+            if setting == "BEHOLDE_SLACK_APP_TOKEN":
+                await client.apps_connections_open(app_token=token)
+            else:
+                await client.auth_test()
+        except SlackApiError as error:
+            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+            return t(lang, "startup_slack_token_rejected", setting=setting, reason=_shown(reason))
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            reason = _shown(str(error) or type(error).__name__, 80).replace(token, "…")
+            return t(lang, "startup_slack_unreachable", url=settings.slack_api_url, reason=reason)
+    return None
+
+
+async def _check_or_stop(settings: Settings) -> None:
+    problem = await check_token(settings)
+    if problem is not None:
+        raise SystemExit(problem)
+
+
+async def _warm_up(app: AsyncApp, bot: SlackBot) -> None:
+    """Before the first request: what bolt and the engine would otherwise do on its way.
+
+    slack-bolt asks `auth.test` on the first request (before the ack, once per request until
+    one answer is in); we ask it now and give bolt the answer.
+    """
+    for middleware in getattr(app, "_async_middleware_list", []):
+        unasked = getattr(middleware, "auth_test_result", True) is None
+        if isinstance(middleware, AsyncSingleTeamAuthorization) and unasked:
+            middleware.auth_test_result = await app.client.auth_test()
+    await asyncio.to_thread(inbound.warm_up, bot.engine, ENGINE_SLOTS)
 
 
 def install(service: Service) -> bool:
@@ -434,21 +532,23 @@ def install(service: Service) -> bool:
     settings = service.settings
     if settings.slack_bot_token is None:
         return False
+    problem = settings_problem(settings)
+    if problem is not None:
+        raise SystemExit(problem)
     socket_mode = settings.slack_app_token is not None
-    if not socket_mode and settings.slack_signing_secret is None:
-        raise SystemExit(
-            "beholde cannot start: BEHOLDE_SLACK_SIGNING_SECRET is needed for Slack in HTTP "
-            "mode (or set BEHOLDE_SLACK_APP_TOKEN for Socket Mode)."
-        )
     app, bot = build_app(settings, service.engine)
     service.transports[PLATFORM] = bot.transport
     service.web[SLACK_BOT_KEY] = bot
     if socket_mode:
         service.tasks.append(lambda: run_socket_mode(app, settings))
     else:
-        service.web.router.add_post(PATH, http_handler(app))
+        assert settings.slack_signing_secret is not None
+        secret = settings.slack_signing_secret.get_secret_value()
+        service.web.router.add_post(PATH, http_handler(app, secret))
     service.tasks.append(lambda: prune_loop(service))
+    service.on_start.append(lambda: _check_or_stop(settings))
     service.on_start.append(lambda: _share_session(bot))
+    service.on_start.append(lambda: _warm_up(app, bot))
     service.on_stop.append(lambda: _close_session(bot))
     service.on_stop.append(bot.drain)
     log.info("Slack installed (%s)", "Socket Mode" if socket_mode else f"HTTP at {PATH}")

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.i18n import t
 from bot.ports import OutgoingMessage
 
 MAX_BLOCKS = 50
@@ -37,26 +38,10 @@ TEXT_VIEW = "beholde_text"  # callback id of that form
 TEXT_BLOCK = "answer"
 TEXT_INPUT = "text"
 
-LABELS = {
-    "nb": {
-        "write": "Skriv svar",
-        "title": "Ditt svar",
-        "submit": "Send",
-        "close": "Avbryt",
-        "input": "Svaret ditt",
-    },
-    "en": {
-        "write": "Write an answer",
-        "title": "Your answer",
-        "submit": "Send",
-        "close": "Cancel",
-        "input": "Your answer",
-    },
-}
-
 
 def label(lang: str, key: str) -> str:
-    return LABELS.get(lang, LABELS["nb"])[key]
+    """The answer form's words (`slack_form_<key>` in the text catalogue)."""
+    return t(lang, f"slack_form_{key}")
 
 
 def escape(text: str) -> str:

@@ -2,21 +2,21 @@
 
 Slack limits each method by tier per workspace (Tier 3 ≈ 50 calls a minute, Tier 4 ≈ 100)
 and `chat.postMessage` to about one message a second per channel, with short bursts. We keep
-below those budgets with token buckets, so that a round opening for hundreds of people does
-not earn a stream of `ratelimited` answers. When Slack still says 429, slack_sdk's own
-rate-limit retry handler waits the `Retry-After` it gives — if that is short; a long wait is
-handed back to the outbox as `SendError(retry_after=...)`, so one slow chat never blocks the
-others. 500/503 are retried with backoff by slack_sdk's server-error handler.
+below those budgets with `bot.pacing` (one Pacer keyed by channel, one keyed by method), so
+that a round opening for hundreds of people does not earn a stream of `ratelimited` answers.
+When Slack still says 429, slack_sdk's own rate-limit retry handler waits the `Retry-After`
+it gives — if that is short; a long wait is handed back to the outbox as
+`SendError(retry_after=...)`, so one slow chat never blocks the others, and the method waits
+that long for every caller (Slack limits per method). 500/503 are retried with backoff by
+slack_sdk's server-error handler.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -34,6 +34,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.pacing import Pacer
 from bot.ports import SendError
 
 log = logging.getLogger(__name__)
@@ -77,33 +78,6 @@ APP_PROBLEMS = {
     "no_permission",
     "not_allowed_token_type",
 }
-
-
-@dataclass
-class TokenBucket:
-    """`rate` tokens a second, at most `capacity` saved up: bursts, then a steady pace."""
-
-    rate: float
-    capacity: float
-    clock: Callable[[], float] = time.monotonic
-    tokens: float = field(init=False)
-    stamp: float = field(init=False)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.stamp = self.clock()
-
-    async def acquire(self) -> None:
-        async with self.lock:
-            while True:
-                now = self.clock()
-                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
 class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
@@ -199,35 +173,19 @@ class SlackSender:
         tier_per_minute: dict[int, float] | None = None,
         channel_rate: float = CHANNEL_RATE,
         channel_burst: int = CHANNEL_BURST,
+        tier_period: float = 60.0,
     ) -> None:
         self.client = client
-        self.tier_per_minute = tier_per_minute or TIER_PER_MINUTE
-        self.channel_rate = channel_rate
-        self.channel_burst = channel_burst
-        self._methods: dict[str, TokenBucket] = {}
-        self._channels: dict[str, TokenBucket] = {}
-        self._dm: dict[str, str] = {}
+        tiers = tier_per_minute or TIER_PER_MINUTE
 
-    def _method_bucket(self, method: str) -> TokenBucket | None:
-        tier = METHOD_TIER.get(method)
-        if tier is None:
-            return None
-        bucket = self._methods.get(method)
-        if bucket is None:
-            per_minute = self.tier_per_minute[tier]
+        def method_limits(method: str) -> list[tuple[int, float]]:
+            tier = METHOD_TIER.get(method)
             # A minute's budget may be spent in a burst, as Slack allows, then it paces.
-            bucket = TokenBucket(per_minute / 60.0, max(1.0, per_minute))
-            self._methods[method] = bucket
-        return bucket
+            return [(max(1, int(tiers[tier])), tier_period)] if tier else []
 
-    def _channel_bucket(self, channel: str) -> TokenBucket:
-        bucket = self._channels.get(channel)
-        if bucket is None:
-            if len(self._channels) > 10_000:  # forget idle channels now and then
-                self._channels.clear()
-            bucket = TokenBucket(self.channel_rate, self.channel_burst)
-            self._channels[channel] = bucket
-        return bucket
+        self.methods = Pacer(per_chat=method_limits)  # keyed by method name
+        self.channels = Pacer(per_chat=[(channel_burst, channel_burst / channel_rate)])
+        self._dm: dict[str, str] = {}
 
     async def call(
         self,
@@ -236,15 +194,15 @@ class SlackSender:
         channel: str | None = None,
     ) -> AsyncSlackResponse:
         """Wait for the budgets, make the call, translate a failure into SendError."""
-        bucket = self._method_bucket(method)
-        if bucket is not None:
-            await bucket.acquire()
-        if channel is not None:
-            await self._channel_bucket(channel).acquire()
-        try:
-            return await request()
-        except (TimeoutError, SlackApiError, SlackClientError, OSError) as error:
-            raise send_error(error) from None
+        channel_slot = self.channels.slot(channel) if channel else contextlib.nullcontext()
+        async with self.methods.slot(method), channel_slot:
+            try:
+                return await request()
+            except (TimeoutError, SlackApiError, SlackClientError, OSError) as error:
+                failure = send_error(error)
+        if failure.retry_after:
+            self.methods.back_off(method, failure.retry_after)
+        raise failure
 
     # ------------------------------------------------------------------ the calls we make
 

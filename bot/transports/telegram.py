@@ -17,7 +17,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
 import logging
+import re
+import warnings
 import weakref
 from collections.abc import Awaitable, Sequence
 from functools import partial
@@ -25,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeDefault,
     InlineKeyboardButton,
@@ -35,7 +37,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -46,6 +48,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot import inbound
+from bot.i18n import t
 from bot.ports import (
     Address,
     Choice,
@@ -57,11 +61,7 @@ from bot.ports import (
     SendError,
     TextReceived,
 )
-from bot.transports.telegram_sender import RateLimiter, TelegramSender
-from storage import outbox, people
-from storage.models import Address as StoredAddress
-from storage.models import InboundEvent as SeenEvent
-from storage.models import Person
+from bot.transports.telegram_sender import TelegramSender, telegram_pacer
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -78,26 +78,27 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes
 
 # Telegram command names must be ASCII ([a-z0-9_]); `sprak` is the engine's alias for `språk`.
-COMMANDS = {
-    "nb": [
-        ("puls", "Svar på pulsen nå"),
-        ("pause", "Sett pulsene på pause"),
-        ("stopp", "Ingen flere pulser"),
-        ("hjelp", "Hva jeg kan"),
-        ("meg", "Hva som er lagret om meg"),
-        ("slett", "Slett opplysningene om meg"),
-        ("sprak", "Bytt språk"),
-    ],
-    "en": [
-        ("pulse", "Answer the pulse now"),
-        ("pause", "Pause the pulses"),
-        ("stop", "No more pulses"),
-        ("help", "What I can do"),
-        ("me", "What is stored about me"),
-        ("delete", "Delete what is stored about me"),
-        ("language", "Change language"),
-    ],
+# The menu's descriptions are `telegram_menu_<Norwegian name>` in the text catalogue.
+MENU = ("puls", "pause", "stopp", "hjelp", "meg", "slett", "sprak")
+ENGLISH_NAMES = {
+    "puls": "pulse",
+    "stopp": "stop",
+    "hjelp": "help",
+    "meg": "me",
+    "slett": "delete",
+    "sprak": "language",
 }
+
+
+def menu(lang: str) -> list[BotCommand]:
+    """The command menu in one language (English names for English)."""
+    return [
+        BotCommand(
+            ENGLISH_NAMES.get(name, name) if lang == "en" else name,
+            t(lang, f"telegram_menu_{name}"),
+        )
+        for name in MENU
+    ]
 
 
 # --------------------------------------------------------------------------- translation
@@ -178,6 +179,58 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(c.label, callback_data=c.data) for c in row] for row in rows]
     )
+
+
+# --------------------------------------------------------------------------- start-up checks
+
+TOKEN_FORM = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+STEERING_CHAT_FORM = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A setting's value as it may be printed: one line, not too long."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the Telegram settings before Telegram is asked (None: nothing)."""
+    lang = settings.language
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    if not TOKEN_FORM.fullmatch(token):
+        return t(lang, "startup_telegram_token_malformed")
+    chat = settings.telegram_steering_chat
+    if chat and not STEERING_CHAT_FORM.fullmatch(chat.strip()):
+        return t(lang, "startup_telegram_steering_chat", value=shown(chat))
+    return None
+
+
+def failure_sentence(error: TelegramError, settings: Settings) -> str:
+    """One sentence for a failed first call to Telegram, naming the setting, never the token."""
+    lang = settings.language
+    if isinstance(error, InvalidToken):
+        return t(lang, "startup_telegram_token_rejected")
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    reason = shown(str(error.message or type(error).__name__), 80)
+    if token:
+        reason = reason.replace(token, "…").replace(token.split(":")[-1], "…")
+    return t(lang, "startup_telegram_unreachable", url=settings.telegram_api_url, reason=reason)
+
+
+async def check_token(settings: Settings) -> str | None:
+    """None when Telegram accepts these settings (getMe answers); else one sentence naming
+    the setting, never the token. For `beholde serve` and `beholde doctor`."""
+    problem = settings_problem(settings)
+    if problem is not None:
+        return problem
+    assert settings.telegram_token is not None
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:  # initialize() asks getMe
+            pass
+    except TelegramError as error:
+        return failure_sentence(error, settings)
+    return None
 
 
 # --------------------------------------------------------------------------- the transport port
@@ -277,17 +330,22 @@ class TelegramBot:
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("BEHOLDE_TELEGRAM_TOKEN is not set")
+        # PTB 22 warns on every 429 that `retry_after` will become a timedelta; we read it
+        # either way (telegram_sender.retry_after_seconds), so that one warning is noise.
+        warnings.filterwarnings("ignore", message=r".*attribute `retry_after` will be of type")
         self.engine = engine
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
         self.webhook_secret = secret.get_secret_value() if secret else ""
+        self.sender = sender or TelegramSender(telegram_pacer(settings.telegram_max_per_second))
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_api_url)
             .concurrent_updates(PerChatUpdateProcessor())
+            .rate_limiter(self.sender.rate_limiter())
         )
         if self.webhook_url:
             builder = builder.updater(None)
@@ -297,19 +355,19 @@ class TelegramBot:
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_message)
         )
         self.application.add_error_handler(self.on_error)
-        self.sender = sender or TelegramSender(
-            RateLimiter(per_second=settings.telegram_max_per_second)
-        )
         self.transport = TelegramTransport(
             self.application, self.sender, settings.telegram_steering_chat
         )
-        self.handled = 0  # updates fully handled; tests wait on it
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         app = self.application
-        await app.initialize()  # getMe: a wrong token stops the service here
+        try:
+            await app.initialize()  # getMe: a wrong token stops the service here
+        except TelegramError as error:
+            raise SystemExit(failure_sentence(error, self.settings)) from None
+        await asyncio.to_thread(inbound.warm_up, self.engine)
         await self.publish_commands()
         if self.webhook_url:
             await app.bot.set_webhook(
@@ -339,14 +397,9 @@ class TelegramBot:
     async def publish_commands(self) -> None:
         """The command menu: bokmål by default, English for English-language clients."""
         bot = self.application.bot
-        default = self.settings.language if self.settings.language in COMMANDS else "nb"
         try:
-            await bot.set_my_commands(
-                [BotCommand(n, d) for n, d in COMMANDS[default]], scope=BotCommandScopeDefault()
-            )
-            await bot.set_my_commands(
-                [BotCommand(n, d) for n, d in COMMANDS["en"]], language_code="en"
-            )
+            await bot.set_my_commands(menu(self.settings.language), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(menu("en"), language_code="en")
         except TelegramError as error:  # the menu is a convenience; commands work without it
             log.warning("telegram: could not publish the command menu: %s", error.message)
 
@@ -364,52 +417,66 @@ class TelegramBot:
         ):
             log.warning("telegram webhook call with a wrong or missing secret refused")
             return web.Response(status=403, text="forbidden")
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except Exception:
+        update = await self._update_from(request)
+        if update is None:
+            log.warning("telegram webhook: refused a body that is not a Telegram update")
             return web.Response(status=400, text="not a Telegram update")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
+    async def _update_from(self, request: web.Request) -> Update | None:
+        """The update in a webhook body, or None for anything that is not one."""
+        try:
+            data = json.loads(await request.read())
+        except ValueError:  # not JSON, not UTF-8
+            return None
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or not 0 <= update_id < 2**63:
+            return None
+        try:
+            return Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+            return None
+
     # ----------------------------------------------------------------- handlers
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            event = event_from_update(update)
-            if event is None:
-                return
-            self.sender.unblock(event.address.chat_id)
-            reply = await asyncio.to_thread(self._handle_once, update.update_id, event)
-            if reply is not None:
-                await self._deliver(event.address, reply, None, update.update_id)
-        finally:
-            self.handled += 1
+        event = event_from_update(update)
+        if event is None:
+            return
+        self.sender.unblock(event.address.chat_id)
+        reply = await self.receive(update.update_id, event)
+        if reply is not None:
+            await self._deliver(event.address, reply, None, update.update_id)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        event = event_from_update(update)
+        reply: Reply | None = None
+        if event is not None:
+            self.sender.unblock(event.address.chat_id)
         try:
-            event = event_from_update(update)
-            reply: Reply | None = None
-            try:
-                if event is not None:
-                    reply = await asyncio.to_thread(self._handle_once, update.update_id, event)
-            finally:
-                # Always acknowledge, or the person's button keeps spinning.
-                notice = reply.notice if reply else None
-                with contextlib.suppress(SendError):
-                    await self.sender.call(
-                        str(query.from_user.id),
-                        "answerCallbackQuery",
-                        lambda: query.answer(notice[:200] if notice else None),
-                        counted=False,
-                    )
-            if event is not None and reply is not None:
-                pressed = query.message if isinstance(query.message, Message) else None
-                await self._deliver(event.address, reply, pressed, update.update_id)
+            if event is not None:
+                reply = await self.receive(update.update_id, event)
         finally:
-            self.handled += 1
+            # Always acknowledge, or the person's button keeps spinning.
+            notice = reply.notice if reply else None
+            with contextlib.suppress(SendError):
+                await self.sender.call(
+                    str(query.from_user.id),
+                    "answerCallbackQuery",
+                    lambda: query.answer(notice[:200] if notice else None),
+                )
+        if event is not None and reply is not None:
+            pressed = query.message if isinstance(query.message, Message) else None
+            await self._deliver(event.address, reply, pressed, update.update_id)
+
+    async def receive(self, update_id: int, event: InboundEvent) -> Reply | None:
+        """The engine's reply; None when Telegram delivered this update before."""
+        return await asyncio.to_thread(
+            inbound.receive, self.engine, PLATFORM, str(update_id), event
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -418,32 +485,6 @@ class TelegramBot:
             type(error).__name__,
             exc_info=error if not isinstance(error, TelegramError) else None,
         )
-
-    def _handle_once(self, update_id: int, event: InboundEvent) -> Reply | None:
-        """Handle an update unless it was handled before (Telegram may deliver twice)."""
-        now = self.engine.clock()
-        chat_id = event.address.chat_id
-        try:
-            with self.engine.db.transaction() as session:
-                session.add(SeenEvent(platform=PLATFORM, event_key=str(update_id), received_at=now))
-                # Whoever writes to the bot has not blocked it (any more).
-                session.execute(
-                    update(Person)
-                    .where(
-                        Person.id.in_(
-                            select(StoredAddress.person_id).where(
-                                StoredAddress.platform == PLATFORM,
-                                StoredAddress.chat_id == chat_id,
-                            )
-                        ),
-                        Person.unreachable_reason.is_not(None),
-                    )
-                    .values(unreachable_reason=None)
-                )
-        except IntegrityError:
-            log.info("telegram update delivered twice; handled once")
-            return None
-        return self.engine.handle(event)
 
     async def _deliver(
         self, address: Address, reply: Reply, pressed: Message | None, update_id: int
@@ -466,39 +507,22 @@ class TelegramBot:
                 )
             except SendError as error:  # the answer is stored; only the display lags
                 log.info("telegram: could not edit the pressed message: %s", error.reason)
-        for i, message in enumerate(reply.messages):
-            try:
-                await self.transport.send_to(chat_id, message)
-            except SendError as error:
-                self._to_outbox(address, reply.messages[i:], update_id, error)
-                return
-
-    def _to_outbox(
-        self, address: Address, messages: list[OutgoingMessage], update_id: int, error: SendError
-    ) -> None:
-        """A reply that could not be sent now is queued durably instead of lost."""
-        log.warning("telegram reply queued for later: %s", error.reason)
-        if error.permanent:
-            return
-        now = self.engine.clock()
-        with self.engine.db.transaction() as session:
-            person = people.by_address(session, PLATFORM, address.chat_id)
-            outbox.enqueue_all(
-                session,
-                key=f"telegram:update:{update_id}",
-                platform=PLATFORM,
-                chat_id=address.chat_id,
-                kind="reply",
-                payloads=[m.to_payload() for m in messages],
-                now=now,
-                person_id=person.id if person else None,
-            )
+        await inbound.send_or_queue(
+            self.engine,
+            partial(self.transport.send_to, chat_id),
+            address,
+            reply.messages,
+            str(update_id),
+        )
 
 
 def install(service: Service) -> bool:
     """Add Telegram to `beholde serve` when a token is configured."""
     if service.settings.telegram_token is None:
         return False
+    problem = settings_problem(service.settings)
+    if problem is not None:
+        raise SystemExit(problem)
     bot = TelegramBot(service.settings, service.engine)
     service.transports[PLATFORM] = bot.transport
     if bot.webhook_url:

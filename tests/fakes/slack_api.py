@@ -36,6 +36,7 @@ class FakeSlack:
     """State of one fake workspace; `start()` serves it on a free local port."""
 
     token: str = "xoxb-test-token"
+    app_token: str = "xapp-1-test-app-token"  # Socket Mode's app-level token
     team_id: str = "T0BEHOLDE"
     bot_user_id: str = "UBOT"
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
@@ -108,6 +109,10 @@ class FakeSlack:
         params = await self._params(request)
         self.calls.append(Call(method, params, time.monotonic()))
         auth = request.headers.get("Authorization", "")
+        if method == "apps.connections.open":  # the one call made with the app token
+            if auth != f"Bearer {self.app_token}":
+                return _error("invalid_auth" if auth else "not_authed")
+            return web.json_response({"ok": True, "url": "ws://127.0.0.1:9/unused"})
         if auth != f"Bearer {self.token}" and params.get("token") != self.token:
             return _error("invalid_auth" if auth else "not_authed")
         queued = self.failures.get(method)
@@ -117,7 +122,7 @@ class FakeSlack:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
                     status=429,
-                    headers={"Retry-After": str(int(retry_after))},
+                    headers={"Retry-After": f"{retry_after:g}"},
                 )
             if error == "server_error":
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
