@@ -20,7 +20,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,6 @@ from sqlalchemy.engine import make_url
 
 from bot import network
 from bot.digest import queue_if_due
-from bot.outbox import deliver_due
 from bot.summaries import steering_targets
 from storage import answers
 from storage.db import Database
@@ -47,7 +46,6 @@ ADVISORY_KEY = 0x626568_6F6C6465  # "beholde": one scheduler per database
 LEADER_CHECK = 2.0  # seconds between leadership checks
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
 ROUNDS_INTERVAL = 30  # seconds between pulse-round checks (open, nudge, close)
-DELIVERY_IDLE = 0.25  # seconds the delivery loop sleeps when nothing is due
 BATCH = 500
 COALESCE = 0.1  # seconds between runs of the reminder job during a burst
 REMINDERS_JOB = "beholde-reminders"
@@ -147,7 +145,6 @@ class State:
     service: Service
     tz: ZoneInfo
     lock: AdvisoryLock | FileLock
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     scheduler: AsyncIOScheduler | None = None
     leading: bool = False
     next_due: dt.datetime | None = None
@@ -178,7 +175,7 @@ def defaults_from(settings: Settings) -> network.NetworkDefaults:
 
 
 def install(service: Service) -> bool:
-    """Add the leader election, the scheduler and a prompt delivery loop to the service."""
+    """Add the leader election and the scheduler to the service (the service delivers)."""
     settings = service.settings
     if not settings.scheduler:
         log.info("scheduler switched off (BEHOLDE_SCHEDULER=false)")
@@ -191,7 +188,6 @@ def install(service: Service) -> bool:
         lock=FileLock(db) if db.is_sqlite else AdvisoryLock(db),
     )
     _STATES[state.key] = state
-    service.deliver_outbox = False  # ours wakes as soon as reminders are queued
 
     async def start() -> None:
         await on_start(state)
@@ -202,7 +198,6 @@ def install(service: Service) -> bool:
     service.on_start.append(start)
     service.on_stop.append(stop)
     service.tasks.append(lambda: leadership_loop(state))
-    service.tasks.append(lambda: delivery_loop(state))
     return True
 
 
@@ -300,13 +295,12 @@ def stop_scheduler(state: State) -> None:
 
 
 async def reminders_job(key: str) -> None:
-    """Queue due reminders, wake delivery, and look again exactly when the next one is due."""
+    """Queue due reminders (their commit wakes delivery), and look again exactly when the
+    next one is due."""
     state = _STATES.get(key)
     if state is None or not state.leading:
         return
-    queued = await asyncio.to_thread(run_reminders, state)
-    if queued:
-        state.wake.set()
+    await asyncio.to_thread(run_reminders, state)
     schedule_next(state)
 
 
@@ -351,8 +345,7 @@ async def rounds_job(key: str) -> None:
     state = _STATES.get(key)
     if state is None or not state.leading:
         return
-    if await asyncio.to_thread(run_rounds, state):
-        state.wake.set()
+    await asyncio.to_thread(run_rounds, state)
 
 
 def run_rounds(state: State) -> bool:
@@ -401,26 +394,3 @@ def run_digest(state: State, now: dt.datetime) -> int:
     if queued:
         log.info("weekly digest queued for %s channel(s)", queued)
     return queued
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-async def delivery_loop(state: State) -> None:
-    """Send due outbox rows on every instance; woken at once when reminders were queued."""
-    service = state.service
-    if not service.transports:
-        return
-    while not service.stopping.is_set():
-        try:
-            stats = await deliver_due(
-                state.db, service.transports, service.now(), service.worker_id
-            )
-            busy = stats.handled > 0
-        except Exception:
-            log.exception("outbox delivery failed; trying again shortly")
-            busy = False
-        if not busy:
-            state.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(state.wake.wait(), DELIVERY_IDLE)

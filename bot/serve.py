@@ -14,9 +14,7 @@ import datetime as dt
 import importlib
 import importlib.util
 import logging
-import os
 import signal
-import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +22,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.conversation import Conversation
-from bot.outbox import deliver_due
+from bot.outbox import Delivery
 from bot.ports import Transport
 from bot.settings import Settings
+from storage import inbound
+from storage.db import INSTANCE
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,9 @@ INSTALLERS = (
     "bot.scheduler",
     "bot.summaries",
 )
-DELIVERY_INTERVAL = 1.0
+PRUNE_EVERY = 3600.0  # seconds between prunings of old inbound-delivery claims
+KEEP_INBOUND = dt.timedelta(days=2)  # longer than any platform retries a delivery
+PLATFORMS = ("telegram", "slack", "teams", "console")  # inbound claims pruned for each
 
 Task = Callable[[], Coroutine[Any, Any, None]]
 
@@ -52,8 +54,9 @@ class Service:
     tasks: list[Task] = field(default_factory=list)
     on_start: list[Task] = field(default_factory=list)
     on_stop: list[Task] = field(default_factory=list)
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    deliver_outbox: bool = True  # a scheduler feature may take delivery over
+    worker_id: str = INSTANCE  # outbox leases carry it; see storage.db.instance_name
+    deliver_outbox: bool = True
+    delivery: Delivery | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def now(self) -> dt.datetime:
@@ -92,18 +95,24 @@ def _ping(service: Service) -> None:
 
 async def delivery_loop(service: Service) -> None:
     """Send due outbox rows for the transports this process runs, until stopped."""
+    service.delivery = Delivery(
+        service.engine.db, service.transports, service.worker_id, clock=service.now
+    )
+    await service.delivery.run(service.stopping)
+
+
+async def prune_loop(service: Service) -> None:
+    """Forget inbound-delivery claims older than any platform retry, for every platform."""
+    platforms = sorted(set(PLATFORMS) | set(service.transports))
     while not service.stopping.is_set():
+        before = service.now() - KEEP_INBOUND
         try:
-            stats = await deliver_due(
-                service.engine.db, service.transports, service.now(), service.worker_id
-            )
-            busy = stats.handled > 0
+            for platform in platforms:
+                await asyncio.to_thread(inbound.prune, service.engine.db, platform, before)
         except Exception:
-            log.exception("outbox delivery failed; trying again shortly")
-            busy = False
-        if not busy:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(service.stopping.wait(), DELIVERY_INTERVAL)
+            log.exception("pruning inbound claims failed; trying again later")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.stopping.wait(), PRUNE_EVERY)
 
 
 async def run_service(service: Service, host: str, port: int) -> None:
@@ -113,6 +122,7 @@ async def run_service(service: Service, host: str, port: int) -> None:
     installed = install_features(service)
     if service.deliver_outbox and service.transports:
         service.tasks.append(lambda: delivery_loop(service))
+    service.tasks.append(lambda: prune_loop(service))
     for hook in service.on_start:
         await hook()
     runner = web.AppRunner(service.web, access_log=None)
