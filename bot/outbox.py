@@ -46,6 +46,7 @@ IDLE_POLL = 2.0  # seconds between cheap "anything due?" looks when nobody wakes
 IDLE_POLL_NOTIFIED = 30.0  # the same on PostgreSQL, where NOTIFY wakes us
 LIVENESS_EVERY = 5.0  # seconds between checks for leases of instances that are gone
 CHANNEL_KINDS = frozenset({"steering"})  # outbox kinds posted with post_to_channel
+PREFETCH = 2  # chats claimed per send slot: a freed slot starts the next chat at once
 
 Clock = Callable[[], dt.datetime]
 Chat = tuple[str, str]
@@ -87,6 +88,7 @@ class Delivery:
     stats: DeliveryStats = field(default_factory=DeliveryStats)
     inflight: dict[Chat, asyncio.Task[None]] = field(default_factory=dict)
     held: set[int] = field(default_factory=set)  # claimed rows not yet finished
+    gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # sends in flight
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     claims: int = 0  # claim transactions, for the benchmarks
 
@@ -139,7 +141,7 @@ class Delivery:
                 self.wake.clear()
                 now = self.clock()
                 try:
-                    started = await self.fill(now)
+                    started = await self.fill(now, eager=False)
                     if loop.time() - checked >= LIVENESS_EVERY:
                         checked = loop.time()
                         if await self._take_back_dead(now):
@@ -194,22 +196,36 @@ class Delivery:
 
     # ----------------------------------------------------------------- claiming
 
-    def _free_platforms(self) -> dict[str, int]:
+    def _free_platforms(self, eager: bool = True) -> dict[str, int]:
+        """Chats each platform could take on now. Not eager: only once a quarter of its
+        room is free (fewer, larger claims), or when it has nothing at all."""
         busy: dict[str, int] = {}
         for platform, _chat in self.inflight:
             busy[platform] = busy.get(platform, 0) + 1
-        free = {
-            name: concurrency(transport) - busy.get(name, 0)
-            for name, transport in self.transports.items()
-        }
-        return {name: n for name, n in free.items() if n > 0}
+        free = {}
+        for name, transport in self.transports.items():
+            room = PREFETCH * concurrency(transport)
+            n = room - busy.get(name, 0)
+            if n > 0 and (eager or not busy.get(name) or n >= max(1, room // 4)):
+                free[name] = n
+        return free
+
+    def _gate(self, platform: str) -> asyncio.Semaphore:
+        gate = self.gates.get(platform)
+        if gate is None:
+            gate = self.gates[platform] = asyncio.Semaphore(concurrency(self.transports[platform]))
+        return gate
 
     async def fill(
-        self, now: dt.datetime, skip: set[int] | None = None, budget: int | None = None
+        self,
+        now: dt.datetime,
+        skip: set[int] | None = None,
+        budget: int | None = None,
+        eager: bool = True,
     ) -> int:
         """Claim rows for every free slot and start their chats; returns chats started."""
         started = 0
-        for platform, free in self._free_platforms().items():
+        for platform, free in self._free_platforms(eager).items():
             limit = free if budget is None else min(free, budget - started)
             if limit <= 0:
                 break
@@ -272,6 +288,14 @@ class Delivery:
             await asyncio.to_thread(self._write, outbox.mark_dropped, row.id, "no longer relevant")
             self.stats.dropped += 1
             return None
+        async with self._gate(row.platform):
+            return await self._send_and_mark(transport, row, now)
+
+    async def _send_and_mark(
+        self, transport: Transport, row: OutboxMessage, now: dt.datetime
+    ) -> dt.datetime | None:
+        """The send and its mark, under the platform's gate: the only sends a crash repeats
+        are these, at most the transport's concurrency."""
         message = OutgoingMessage.from_payload(row.payload)
         try:
             if row.kind in CHANNEL_KINDS:  # the steering group: the transport knows its channel
