@@ -28,7 +28,6 @@ import random
 import secrets
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 

@@ -406,7 +406,7 @@ def is_dead(holder: str, live: set[str], sqlite: bool) -> bool:
         return holder != INSTANCE
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # no such process (or no such pid at all)
         return True
     except PermissionError:
         return False
