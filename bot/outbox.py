@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=60)
 RENEW_EVERY = 15.0  # seconds between lease renewals of rows still being sent
-IDLE_POLL = 2.0  # seconds between cheap "anything due?" looks when nobody wakes us (SQLite)
-IDLE_POLL_NOTIFIED = 30.0  # the same on PostgreSQL, where NOTIFY wakes us
-LIVENESS_EVERY = 5.0  # seconds between checks for leases of instances that are gone
+IDLE_POLL = 1.0  # SQLite: seconds between looks at the database file (a stat, no query)
+IDLE_POLL_NOTIFIED = 30.0  # PostgreSQL, where NOTIFY wakes us: seconds between queries
+LIVENESS_EVERY = 5.0  # PostgreSQL: seconds between checks for leases of instances gone
+LIVENESS_EVERY_SQLITE = 60.0  # SQLite runs one instance; others are checked at start
 CHANNEL_KINDS = frozenset({"steering"})  # outbox kinds posted with post_to_channel
 PREFETCH = 2  # chats claimed per send slot: a freed slot starts the next chat at once
 
@@ -91,6 +92,8 @@ class Delivery:
     gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # sends in flight
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     claims: int = 0  # claim transactions, for the benchmarks
+    file_state: tuple[int, ...] = ()  # SQLite: the database files as last seen
+    next_at: dt.datetime | None = None  # when the next known row becomes due
 
     # ----------------------------------------------------------------- one pass
 
@@ -137,12 +140,18 @@ class Delivery:
         try:
             await self._take_back_dead(self.clock(), at_start=True)
             checked = loop.time()
+            liveness = LIVENESS_EVERY if notified else LIVENESS_EVERY_SQLITE
             while not stopping.is_set():
+                woken = self.wake.is_set()
                 self.wake.clear()
                 now = self.clock()
                 try:
+                    due = self.next_at is not None and self.next_at <= now
+                    if not (woken or due or self.inflight or self._files_changed()):
+                        await self._sleep(stopping, self._idle_wait(now, notified))
+                        continue
                     started = await self.fill(now, eager=False)
-                    if loop.time() - checked >= LIVENESS_EVERY:
+                    if loop.time() - checked >= liveness:
                         checked = loop.time()
                         if await self._take_back_dead(now):
                             continue
@@ -173,6 +182,32 @@ class Delivery:
             for waiter in waiters:
                 waiter.cancel()
 
+    def _files_changed(self) -> bool:
+        """SQLite: whether any connection wrote since we last looked (a stat of the database
+        and its WAL: how a CLI command in another process is noticed without a query).
+        PostgreSQL: always "maybe" — there, idle looks are rare and NOTIFY wakes us."""
+        if not self.db.is_sqlite:
+            return True
+        database = make_url(self.db.url).database or ""
+        state: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                info = os.stat(database + suffix)
+            except OSError:
+                state += [0, 0]
+                continue
+            state += [info.st_mtime_ns, info.st_size]
+        changed = tuple(state) != self.file_state
+        self.file_state = tuple(state)
+        return changed or not database or database == ":memory:"
+
+    def _idle_wait(self, now: dt.datetime, notified: bool) -> float:
+        """Nothing changed: sleep one poll, or less if a known row becomes due sooner."""
+        poll = IDLE_POLL_NOTIFIED if notified else IDLE_POLL
+        if self.next_at is None:
+            return poll
+        return max(0.0, min(poll, (self.next_at - now).total_seconds()))
+
     async def _until_next(self, now: dt.datetime, notified: bool, started: int) -> float:
         """Seconds to sleep: until the next row is due, at most the idle poll.
 
@@ -182,7 +217,7 @@ class Delivery:
         poll = IDLE_POLL_NOTIFIED if notified else IDLE_POLL
         if not self._free_platforms():
             return poll
-        due = await asyncio.to_thread(self._next_due, now)
+        due = self.next_at = await asyncio.to_thread(self._next_due, now)
         if due is None:
             return poll
         seconds = (due - now).total_seconds()

@@ -30,8 +30,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
-from bot.digest import queue_if_due
-from bot.summaries import steering_targets
 from storage import answers
 from storage.db import Database
 from surveys.network import Cadence, Policy, Window, parse_clock
@@ -45,6 +43,9 @@ log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x626568_6F6C6465  # "beholde": one scheduler per database
 LEADER_CHECK = 2.0  # seconds between leadership checks
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
+# SQLite runs one instance: only a CLI command can plan from outside, and what it plans for
+# "now" goes straight to the outbox (which notices at once), so looking less often is safe.
+SAFETY_INTERVAL_SQLITE = 30
 ROUNDS_INTERVAL = 30  # seconds between pulse-round checks (open, nudge, close)
 BATCH = 500
 COALESCE = 0.1  # seconds between runs of the reminder job during a burst
@@ -264,7 +265,7 @@ def start_scheduler(state: State) -> None:
     scheduler.add_job(
         "bot.scheduler:reminders_job",
         "interval",
-        seconds=SAFETY_INTERVAL,
+        seconds=safety_interval(state),
         id=REMINDERS_JOB,
         next_run_time=now,
         **common,
@@ -281,6 +282,11 @@ def start_scheduler(state: State) -> None:
     state.scheduler = scheduler
     state.leading = True
     log.info("this instance runs the scheduler (%s)", state.key)
+
+
+def safety_interval(state: State) -> int:
+    """Seconds between looks for due reminders, whatever was planned since."""
+    return SAFETY_INTERVAL_SQLITE if state.db.is_sqlite else SAFETY_INTERVAL
 
 
 def stop_scheduler(state: State) -> None:
@@ -326,7 +332,7 @@ def schedule_next(state: State) -> None:
         return
     # At least COALESCE apart: a burst is queued in batches, not one reminder per job run.
     delay = max((state.next_due - state.service.now()).total_seconds(), COALESCE)
-    if delay >= SAFETY_INTERVAL:
+    if delay >= safety_interval(state):
         return  # the interval job looks again before then
     run_at = dt.datetime.now(state.tz) + dt.timedelta(seconds=delay)
     state.scheduler.add_job(
@@ -377,6 +383,9 @@ def run_digest(state: State, now: dt.datetime) -> int:
     settings = getattr(state.service, "settings", None)
     if settings is None or not settings.digest:  # no configuration: nowhere to post
         return 0
+    from bot.digest import queue_if_due  # summaries and their libraries load when used
+    from bot.summaries import steering_targets
+
     targets = steering_targets(settings, state.service.transports)
     engine = state.service.engine
     with state.db.transaction() as session:
