@@ -103,9 +103,16 @@ def backup(settings: Settings, target: Path) -> BackupInfo:
                     source.close()
             else:
                 _run(
-                    [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(dump),
-                     "--dbname", libpq_url(db.url)]
-                )  # fmt: skip
+                    [
+                        _tool("pg_dump"),
+                        "--format=custom",
+                        "--no-owner",
+                        "--file",
+                        str(dump),
+                        "--dbname",
+                        libpq_url(db.url),
+                    ]
+                )
             partial = target.with_name(target.name + ".partial")
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as handle, tarfile.open(fileobj=handle, mode="w") as tar:
@@ -171,9 +178,17 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
             else:
                 db.dispose()
                 _run(
-                    [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-                     "--single-transaction", "--dbname", libpq_url(db.url), str(dump)]
-                )  # fmt: skip
+                    [
+                        _tool("pg_restore"),
+                        "--clean",
+                        "--if-exists",
+                        "--no-owner",
+                        "--single-transaction",
+                        "--dbname",
+                        libpq_url(db.url),
+                        str(dump),
+                    ]
+                )
             if KEY_NAME in names:
                 tar.extract(KEY_NAME, tmp, filter="data")
                 restore_key(Path(tmp) / KEY_NAME)

@@ -388,6 +388,12 @@ from bot.network_cli import register as register_network  # noqa: E402  (issue 5
 
 register_network(app)
 
+from bot import ops_cli  # noqa: E402  (backup, restore, doctor: issue 15)
+
+app.command("backup")(ops_cli.backup)
+app.command("restore")(ops_cli.restore)
+app.command("doctor")(ops_cli.doctor)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

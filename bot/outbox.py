@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
+from bot import metrics
 from bot.ports import Address, OutgoingMessage, SendError, Transport
 from storage import outbox
 from storage.db import INSTANCE, Database
@@ -47,6 +48,7 @@ IDLE_POLL_NOTIFIED = 30.0  # PostgreSQL, where NOTIFY wakes us: seconds between 
 LIVENESS_EVERY = 5.0  # PostgreSQL: seconds between checks for leases of instances gone
 LIVENESS_EVERY_SQLITE = 60.0  # SQLite runs one instance; others are checked at start
 CHANNEL_KINDS = frozenset({"steering"})  # outbox kinds posted with post_to_channel
+UNHEALTHY_AFTER = 5  # failed sends in a row before /healthz calls a platform unhealthy
 PREFETCH = 2  # chats claimed per send slot: a freed slot starts the next chat at once
 
 Clock = Callable[[], dt.datetime]
@@ -94,6 +96,7 @@ class Delivery:
     claims: int = 0  # claim transactions, for the benchmarks
     file_state: tuple[int, ...] = ()  # SQLite: the database files as last seen
     next_at: dt.datetime | None = None  # when the next known row becomes due
+    failing: dict[str, int] = field(default_factory=dict)  # failed sends in a row, by platform
 
     # ----------------------------------------------------------------- one pass
 
@@ -322,6 +325,7 @@ class Delivery:
         if row.expires_at is not None and row.expires_at <= now:
             await asyncio.to_thread(self._write, outbox.mark_dropped, row.id, "no longer relevant")
             self.stats.dropped += 1
+            metrics.observe_send(row, "dropped", now, None)
             return None
         async with self._gate(row.platform):
             return await self._send_and_mark(transport, row, now)
@@ -343,6 +347,9 @@ class Delivery:
                 None if final else within_hours(row, now + backoff(row.attempts, error.retry_after))
             )
             await asyncio.to_thread(_record_failure, self.db, row, error, final, retry_at)
+            metrics.observe_send(row, "failed" if final else "retried", now, error.retry_after)
+            if not error.permanent:  # a person blocking the bot says nothing about the platform
+                self.failing[row.platform] = self.failing.get(row.platform, 0) + 1
             if final:
                 self.stats.failed += 1
                 log.warning("outbox message %s failed for good: %s", row.id, error.reason)
@@ -353,7 +360,13 @@ class Delivery:
         await asyncio.to_thread(self._write, outbox.mark_sent, row.id, self.clock(), platform_id)
         self.held.discard(row.id)
         self.stats.sent += 1
+        self.failing[row.platform] = 0
+        metrics.observe_send(row, "sent", self.clock(), None)
         return None
+
+    def healthy(self, platform: str) -> bool:
+        """Whether the platform takes our messages: fewer than 5 failed sends in a row."""
+        return self.failing.get(platform, 0) < UNHEALTHY_AFTER
 
     def _write(self, action: Callable[..., None], *args: object) -> None:
         with self.db.transaction() as session:

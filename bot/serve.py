@@ -43,13 +43,37 @@ PLATFORMS = ("telegram", "slack", "teams", "console")  # inbound claims pruned f
 Task = Callable[[], Coroutine[Any, Any, None]]
 
 
+INBOUND_PATHS = (("/telegram", "telegram"), ("/slack", "slack"), ("/api/messages", "teams"))
+
+
+@web.middleware
+async def counted(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Count each platform's inbound requests by outcome for /metrics (never their content)."""
+    platform = next((name for prefix, name in INBOUND_PATHS if request.path.startswith(prefix)), "")
+    if not platform:
+        return await handler(request)
+    from bot import metrics
+
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        metrics.inbound(platform, "refused" if error.status < 500 else "error")
+        raise
+    except Exception:
+        metrics.inbound(platform, "error")
+        raise
+    status = response.status
+    metrics.inbound(platform, "ok" if status < 400 else "refused" if status < 500 else "error")
+    return response
+
+
 @dataclass
 class Service:
     """What installers extend: routes, transports, background tasks, start/stop hooks."""
 
     settings: Settings
     engine: Conversation
-    web: web.Application = field(default_factory=web.Application)
+    web: web.Application = field(default_factory=lambda: web.Application(middlewares=[counted]))
     transports: dict[str, Transport] = field(default_factory=dict)
     tasks: list[Task] = field(default_factory=list)
     on_start: list[Task] = field(default_factory=list)
@@ -76,14 +100,38 @@ def install_features(service: Service) -> list[str]:
     return installed
 
 
+KNOWN_PLATFORMS = ("telegram", "slack", "teams")
+
+
 async def health(request: web.Request) -> web.Response:
+    """Whether the database answers and each configured platform takes our messages.
+
+    503 when the database is down, when a configured platform keeps failing, or when no
+    platform is configured at all (such an instance reaches nobody).
+    """
     service: Service = request.app["service"]
     try:
         await asyncio.to_thread(_ping, service)
+        database = True
     except Exception as error:  # the load balancer only needs to know it is unhealthy
         log.warning("health check failed: %s", type(error).__name__)
-        return web.json_response({"ok": False}, status=503)
-    return web.json_response({"ok": True, "transports": sorted(service.transports)})
+        database = False
+    platforms: dict[str, dict[str, bool]] = {}
+    for name in sorted(set(KNOWN_PLATFORMS) | set(service.transports)):
+        configured = name in service.transports
+        entry = {"configured": configured}
+        if configured:
+            entry["healthy"] = service.delivery is None or service.delivery.healthy(name)
+        platforms[name] = entry
+    running = [p for p, e in platforms.items() if e["configured"]]
+    ok = database and bool(running) and all(platforms[p]["healthy"] for p in running)
+    body = {
+        "ok": ok,
+        "database": database,
+        "platforms": platforms,
+        "transports": sorted(service.transports),
+    }
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def _ping(service: Service) -> None:
@@ -119,6 +167,9 @@ async def run_service(service: Service, host: str, port: int) -> None:
     """Start everything, run until SIGINT/SIGTERM, stop cleanly."""
     service.web["service"] = service
     service.web.router.add_get("/healthz", health)
+    from bot import metrics
+
+    metrics.install_route(service.web, service.engine.db, service.now)
     installed = install_features(service)
     if service.deliver_outbox and service.transports:
         service.tasks.append(lambda: delivery_loop(service))
