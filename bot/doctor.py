@@ -109,7 +109,7 @@ async def check_telegram(settings: Settings) -> Check:
         "telegram",
         "fail",
         "ops.doctor.token_rejected",
-        {"setting": "BEHOLDE_TELEGRAM_TOKEN", "status": status},
+        {"setting": "BEHOLDE_TELEGRAM_TOKEN", "status": f"HTTP {status}"},
     )
 
 
@@ -139,7 +139,10 @@ async def check_slack(settings: Settings) -> Check:
         "slack",
         "fail",
         "ops.doctor.token_rejected",
-        {"setting": "BEHOLDE_SLACK_BOT_TOKEN", "status": status},
+        {
+            "setting": "BEHOLDE_SLACK_BOT_TOKEN",
+            "status": str(body.get("error") or f"HTTP {status}")[:60],
+        },
     )
 
 

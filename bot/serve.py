@@ -165,6 +165,9 @@ async def prune_loop(service: Service) -> None:
 
 async def run_service(service: Service, host: str, port: int) -> None:
     """Start everything, run until SIGINT/SIGTERM, stop cleanly."""
+    from bot import logging_json
+
+    logging_json.apply(service.settings)  # BEHOLDE_LOG_FORMAT; secrets masked either way
     service.web["service"] = service
     service.web.router.add_get("/healthz", health)
     from bot import metrics
