@@ -215,3 +215,33 @@ def test_the_service_path_imports_no_pandas_matplotlib_or_platform_libraries() -
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+async def test_old_inbound_claims_are_pruned_for_every_platform(engine: Conversation) -> None:
+    from sqlalchemy import select
+
+    from storage.models import InboundEvent
+
+    now = engine.clock()  # the service's clock
+    with engine.db.transaction() as session:
+        for platform in ("telegram", "slack", "teams"):
+            session.add(
+                InboundEvent(
+                    platform=platform, event_key="old", received_at=now - dt.timedelta(days=3)
+                )
+            )
+            session.add(InboundEvent(platform=platform, event_key="new", received_at=now))
+    service, task, _port = await serving(engine, {"test": FlakyTransport()})
+    try:
+        for _ in range(100):
+            with engine.db.transaction() as session:
+                left = sorted(
+                    session.execute(select(InboundEvent.platform, InboundEvent.event_key)).all()
+                )
+            if len(left) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert left == [("slack", "new"), ("teams", "new"), ("telegram", "new")]
+    finally:
+        service.stopping.set()
+        await task
