@@ -171,9 +171,13 @@ class Delivery:
             # taken back by the next instance (at most the in-flight sends repeat).
             if self.inflight:
                 await asyncio.wait(set(self.inflight.values()), timeout=5)
+            unfinished = sorted(self.held)
             for task in self.inflight.values():
                 task.cancel()
             await asyncio.gather(*helpers, *self.inflight.values(), return_exceptions=True)
+            if unfinished:  # claimed, not sent: due again now, for whoever runs next
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self._release, unfinished)
 
     async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
         if seconds <= 0:
@@ -387,6 +391,10 @@ class Delivery:
                     await asyncio.to_thread(self._renew, sorted(self.held))
                 except Exception:
                     log.exception("renewing outbox leases failed; trying again")
+
+    def _release(self, ids: list[int]) -> None:
+        with self.db.transaction() as session:
+            outbox.release(session, ids, self.clock())
 
     def _renew(self, ids: list[int]) -> None:
         with self.db.transaction() as session:

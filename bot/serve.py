@@ -101,6 +101,7 @@ def install_features(service: Service) -> list[str]:
 
 
 KNOWN_PLATFORMS = ("telegram", "slack", "teams")
+SERVICE = web.AppKey("service", Service)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -109,7 +110,7 @@ async def health(request: web.Request) -> web.Response:
     503 when the database is down, when a configured platform keeps failing, or when no
     platform is configured at all (such an instance reaches nobody).
     """
-    service: Service = request.app["service"]
+    service = request.app[SERVICE]
     try:
         await asyncio.to_thread(_ping, service)
         database = True
@@ -168,7 +169,7 @@ async def run_service(service: Service, host: str, port: int) -> None:
     from bot import logging_json
 
     logging_json.apply(service.settings)  # BEHOLDE_LOG_FORMAT; secrets masked either way
-    service.web["service"] = service
+    service.web[SERVICE] = service
     service.web.router.add_get("/healthz", health)
     from bot import metrics
 
