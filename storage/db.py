@@ -13,13 +13,14 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,8 @@ class Database:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config  # Alembic loads only when migrating
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -146,5 +149,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Run Alembic migrations on this engine up to all heads."""
+    from alembic import command
+
     log.info("migrating database %s", safe_url(str(engine.url)))
     command.upgrade(alembic_config(engine), "heads")
