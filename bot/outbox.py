@@ -222,6 +222,8 @@ class Delivery:
         need no timer; rows due now that this pass could not start mean exactly that.
         """
         poll = IDLE_POLL_NOTIFIED if notified else IDLE_POLL
+        if self.inflight and not started:  # a chat that ends wakes us; no query needed now
+            return poll
         if not self._free_platforms():
             return poll
         due = self.next_at = await asyncio.to_thread(self._next_due, now)
@@ -361,7 +363,7 @@ class Delivery:
                 self.stats.retried += 1
             return retry_at or now
         # Marked at once: between this send and this commit is the only window a crash repeats.
-        await asyncio.to_thread(self._write, outbox.mark_sent, row.id, self.clock(), platform_id)
+        await asyncio.to_thread(self._mark_sent, row.id, platform_id)
         self.held.discard(row.id)
         self.stats.sent += 1
         self.failing[row.platform] = 0
@@ -375,6 +377,10 @@ class Delivery:
     def _write(self, action: Callable[..., None], *args: object) -> None:
         with self.db.transaction() as session:
             action(session, *args)
+
+    def _mark_sent(self, row_id: int, platform_id: str | None) -> None:
+        with self.db.engine.begin() as conn:  # no ORM session: the commonest write, kept lean
+            outbox.mark_sent(conn, row_id, self.clock(), platform_id)
 
     def _hold_back(self, row: OutboxMessage, later: list[int], retry_at: dt.datetime) -> None:
         with self.db.transaction() as session:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import event, func, not_, or_, select, text, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -183,7 +184,10 @@ def claim_due(
     return rows
 
 
-def mark_sent(session: Session, message_id: int, now: dt.datetime, platform_id: str | None) -> None:
+def mark_sent(
+    session: Session | Connection, message_id: int, now: dt.datetime, platform_id: str | None
+) -> None:
+    """Sent: one statement, so the service can mark each send on a bare connection at once."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
