@@ -273,7 +273,9 @@ class Delivery:
             limit = free if budget is None else min(free, budget - started)
             if limit <= 0:
                 break
-            rows = await asyncio.to_thread(self._claim, now, platform, limit, skip or set())
+            # Snapshots taken here, on the loop: chat tasks change `inflight` meanwhile.
+            busy, skipped = list(self.inflight), sorted(skip or ())
+            rows = await asyncio.to_thread(self._claim, now, platform, limit, busy, skipped)
             by_chat: dict[Chat, list[OutboxMessage]] = {}
             for row in rows:
                 by_chat.setdefault((row.platform, row.chat_id), []).append(row)
@@ -287,7 +289,7 @@ class Delivery:
         return started
 
     def _claim(
-        self, now: dt.datetime, platform: str, limit: int, skip: set[int]
+        self, now: dt.datetime, platform: str, limit: int, busy: list[Chat], skip: list[int]
     ) -> list[OutboxMessage]:
         self.claims += 1
         with self.db.transaction() as session:
@@ -298,8 +300,8 @@ class Delivery:
                 LEASE,
                 limit,
                 platforms=[platform],
-                busy_chats=list(self.inflight),
-                skip_ids=sorted(skip),
+                busy_chats=busy,
+                skip_ids=skip,
             )
             session.expunge_all()
         return rows
@@ -394,7 +396,7 @@ class Delivery:
             await asyncio.sleep(RENEW_EVERY)
             if self.held:
                 try:
-                    await asyncio.to_thread(self._renew, sorted(self.held))
+                    await asyncio.to_thread(self._renew, sorted(self.held))  # sorted: a snapshot
                 except Exception:
                     log.exception("renewing outbox leases failed; trying again")
 
