@@ -45,8 +45,9 @@ LEADER_CHECK = 2.0  # seconds between leadership checks
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
 # SQLite runs one instance: only a CLI command can plan from outside, and what it plans for
 # "now" goes straight to the outbox (which notices at once), so looking less often is safe.
-SAFETY_INTERVAL_SQLITE = 30
+SAFETY_INTERVAL_SQLITE = 60  # the next reminder still gets an exact job (schedule_next)
 ROUNDS_INTERVAL = 30  # seconds between pulse-round checks (open, nudge, close)
+ROUNDS_INTERVAL_SQLITE = 60  # one instance: a round opens at most a minute late
 BATCH = 500
 COALESCE = 0.1  # seconds between runs of the reminder job during a burst
 REMINDERS_JOB = "beholde-reminders"
@@ -273,7 +274,7 @@ def start_scheduler(state: State) -> None:
     scheduler.add_job(
         "bot.scheduler:rounds_job",
         "interval",
-        seconds=ROUNDS_INTERVAL,
+        seconds=ROUNDS_INTERVAL_SQLITE if state.db.is_sqlite else ROUNDS_INTERVAL,
         id=ROUNDS_JOB,
         next_run_time=now,
         **common,
