@@ -124,7 +124,7 @@ async def test_healthz_names_each_platform_and_metrics_count_what_was_sent(
     transport = FlakyTransport()
     service, task, port = await serving(engine, {"test": transport})
     try:
-        now = dt.datetime.now(dt.UTC)
+        now = engine.clock()  # the service's clock
         with engine.db.transaction() as session:
             for i in range(3):
                 outbox.enqueue(
@@ -155,7 +155,7 @@ async def test_healthz_names_each_platform_and_metrics_count_what_was_sent(
         assert body["platforms"]["test"] == {"configured": True, "healthy": True}
         assert body["platforms"]["telegram"] == {"configured": False}
         assert 'beholde_sends_total{outcome="sent",platform="test"}' in metrics
-        assert 'beholde_outbox_pending{platform="test"} 1.0' in metrics
+        assert 'beholde_outbox_pending{platform="test"} 1.0' in metrics, metrics
         assert "beholde_rounds_open 0.0" in metrics
         assert 'beholde_inbound_requests_total{outcome="refused",platform="slack"}' in after
     finally:
