@@ -20,7 +20,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,9 +30,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
-from bot.digest import queue_if_due, queue_leader_digests_if_due
-from bot.outbox import deliver_due
-from bot.summaries import steering_targets
 from storage import answers
 from storage.db import Database
 from surveys.network import Cadence, Policy, Window, parse_clock
@@ -46,8 +43,11 @@ log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x626568_6F6C6465  # "beholde": one scheduler per database
 LEADER_CHECK = 2.0  # seconds between leadership checks
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
+# SQLite runs one instance: only a CLI command can plan from outside, and what it plans for
+# "now" goes straight to the outbox (which notices at once), so looking less often is safe.
+SAFETY_INTERVAL_SQLITE = 60  # the next reminder still gets an exact job (schedule_next)
 ROUNDS_INTERVAL = 30  # seconds between pulse-round checks (open, nudge, close)
-DELIVERY_IDLE = 0.25  # seconds the delivery loop sleeps when nothing is due
+ROUNDS_INTERVAL_SQLITE = 60  # one instance: a round opens at most a minute late
 BATCH = 500
 COALESCE = 0.1  # seconds between runs of the reminder job during a burst
 REMINDERS_JOB = "beholde-reminders"
@@ -147,7 +147,6 @@ class State:
     service: Service
     tz: ZoneInfo
     lock: AdvisoryLock | FileLock
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     scheduler: AsyncIOScheduler | None = None
     leading: bool = False
     next_due: dt.datetime | None = None
@@ -178,7 +177,7 @@ def defaults_from(settings: Settings) -> network.NetworkDefaults:
 
 
 def install(service: Service) -> bool:
-    """Add the leader election, the scheduler and a prompt delivery loop to the service."""
+    """Add the leader election and the scheduler to the service (the service delivers)."""
     settings = service.settings
     if not settings.scheduler:
         log.info("scheduler switched off (BEHOLDE_SCHEDULER=false)")
@@ -191,7 +190,6 @@ def install(service: Service) -> bool:
         lock=FileLock(db) if db.is_sqlite else AdvisoryLock(db),
     )
     _STATES[state.key] = state
-    service.deliver_outbox = False  # ours wakes as soon as reminders are queued
 
     async def start() -> None:
         await on_start(state)
@@ -202,7 +200,6 @@ def install(service: Service) -> bool:
     service.on_start.append(start)
     service.on_stop.append(stop)
     service.tasks.append(lambda: leadership_loop(state))
-    service.tasks.append(lambda: delivery_loop(state))
     return True
 
 
@@ -269,7 +266,7 @@ def start_scheduler(state: State) -> None:
     scheduler.add_job(
         "bot.scheduler:reminders_job",
         "interval",
-        seconds=SAFETY_INTERVAL,
+        seconds=safety_interval(state),
         id=REMINDERS_JOB,
         next_run_time=now,
         **common,
@@ -277,7 +274,7 @@ def start_scheduler(state: State) -> None:
     scheduler.add_job(
         "bot.scheduler:rounds_job",
         "interval",
-        seconds=ROUNDS_INTERVAL,
+        seconds=ROUNDS_INTERVAL_SQLITE if state.db.is_sqlite else ROUNDS_INTERVAL,
         id=ROUNDS_JOB,
         next_run_time=now,
         **common,
@@ -286,6 +283,11 @@ def start_scheduler(state: State) -> None:
     state.scheduler = scheduler
     state.leading = True
     log.info("this instance runs the scheduler (%s)", state.key)
+
+
+def safety_interval(state: State) -> int:
+    """Seconds between looks for due reminders, whatever was planned since."""
+    return SAFETY_INTERVAL_SQLITE if state.db.is_sqlite else SAFETY_INTERVAL
 
 
 def stop_scheduler(state: State) -> None:
@@ -300,13 +302,12 @@ def stop_scheduler(state: State) -> None:
 
 
 async def reminders_job(key: str) -> None:
-    """Queue due reminders, wake delivery, and look again exactly when the next one is due."""
+    """Queue due reminders (their commit wakes delivery), and look again exactly when the
+    next one is due."""
     state = _STATES.get(key)
     if state is None or not state.leading:
         return
-    queued = await asyncio.to_thread(run_reminders, state)
-    if queued:
-        state.wake.set()
+    await asyncio.to_thread(run_reminders, state)
     schedule_next(state)
 
 
@@ -332,7 +333,7 @@ def schedule_next(state: State) -> None:
         return
     # At least COALESCE apart: a burst is queued in batches, not one reminder per job run.
     delay = max((state.next_due - state.service.now()).total_seconds(), COALESCE)
-    if delay >= SAFETY_INTERVAL:
+    if delay >= safety_interval(state):
         return  # the interval job looks again before then
     run_at = dt.datetime.now(state.tz) + dt.timedelta(seconds=delay)
     state.scheduler.add_job(
@@ -351,8 +352,7 @@ async def rounds_job(key: str) -> None:
     state = _STATES.get(key)
     if state is None or not state.leading:
         return
-    if await asyncio.to_thread(run_rounds, state):
-        state.wake.set()
+    await asyncio.to_thread(run_rounds, state)
 
 
 def run_rounds(state: State) -> bool:
@@ -384,6 +384,12 @@ def run_digest(state: State, now: dt.datetime) -> int:
     settings = getattr(state.service, "settings", None)
     if settings is None or not settings.digest:  # no configuration: nowhere to post
         return 0
+    from bot.digest import (  # summaries and their libraries load when used
+        queue_if_due,
+        queue_leader_digests_if_due,
+    )
+    from bot.summaries import steering_targets
+
     targets = steering_targets(settings, state.service.transports)
     engine = state.service.engine
     with state.db.transaction() as session:
@@ -404,26 +410,3 @@ def run_digest(state: State, now: dt.datetime) -> int:
     with state.db.transaction() as session:  # the project leaders' own overview (issue 14)
         leaders = queue_leader_digests_if_due(session, now, state.tz, settings.digest_weekday, at)
     return queued + leaders
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-async def delivery_loop(state: State) -> None:
-    """Send due outbox rows on every instance; woken at once when reminders were queued."""
-    service = state.service
-    if not service.transports:
-        return
-    while not service.stopping.is_set():
-        try:
-            stats = await deliver_due(
-                state.db, service.transports, service.now(), service.worker_id
-            )
-            busy = stats.handled > 0
-        except Exception:
-            log.exception("outbox delivery failed; trying again shortly")
-            busy = False
-        if not busy:
-            state.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(state.wake.wait(), DELIVERY_IDLE)

@@ -14,9 +14,7 @@ import datetime as dt
 import importlib
 import importlib.util
 import logging
-import os
 import signal
-import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +22,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.conversation import Conversation
-from bot.outbox import deliver_due
+from bot.outbox import Delivery
 from bot.ports import Transport
 from bot.settings import Settings
+from storage import inbound
+from storage.db import INSTANCE
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,35 @@ INSTALLERS = (
     "bot.scheduler",
     "bot.summaries",
 )
-DELIVERY_INTERVAL = 1.0
+PRUNE_EVERY = 3600.0  # seconds between prunings of old inbound-delivery claims
+KEEP_INBOUND = dt.timedelta(days=2)  # longer than any platform retries a delivery
+PLATFORMS = ("telegram", "slack", "teams", "console")  # inbound claims pruned for each
 
 Task = Callable[[], Coroutine[Any, Any, None]]
+
+
+INBOUND_PATHS = (("/telegram", "telegram"), ("/slack", "slack"), ("/api/messages", "teams"))
+
+
+@web.middleware
+async def counted(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Count each platform's inbound requests by outcome for /metrics (never their content)."""
+    platform = next((name for prefix, name in INBOUND_PATHS if request.path.startswith(prefix)), "")
+    if not platform:
+        return await handler(request)
+    from bot import metrics
+
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        metrics.inbound(platform, "refused" if error.status < 500 else "error")
+        raise
+    except Exception:
+        metrics.inbound(platform, "error")
+        raise
+    status = response.status
+    metrics.inbound(platform, "ok" if status < 400 else "refused" if status < 500 else "error")
+    return response
 
 
 @dataclass
@@ -47,13 +73,14 @@ class Service:
 
     settings: Settings
     engine: Conversation
-    web: web.Application = field(default_factory=web.Application)
+    web: web.Application = field(default_factory=lambda: web.Application(middlewares=[counted]))
     transports: dict[str, Transport] = field(default_factory=dict)
     tasks: list[Task] = field(default_factory=list)
     on_start: list[Task] = field(default_factory=list)
     on_stop: list[Task] = field(default_factory=list)
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    deliver_outbox: bool = True  # a scheduler feature may take delivery over
+    worker_id: str = INSTANCE  # outbox leases carry it; see storage.db.instance_name
+    deliver_outbox: bool = True
+    delivery: Delivery | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def now(self) -> dt.datetime:
@@ -73,14 +100,39 @@ def install_features(service: Service) -> list[str]:
     return installed
 
 
+KNOWN_PLATFORMS = ("telegram", "slack", "teams")
+SERVICE = web.AppKey("service", Service)
+
+
 async def health(request: web.Request) -> web.Response:
-    service: Service = request.app["service"]
+    """Whether the database answers and each configured platform takes our messages.
+
+    503 when the database is down, when a configured platform keeps failing, or when no
+    platform is configured at all (such an instance reaches nobody).
+    """
+    service = request.app[SERVICE]
     try:
         await asyncio.to_thread(_ping, service)
+        database = True
     except Exception as error:  # the load balancer only needs to know it is unhealthy
         log.warning("health check failed: %s", type(error).__name__)
-        return web.json_response({"ok": False}, status=503)
-    return web.json_response({"ok": True, "transports": sorted(service.transports)})
+        database = False
+    platforms: dict[str, dict[str, bool]] = {}
+    for name in sorted(set(KNOWN_PLATFORMS) | set(service.transports)):
+        configured = name in service.transports
+        entry = {"configured": configured}
+        if configured:
+            entry["healthy"] = service.delivery is None or service.delivery.healthy(name)
+        platforms[name] = entry
+    running = [p for p, e in platforms.items() if e["configured"]]
+    ok = database and bool(running) and all(platforms[p]["healthy"] for p in running)
+    body = {
+        "ok": ok,
+        "database": database,
+        "platforms": platforms,
+        "transports": sorted(service.transports),
+    }
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def _ping(service: Service) -> None:
@@ -92,27 +144,40 @@ def _ping(service: Service) -> None:
 
 async def delivery_loop(service: Service) -> None:
     """Send due outbox rows for the transports this process runs, until stopped."""
+    service.delivery = Delivery(
+        service.engine.db, service.transports, service.worker_id, clock=service.now
+    )
+    await service.delivery.run(service.stopping)
+
+
+async def prune_loop(service: Service) -> None:
+    """Forget inbound-delivery claims older than any platform retry, for every platform."""
+    platforms = sorted(set(PLATFORMS) | set(service.transports))
     while not service.stopping.is_set():
+        before = service.now() - KEEP_INBOUND
         try:
-            stats = await deliver_due(
-                service.engine.db, service.transports, service.now(), service.worker_id
-            )
-            busy = stats.handled > 0
+            for platform in platforms:
+                await asyncio.to_thread(inbound.prune, service.engine.db, platform, before)
         except Exception:
-            log.exception("outbox delivery failed; trying again shortly")
-            busy = False
-        if not busy:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(service.stopping.wait(), DELIVERY_INTERVAL)
+            log.exception("pruning inbound claims failed; trying again later")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.stopping.wait(), PRUNE_EVERY)
 
 
 async def run_service(service: Service, host: str, port: int) -> None:
     """Start everything, run until SIGINT/SIGTERM, stop cleanly."""
-    service.web["service"] = service
+    from bot import logging_json
+
+    logging_json.apply(service.settings)  # BEHOLDE_LOG_FORMAT; secrets masked either way
+    service.web[SERVICE] = service
     service.web.router.add_get("/healthz", health)
+    from bot import metrics
+
+    metrics.install_route(service.web, service.engine.db, service.now)
     installed = install_features(service)
     if service.deliver_outbox and service.transports:
         service.tasks.append(lambda: delivery_loop(service))
+    service.tasks.append(lambda: prune_loop(service))
     for hook in service.on_start:
         await hook()
     runner = web.AppRunner(service.web, access_log=None)

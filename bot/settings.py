@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # in the data directory. Several instances on one PostgreSQL must share the same value.
     planning_secret: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
 
@@ -136,6 +137,14 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
         return value
 
     @model_validator(mode="after")

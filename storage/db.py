@@ -7,7 +7,10 @@ production database and may be shared by several instances.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "beholde_read_only"  # execution option: a plain BEGIN on SQLite, no write lock
+
+
+def instance_name() -> str:
+    """This process's identity: `beholde:<host>:<pid>:<random>` (at most 63 characters).
+
+    Outbox leases carry it, and on PostgreSQL every connection announces it as its
+    `application_name`, so another instance can tell a live lease from a dead one's.
+    """
+    return f"beholde:{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+INSTANCE = instance_name()
 
 
 def normalise_url(url: str) -> str:
@@ -72,10 +88,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("application_name", INSTANCE)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 class Database:
@@ -95,6 +116,19 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only look that takes no write lock (SQLite: plain BEGIN, not IMMEDIATE).
+
+        For frequent cheap checks such as "is anything due?", which must not queue behind
+        or block writers.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{READ_ONLY: True})
+            with Session(bind=conn) as session:
+                yield session
+                session.rollback()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest revision (every branch head).
@@ -143,7 +177,7 @@ def script_heads() -> set[str] | None:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
-    from alembic.config import Config
+    from alembic.config import Config  # Alembic loads only when migrating
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -9,16 +9,63 @@ only the messages that were in flight; none is lost.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, func, not_, or_, select, text, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
 
 MAX_ERROR = 500
+CHANNEL = "beholde_outbox"  # PostgreSQL NOTIFY channel: "something was queued"
+QUEUED = "beholde_outbox_queued"  # session.info flag: this transaction queued a message
+
+_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def on_queued(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` (from any thread) after each commit that queued a message.
+
+    This is how the delivery loop of this process wakes at once; other instances hear the
+    PostgreSQL NOTIFY sent in the same transaction. Returns a function that unsubscribes.
+    """
+    with _listeners_lock:
+        _listeners.append(callback)
+
+    def unsubscribe() -> None:
+        with _listeners_lock:
+            if callback in _listeners:
+                _listeners.remove(callback)
+
+    return unsubscribe
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(QUEUED, False):
+        with _listeners_lock:
+            callbacks = list(_listeners)
+        for callback in callbacks:
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(QUEUED, None)
+
+
+def _announce(session: Session) -> None:
+    """Mark the transaction as having queued something; on PostgreSQL also NOTIFY (once)."""
+    if session.info.get(QUEUED):
+        return
+    session.info[QUEUED] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 def enqueue(
@@ -57,6 +104,7 @@ def enqueue(
             )
     except IntegrityError:
         return False
+    _announce(session)
     return True
 
 
@@ -98,8 +146,15 @@ def claim_due(
     lease: dt.timedelta,
     limit: int = 100,
     platforms: Sequence[str] | None = None,
+    busy_chats: Sequence[tuple[str, str]] = (),
+    skip_ids: Sequence[int] = (),
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due rows for this worker until the lease runs out."""
+    """Take up to `limit` due rows for this worker until the lease runs out.
+
+    `busy_chats` (platform, chat id) are being sent to by this worker right now: their later
+    rows wait, so one chat's messages never overtake each other. `skip_ids` were already
+    handled in this pass.
+    """
     query = (
         select(OutboxMessage)
         .where(
@@ -112,6 +167,12 @@ def claim_due(
     )
     if platforms is not None:
         query = query.where(OutboxMessage.platform.in_(list(platforms)))
+    if busy_chats:
+        query = query.where(
+            not_(tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(list(busy_chats)))
+        )
+    if skip_ids:
+        query = query.where(OutboxMessage.id.not_in(list(skip_ids)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))
@@ -123,11 +184,94 @@ def claim_due(
     return rows
 
 
-def mark_sent(session: Session, message_id: int, now: dt.datetime, platform_id: str | None) -> None:
+def mark_sent(
+    session: Session | Connection, message_id: int, now: dt.datetime, platform_id: str | None
+) -> None:
+    """Sent: one statement, so the service can mark each send on a bare connection at once."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=now, platform_message_id=platform_id, lease_until=None)
+    )
+
+
+def renew(session: Session, message_ids: Sequence[int], worker: str, until: dt.datetime) -> int:
+    """Extend this worker's leases on rows it is still sending: a slow batch stays its own."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(message_ids)),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == "pending",
+        )
+        .values(lease_until=until)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def lease_holders(session: Session, now: dt.datetime) -> list[str]:
+    """The workers that hold a lease on a pending row right now."""
+    return list(
+        session.scalars(
+            select(OutboxMessage.claimed_by)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_by.is_not(None),
+                OutboxMessage.lease_until >= now,
+            )
+            .distinct()
+        )
+    )
+
+
+def live_sessions(session: Session) -> set[str]:
+    """PostgreSQL: the application names of every connection to this database right now."""
+    return set(
+        session.scalars(
+            text("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")
+        )
+    )
+
+
+def take_back(session: Session, workers: Sequence[str]) -> int:
+    """Free the leases of workers that are gone: their rows are due again at once."""
+    if not workers:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.claimed_by.in_(list(workers)))
+        .values(lease_until=None, claimed_by=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def hold_back_chat(
+    session: Session, platform: str, chat_id: str, after_id: int, not_before: dt.datetime
+) -> None:
+    """A chat's message waits for a retry: its later pending messages wait at least as long."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.id > after_id,
+            OutboxMessage.not_before < not_before,
+        )
+        .values(not_before=not_before)
+    )
+
+
+def next_due(session: Session, now: dt.datetime, platforms: Sequence[str]) -> dt.datetime | None:
+    """When the earliest claimable pending row on these platforms becomes due."""
+    return session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            OutboxMessage.platform.in_(list(platforms)),
+        )
     )
 
 
@@ -188,8 +332,6 @@ def mark_dropped(session: Session, message_id: int, reason: str) -> None:
 
 
 def counts(session: Session) -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )

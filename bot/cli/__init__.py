@@ -26,6 +26,7 @@ from bot.cli import (
     digest,
     invite,
     network,
+    ops,
     roster,
     rounds,
     service,
@@ -38,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-GROUPS = (demo, chat, roster, database, rounds, service, digest, invite, summary, network)
+GROUPS = (demo, chat, roster, database, rounds, service, digest, invite, summary, network, ops)
 for group in GROUPS:
     group.register(app)
 

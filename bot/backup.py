@@ -1,0 +1,211 @@
+"""`beholde backup FILE` / `beholde restore FILE`: the database plus what it cannot give back.
+
+A backup is one tar file (mode 0600) holding `manifest.json`, the database — SQLite copied
+through its online backup API (consistent while the service runs), PostgreSQL dumped with
+`pg_dump --format=custom` — and the planning key file when the key lives in a file. Without
+the planning key, people's matrix-sampling order cannot be recomputed, so a restore without
+it would start everyone's factor rotation over. When the key is set as
+`BEHOLDE_PLANNING_SECRET` instead, it is not written into the backup (it is a secret in the
+settings); keep the settings file with the backup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings, data_dir
+from storage.db import Database
+
+FORMAT = 1
+KEY_NAME = "planning.key"
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot be done; the message says what to do."""
+
+
+@dataclass
+class BackupInfo:
+    database: str  # "sqlite" or "postgresql"
+    revision: str | None
+    planning_key: bool
+    created_at: str
+
+
+def key_file() -> Path:
+    return data_dir() / KEY_NAME
+
+
+def schema_revision(db: Database) -> str | None:
+    try:
+        with db.engine.connect() as conn:
+            return ",".join(
+                sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            )
+    except Exception:
+        return None
+
+
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL as pg_dump/pg_restore understand it (postgresql://…)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(
+            f"{name} is not installed: install the PostgreSQL client tools "
+            "(Debian: apt install postgresql-client), then try again"
+        )
+    return path
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:  # the tools name the problem; the URL stays out of it
+        last = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        raise BackupError(f"{Path(command[0]).name}: {last}")
+
+
+def backup(settings: Settings, target: Path) -> BackupInfo:
+    """Write a backup of the configured database (and the planning key file) to `target`."""
+    db = Database(settings.database_url)
+    try:
+        info = BackupInfo(
+            database="sqlite" if db.is_sqlite else "postgresql",
+            revision=schema_revision(db),
+            planning_key=settings.planning_secret is None and key_file().exists(),
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        with tempfile.TemporaryDirectory(prefix="beholde-backup-") as tmp:
+            dump = Path(tmp) / ("beholde.db" if db.is_sqlite else "beholde.pgdump")
+            if db.is_sqlite:
+                source = sqlite3.connect(make_url(db.url).database or "")
+                try:
+                    with sqlite3.connect(dump) as copy:
+                        source.backup(copy)
+                    copy.close()
+                finally:
+                    source.close()
+            else:
+                _run(
+                    [
+                        _tool("pg_dump"),
+                        "--format=custom",
+                        "--no-owner",
+                        "--file",
+                        str(dump),
+                        "--dbname",
+                        libpq_url(db.url),
+                    ]
+                )
+            partial = target.with_name(target.name + ".partial")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle, tarfile.open(fileobj=handle, mode="w") as tar:
+                manifest = json.dumps(vars(info), indent=2).encode()
+                entry = tarfile.TarInfo("manifest.json")
+                entry.size = len(manifest)
+                tar.addfile(entry, io.BytesIO(manifest))
+                tar.add(dump, arcname=dump.name)
+                if info.planning_key:
+                    tar.add(key_file(), arcname=KEY_NAME)
+            partial.replace(target)  # a backup file is whole or absent
+    finally:
+        db.dispose()
+    return info
+
+
+def read_info(source: Path) -> BackupInfo:
+    try:
+        with tarfile.open(source) as tar:
+            member = tar.extractfile("manifest.json")
+            data = json.loads(member.read()) if member else None
+    except (OSError, tarfile.TarError, KeyError, ValueError):
+        raise BackupError(f"{source} is not a beholde backup") from None
+    if not isinstance(data, dict) or data.get("database") not in ("sqlite", "postgresql"):
+        raise BackupError(f"{source} is not a beholde backup")
+    return BackupInfo(**{k: data.get(k) for k in BackupInfo.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def restore(settings: Settings, source: Path) -> BackupInfo:
+    """Replace the configured database (and the planning key file) with the backup's.
+
+    Stop `beholde serve` first. Restoring a SQLite backup into PostgreSQL (or back) is
+    refused: the formats differ.
+    """
+    info = read_info(source)
+    db = Database(settings.database_url)
+    try:
+        kind = "sqlite" if db.is_sqlite else "postgresql"
+        if info.database != kind:
+            raise BackupError(
+                f"the backup holds a {info.database} database but BEHOLDE_DATABASE_URL is "
+                f"{kind}; point it at a {info.database} database"
+            )
+        with (
+            tempfile.TemporaryDirectory(prefix="beholde-restore-") as tmp,
+            tarfile.open(source) as tar,
+        ):
+            names = set(tar.getnames())
+            dump_name = "beholde.db" if kind == "sqlite" else "beholde.pgdump"
+            if dump_name not in names:
+                raise BackupError(f"{source} has no {dump_name}")
+            tar.extract(dump_name, tmp, filter="data")
+            dump = Path(tmp) / dump_name
+            if kind == "sqlite":
+                db.dispose()
+                with (
+                    sqlite3.connect(dump) as copy,
+                    sqlite3.connect(make_url(db.url).database or "") as live,
+                ):
+                    copy.backup(live)
+                copy.close()
+                live.close()
+            else:
+                db.dispose()
+                _run(
+                    [
+                        _tool("pg_restore"),
+                        "--clean",
+                        "--if-exists",
+                        "--no-owner",
+                        "--single-transaction",
+                        "--dbname",
+                        libpq_url(db.url),
+                        str(dump),
+                    ]
+                )
+            if KEY_NAME in names:
+                tar.extract(KEY_NAME, tmp, filter="data")
+                restore_key(Path(tmp) / KEY_NAME)
+    finally:
+        db.dispose()
+    return info
+
+
+def restore_key(restored: Path) -> None:
+    """Put the backup's planning key in place; a different current key is kept aside."""
+    target = key_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = restored.read_text().strip()
+    if target.exists():
+        if target.read_text().strip() == new:
+            return
+        target.replace(target.with_name(KEY_NAME + ".before-restore"))
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new)

@@ -1,0 +1,205 @@
+"""`beholde doctor`: one line per check, each with what to do when it fails.
+
+Checks the settings, the database (reachable, schema up to date), each configured
+platform's token (Telegram `getMe`, Slack `auth.test`; Teams once its settings exist) and the
+steering-group targets. Tokens are sent to their platform and never printed. One function
+per platform (`check_telegram`, `check_slack`, `check_teams`) so that a transport's own
+`check_token` can take its place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from bot.i18n import t
+from bot.settings import Settings, explain
+from storage.db import Database, alembic_config, safe_url
+
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail | skip
+    key: str  # text in bot/texts/ops.*.yaml
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def line(self, lang: str) -> str:
+        mark = t(lang, f"ops.doctor.status.{self.status}")
+        return f"{mark:<6} {self.name}: {t(lang, self.key, **self.values)}"
+
+
+def check_database(settings: Settings) -> list[Check]:
+    from alembic.script import ScriptDirectory
+
+    where = safe_url(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            try:
+                have = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            except Exception:
+                have = set()
+    except Exception as error:
+        return [
+            Check(
+                "database",
+                "fail",
+                "ops.doctor.db_unreachable",
+                {"url": where, "error": type(error).__name__},
+            )
+        ]
+    finally:
+        db.dispose()
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    checks = [Check("database", "ok", "ops.doctor.db_ok", {"url": where})]
+    if have == heads:
+        checks.append(
+            Check("schema", "ok", "ops.doctor.schema_ok", {"rev": ",".join(sorted(have))})
+        )
+    else:
+        checks.append(
+            Check("schema", "fail", "ops.doctor.schema_old", {"rev": ",".join(sorted(have)) or "-"})
+        )
+    return checks
+
+
+async def _json(method: str, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession(timeout=TIMEOUT) as http,
+        http.request(method, url, **kwargs) as response,
+    ):
+        try:
+            body = await response.json(content_type=None)
+        except ValueError:
+            body = {}
+        return response.status, body if isinstance(body, dict) else {}
+
+
+async def check_telegram(settings: Settings) -> Check:
+    """getMe with the configured token: does Telegram accept it?"""
+    if settings.telegram_token is None:
+        return Check("telegram", "skip", "ops.doctor.not_configured")
+    token = settings.telegram_token.get_secret_value()
+    if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
+        return Check("telegram", "fail", "ops.doctor.telegram_malformed")
+    try:
+        status, body = await _json("GET", f"{settings.telegram_api_url}{token}/getMe")
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return Check(
+            "telegram",
+            "fail",
+            "ops.doctor.unreachable",
+            {"setting": "BEHOLDE_TELEGRAM_API_URL", "error": type(error).__name__},
+        )
+    if status == 200 and body.get("ok"):
+        name = (body.get("result") or {}).get("username", "?")
+        return Check("telegram", "ok", "ops.doctor.telegram_ok", {"name": name})
+    return Check(
+        "telegram",
+        "fail",
+        "ops.doctor.token_rejected",
+        {"setting": "BEHOLDE_TELEGRAM_TOKEN", "status": f"HTTP {status}"},
+    )
+
+
+async def check_slack(settings: Settings) -> Check:
+    """auth.test with the configured bot token: does Slack accept it?"""
+    if settings.slack_bot_token is None:
+        return Check("slack", "skip", "ops.doctor.not_configured")
+    token = settings.slack_bot_token.get_secret_value()
+    if not token.startswith("xoxb-"):
+        return Check("slack", "fail", "ops.doctor.slack_malformed")
+    try:
+        status, body = await _json(
+            "POST",
+            f"{settings.slack_api_url}auth.test",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return Check(
+            "slack",
+            "fail",
+            "ops.doctor.unreachable",
+            {"setting": "BEHOLDE_SLACK_API_URL", "error": type(error).__name__},
+        )
+    if status == 200 and body.get("ok"):
+        return Check("slack", "ok", "ops.doctor.slack_ok", {"team": body.get("team", "?")})
+    return Check(
+        "slack",
+        "fail",
+        "ops.doctor.token_rejected",
+        {
+            "setting": "BEHOLDE_SLACK_BOT_TOKEN",
+            "status": str(body.get("error") or f"HTTP {status}")[:60],
+        },
+    )
+
+
+async def check_teams(settings: Settings) -> Check:
+    """Microsoft Teams: checked once its settings exist (the Teams transport brings them)."""
+    if not getattr(settings, "teams_app_id", None):
+        return Check("teams", "skip", "ops.doctor.not_configured")
+    return Check("teams", "warn", "ops.doctor.teams_unchecked")
+
+
+def check_steering(settings: Settings) -> list[Check]:
+    """Where summaries and digests go: a Telegram group id, a Slack channel id."""
+    checks = []
+    chat = settings.telegram_steering_chat
+    if chat is not None:
+        good = re.fullmatch(r"-\d{5,}", chat) is not None
+        checks.append(
+            Check(
+                "steering telegram",
+                "ok" if good else "fail",
+                "ops.doctor.steering_ok" if good else "ops.doctor.steering_telegram_bad",
+                {"target": chat[:40]},
+            )
+        )
+    channel = settings.slack_steering_channel
+    if channel is not None:
+        good = re.fullmatch(r"[CG][A-Z0-9]{6,}", channel) is not None
+        checks.append(
+            Check(
+                "steering slack",
+                "ok" if good else "fail",
+                "ops.doctor.steering_ok" if good else "ops.doctor.steering_slack_bad",
+                {"target": channel[:40]},
+            )
+        )
+    if not checks:
+        checks.append(Check("steering", "warn", "ops.doctor.steering_none"))
+    return checks
+
+
+PLATFORM_CHECKS: tuple[Callable[[Settings], Any], ...] = (check_telegram, check_slack, check_teams)
+
+
+def run_checks(load: Callable[[], Settings]) -> tuple[list[Check], str]:
+    """Every check, in order; the language is the configured one (bokmål if unreadable)."""
+    try:
+        settings = load()
+    except ValidationError as error:
+        return [
+            Check("settings", "fail", "ops.doctor.settings_bad", {"problems": explain(error)})
+        ], "nb"
+    checks = [Check("settings", "ok", "ops.doctor.settings_ok")]
+    checks += check_database(settings)
+
+    async def platforms() -> list[Check]:
+        return list(await asyncio.gather(*(check(settings) for check in PLATFORM_CHECKS)))
+
+    checks += asyncio.run(platforms())
+    checks += check_steering(settings)
+    return checks, settings.language
