@@ -187,7 +187,7 @@ def measure_round(url: str, round_number: int) -> dict[str, float]:
     from bot.summaries import SummaryOptions, compose
     from storage import summaries as store
     from surveys.definition import load_survey
-    from surveys.render import full_text
+    from bot.summary_text import full_text
 
     survey = load_survey()
     db = Database(url)
@@ -197,7 +197,7 @@ def measure_round(url: str, round_number: int) -> dict[str, float]:
         summary = compose(session, survey, round_, SummaryOptions())
     text_ = full_text(summary, survey, "nb")
     wall = time.perf_counter() - started
-    from surveys.chart import chart_png
+    from bot.summary_chart import chart_png
 
     t = time.perf_counter()
     chart_png(summary, survey)

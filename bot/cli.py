@@ -23,10 +23,8 @@ from bot.ports import Address
 from bot.settings import Settings, explain
 from bot.transports.console import PLATFORM as CONSOLE
 from bot.transports.console import ConsoleTransport
-from storage import answers, frames, people
+from storage import answers, people
 from storage.db import safe_url
-from storage.models import Round
-from surveys.aggregate import factor_rows, group_counts, quit_share
 from surveys.definition import SurveyError
 from surveys.roster import parse_roster
 
@@ -90,67 +88,15 @@ def demo(
             f"one pulse round through the conversation engine "
             f"({time.perf_counter() - started:.1f} s)."
         )
-        print_round(engine, closed.id)
+        print_round(engine, closed.id, "demo")
         engine.db.dispose()
 
 
-def decimal(value: float, sign: str = "") -> str:
-    """One decimal with a Norwegian decimal comma (3,1)."""
-    return f"{value:{sign}.1f}".replace(".", ",")
+def print_round(engine: Conversation, round_id: int, source: str = "round_close") -> None:
+    """The round's anonymous result, through the one release path (bot/summaries.py)."""
+    from bot.summaries import print_round_report
 
-
-def print_round(engine: Conversation, round_id: int, lang: str = "nb") -> None:
-    """Participation, factor means and the quitting share — only for groups of at least k."""
-    k = engine.config.k
-    municipality = engine.survey.scales["municipality"]
-    with engine.db.transaction() as session:
-        part = frames.participation(session, round_id)
-        frame = frames.responses(session, [round_id])
-        round_ = session.get(Round, round_id)
-        number = round_.number if round_ else round_id
-    invited, finished = int(part["invited"].sum()), int(part["finished"].sum())
-    console.print(
-        f"\n[bold]Runde {number}[/bold]: {finished} av {invited} fullførte pulsen "
-        f"({100 * finished / max(invited, 1):.0f} %). Grupper under {k} vises ikke."
-    )
-    table = Table(title="Deltakelse per kommune")
-    table.add_column("Kommune")
-    table.add_column("Invitert", justify="right")
-    table.add_column("Fullført", justify="right")
-    for row in part.sort_values("invited", ascending=False).itertuples():
-        name = municipality.label(row.municipality, lang) if row.municipality else "ukjent"
-        done = str(row.finished) if row.finished >= k else f"færre enn {k}"
-        table.add_row(name, str(row.invited), done)
-    console.print(table)
-    table = Table(title="Motivasjonsfaktorer (1–6): opplevd mot viktighet")
-    for column in ("Faktor", "Opplevd", "Viktighet", "Gap", "n"):
-        table.add_column(column, justify="left" if column == "Faktor" else "right")
-    rows = sorted(
-        factor_rows(frame, engine.survey, k, lang),
-        key=lambda r: -(r.gap if r.gap is not None else -99),
-    )
-    for r in rows:
-        if r.experienced is None or r.importance is None or r.gap is None:
-            table.add_row(r.label, "–", "–", "–", f"færre enn {k}")
-        else:
-            table.add_row(
-                r.label,
-                decimal(r.experienced),
-                decimal(r.importance),
-                decimal(r.gap, "+"),
-                str(r.n),
-            )
-    console.print(table)
-    share, n = quit_share(frame, k)
-    if share is None:
-        console.print(f"Vurdert å slutte: færre enn {k} svar.")
-    else:
-        console.print(f"Har vurdert å slutte i jobben: {100 * share:.0f} % (n = {n}).")
-    per_group = group_counts(frame, "municipality")
-    known = set(municipality.values())
-    hidden = [municipality.label(m, lang) for m, c in per_group.items() if c < k and m in known]
-    if hidden:
-        console.print(f"Ikke vist for enkeltkommuner med færre enn {k} svar: {', '.join(hidden)}.")
+    print_round_report(engine, round_id, source)
 
 
 # --------------------------------------------------------------------------- chat
@@ -302,9 +248,11 @@ def round_status() -> None:
         counts = answers.round_counts(session, current.id)
     closes = current.closes_at.astimezone(engine.config.tz)
     console.print(
-        f"Round {current.number}: {counts.finished} of {counts.invited} finished, "
-        f"{counts.started} under way; closes {closes:%d.%m.%Y %H:%M}."
+        f"Round {current.number}: {counts.started} under way; closes {closes:%d.%m.%Y %H:%M}."
     )
+    from bot.summaries import print_participation
+
+    print_participation(engine, current.id, "status")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime
@@ -28,3 +28,23 @@ class SummaryPost(Base):
     cells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20))  # round_closed | cli
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReleasedCell(Base):
+    """The release ledger: one figure that left beholde, as a count of its contributors.
+
+    Every output records here what it showed (round, measure, group, how many answers stood
+    behind it, when, through what), so that no later output — of this round, or of a later
+    round whose change figures recompute this one — may show a figure over a set of people
+    that differs from it by 1..k−1. Counts only: never the figure itself.
+    """
+
+    __tablename__ = "released_cells"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    measure: Mapped[str] = mapped_column(String(60))  # factor:F01 | quit | participation | …
+    group: Mapped[str] = mapped_column(String(200))  # * | a group id | ~rest:a,b
+    contributors: Mapped[int] = mapped_column(Integer)
+    released_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20))  # post | print | csv | digest | feedback …

@@ -13,7 +13,6 @@ intervals; eNPS uses a normal approximation.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ class ParticipationRow:
     group: str
     invited: int
     answered: int | None
+    held: bool = False  # hidden by the release ledger, not by k
 
     @property
     def rate(self) -> float | None:
@@ -88,6 +88,7 @@ class FactorStat:
     experienced: float | None = None
     importance: float | None = None
     gap: Estimate | None = None  # importance − experienced, paired, 95 % CI
+    held: bool = False  # hidden by the release ledger although n ≥ k
 
     @property
     def shown(self) -> bool:
@@ -104,6 +105,7 @@ class FactorChange:
     experienced: Estimate | None = None
     gap_change: float | None = None
     verdict: str = "hidden"  # up | down | unclear | hidden
+    held: bool = False
 
     @property
     def few(self) -> bool:
@@ -119,6 +121,7 @@ class Previous:
     quit: Estimate | None
     enps: Estimate | None
     position_80: Estimate | None
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ class Summary:
     k: int
     comment_threshold: int
     invited: int
-    answered: int  # finished pulses (invitations)
+    answered: int | None  # finished pulses (invitations); None under k
     submissions: int  # anonymous submissions stored, including partial ones
     participation: tuple[ParticipationRow, ...]
     factors: tuple[FactorStat, ...]
@@ -141,15 +144,17 @@ class Summary:
     quit_by_profession: tuple[GroupShare, ...]
     enps: Estimate | None
     position_80: Estimate | None
-    comments: int
+    comments: int | None  # None under k (a count is a figure too)
     themes: tuple[tuple[str, int], ...] | None  # None: too few comments to show
     quotes: tuple[tuple[str, str], ...]
     previous: Previous | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # What the release ledger held back: measure ids ("factor:F03", "quit", "participation").
+    withheld: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float | None:
-        return self.answered / self.invited if self.invited else None
+        return self.answered / self.invited if self.invited and self.answered else None
 
     def factor(self, factor_id: str) -> FactorStat:
         return next(f for f in self.factors if f.factor_id == factor_id)
@@ -407,6 +412,7 @@ def build_summary(
             quit_before,
             enps(previous, k),
             position_share(previous, k),
+            int(previous["round_id"].iloc[0]),
         )
 
     texts = comment_texts(frame)
@@ -445,7 +451,7 @@ def build_summary(
         k=k,
         comment_threshold=comment_threshold,
         invited=invited,
-        answered=answered,
+        answered=answered if shown(answered, k) else None,
         submissions=n_submissions,
         participation=participation_rows(participation, k),
         factors=tuple(factors),
@@ -456,7 +462,7 @@ def build_summary(
         quit_by_profession=share_by_group(frame, QUIT, "profession", k),
         enps=enps(frame, k),
         position_80=position_share(frame, k),
-        comments=len(texts),
+        comments=len(texts) if shown(len(texts), k) else None,
         themes=themes,
         quotes=quotes,
         previous=prev_summary,
@@ -466,79 +472,3 @@ def build_summary(
 
 def is_number(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
-
-
-# --------------------------------------------------------------------------- differencing
-
-
-def published_cells(summary: Summary) -> dict[str, int]:
-    """How many answers stand behind each figure a reader sees (hidden figures left out).
-
-    "~rest" is what a reader gets as total minus the visible groups. Stored with every
-    posted summary, so that the next one can hold back figures that would differ by fewer
-    than k answers from what is already out.
-    """
-    cells: dict[str, int] = {}
-    for f in summary.factors:
-        if f.gap is not None:
-            cells[f"factor:{f.factor_id}"] = f.n
-    if summary.quit is not None:
-        cells["quit:*"] = summary.quit.n
-        visible = [g for g in summary.quit_by_profession if g.share is not None]
-        for g in visible:
-            assert g.share is not None
-            cells[f"quit:{g.group}"] = g.share.n
-        if visible:
-            cells["quit:~rest"] = summary.quit.n - sum(g.share.n for g in visible if g.share)
-    if summary.enps is not None:
-        cells["enps"] = summary.enps.n
-    if summary.position_80 is not None:
-        cells["position"] = summary.position_80.n
-    if summary.themes is not None:
-        cells["comments"] = summary.comments
-    return cells
-
-
-def hold_back(summary: Summary, posted: Iterable[dict[str, int]], k: int) -> Summary:
-    """Hide every figure whose answers differ by 1 to k−1 from a figure already posted.
-
-    Otherwise the difference between the two posts would show those few people's answers.
-    A breakdown (quitting by profession) is hidden as a whole, so that no new total-minus-
-    visible residue appears.
-    """
-    close: set[str] = set()
-    for before in posted:
-        now = published_cells(summary)
-        for key, n in now.items():
-            if key in before and 0 < abs(n - before[key]) < k:
-                close.add(key)
-    if not close:
-        return summary
-    factors = tuple(
-        FactorStat(f.factor_id, f.n) if f"factor:{f.factor_id}" in close else f
-        for f in summary.factors
-    )
-    changes = tuple(
-        FactorChange(c.factor_id, c.n_before, c.n_now) if f"factor:{c.factor_id}" in close else c
-        for c in summary.changes
-    )
-    quit_, quit_change = summary.quit, summary.quit_change
-    by_profession = summary.quit_by_profession
-    if "quit:*" in close:
-        quit_, quit_change = None, None
-    if any(key.startswith("quit:") for key in close):
-        by_profession = tuple(GroupShare(g.group, None) for g in by_profession)
-    return dataclasses.replace(
-        summary,
-        factors=factors,
-        priorities=priorities(factors),
-        changes=changes,
-        quit=quit_,
-        quit_change=quit_change,
-        quit_by_profession=by_profession,
-        enps=None if "enps" in close else summary.enps,
-        position_80=None if "position" in close else summary.position_80,
-        themes=None if "comments" in close else summary.themes,
-        quotes=() if "comments" in close else summary.quotes,
-        notes=(*summary.notes, "held_back"),
-    )
