@@ -185,9 +185,9 @@ def load(url: str, people: int, rounds: int, per_round: int) -> int:
 
 def measure_round(url: str, round_number: int) -> dict[str, float]:
     from bot.summaries import SummaryOptions, compose
+    from bot.summary_text import full_text
     from storage import summaries as store
     from surveys.definition import load_survey
-    from bot.summary_text import full_text
 
     survey = load_survey()
     db = Database(url)

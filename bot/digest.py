@@ -20,7 +20,7 @@ def digest_text(
     session: Session, survey: Survey, now: dt.datetime, tz: dt.tzinfo, lang: str, k: int
 ) -> str:
     names = {o.value: o.label[lang] for o in survey.scales["municipality"].options}
-    return render_digest(load_digest(session, now, tz), lang, k, names)
+    return render_digest(load_digest(session, now, tz, k), lang, k, names)
 
 
 def queue_digest(

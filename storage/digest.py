@@ -7,17 +7,18 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import frames
+from storage import frames, releases
 from storage.models import Round
 from storage.network_models import Gathering, Task, TaskTeam
 from surveys.digest import DigestData, GatheringLine, RoundLine, TaskStatus, iso_week
 from surveys.network import LIVE_GATHERING
+from surveys.summary import ParticipationRow, participation_rows
 
 ROUNDS_SHOWN = 4
 
 
-def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData:
-    """Everything the digest shows, read at `now`."""
+def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo, k: int) -> DigestData:
+    """Everything the digest shows, read at `now`; participation through the release path."""
 
     week_ago = now - dt.timedelta(days=7)
     tasks = []
@@ -47,7 +48,7 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData
     ).all()
     recent = session.scalars(select(Round).order_by(Round.number.desc()).limit(ROUNDS_SHOWN)).all()
     rounds = []
-    by_municipality: dict[str, tuple[int, int]] = {}
+    participation: tuple[ParticipationRow, ...] = ()
     for i, round_ in enumerate(reversed(recent)):
         part = frames.participation(session, round_.id)
         rounds.append(
@@ -59,16 +60,21 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData
             )
         )
         if i == len(recent) - 1:  # the newest round, per municipality
-            by_municipality = {
-                str(row.municipality): (int(row.invited), int(row.finished))
-                for row in part.itertuples()
-                if row.municipality
-            }
+            finished = int(part["finished"].sum())
+            participation = releases.release_participation(
+                session,
+                round_.id,
+                participation_rows(part, k),
+                finished if finished >= k else None,
+                k,
+                "digest",
+                now.date(),
+            )
     return DigestData(
         week=iso_week(now, tz),
         tasks=tuple(tasks),
         next_gathering=line(upcoming) if upcoming else None,
         changed=tuple(line(g) for g in changed),
         rounds=tuple(rounds),
-        by_municipality=by_municipality,
+        participation=participation,
     )

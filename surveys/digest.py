@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.anonymity import hidden_groups
+from surveys.summary import ParticipationRow
 
 MAX_TASKS = 12
 
@@ -46,8 +46,9 @@ class DigestData:
     next_gathering: GatheringLine | None = None
     changed: tuple[GatheringLine, ...] = ()
     rounds: tuple[RoundLine, ...] = ()
-    # The open (or latest) round per municipality: (invited, finished).
-    by_municipality: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The open (or latest) round per municipality, as released (surveys/disclosure.py):
+    # counts under k, their complements and counts that changed by too few are None.
+    participation: tuple[ParticipationRow, ...] = field(default_factory=tuple)
 
 
 def iso_week(moment: dt.datetime, tz: dt.tzinfo) -> str:
@@ -77,6 +78,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "few": "færre enn {k}",
         "per_municipality": "Per kommune (svart/invitert): {groups}.",
         "hidden": "Kommuner med få svar vises ikke hver for seg: {names}.",
+        "held": (
+            "Svar per kommune er holdt tilbake denne uken: de har endret seg med færre enn "
+            "{k} siden sist, og da ville det synes hvor de siste svarene kom fra."
+        ),
         "statuses": {
             "moved": "flyttet",
             "cancelled": "avlyst",
@@ -100,6 +105,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "few": "fewer than {k}",
         "per_municipality": "Per municipality (answered/invited): {groups}.",
         "hidden": "Municipalities with few answers are not shown one by one: {names}.",
+        "held": (
+            "Answers per municipality are held back this week: they changed by fewer than "
+            "{k} since last shown, which would tell where the latest answers came from."
+        ),
         "statuses": {
             "moved": "moved",
             "cancelled": "cancelled",
@@ -158,15 +167,17 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
                     open=w["round_open"] if r.is_open else "",
                 )
             )
-    finished_by = {m: f for m, (_, f) in data.by_municipality.items()}
-    hidden = hidden_groups(finished_by, k) if finished_by else set()
+    rows = sorted(data.participation, key=lambda r: names.get(r.group, r.group))
     visible = [
-        f"{names.get(m, m)} {f}/{data.by_municipality[m][0]}"
-        for m, f in sorted(finished_by.items(), key=lambda item: names.get(item[0], item[0]))
-        if m not in hidden
+        f"{names.get(r.group, r.group)} {r.answered}/{r.invited}"
+        for r in rows
+        if r.answered is not None and r.group
     ]
     if visible:
         lines.append(w["per_municipality"].format(groups=", ".join(visible)))
+    if any(r.held for r in rows):
+        lines.append(w["held"].format(k=k))
+    hidden = [names.get(r.group, r.group) for r in rows if r.answered is None and not r.held]
     if hidden:
-        lines.append(w["hidden"].format(names=", ".join(sorted(names.get(m, m) for m in hidden))))
+        lines.append(w["hidden"].format(names=", ".join(sorted(h for h in hidden if h))))
     return "\n".join(lines).strip()

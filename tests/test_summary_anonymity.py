@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.summaries import SummaryOptions, compose, queue_summary
+from bot.summary_chart import chart_png
+from bot.summary_text import full_text
 from storage import summaries as store
 from storage.db import Database
 from storage.models import OutboxMessage, Round
-from bot.summary_chart import chart_png
 from surveys.definition import Survey
-from bot.summary_text import full_text
-from surveys.stats import wilson
 from surveys.disclosure import release, summary_cells
+from surveys.stats import wilson
 from surveys.summary import GroupShare, build_summary
 from surveys.synthetic import participation_for, survey_round
 from tests.summary_support import (

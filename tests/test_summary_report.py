@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from bot.summary_text import full_text
 from storage import summaries as store
 from storage.db import Database
 from storage.models import Round
 from surveys.definition import Survey
-from bot.summary_text import full_text
 from surveys.summary import build_summary, factor_moments
 from surveys.synthetic import participation_for, survey_round
 from tests.summary_support import EXP19, EXP21, IMPORTANCE, add_round, store_frame
