@@ -604,8 +604,8 @@ class Conversation:
             if not qid.endswith(".exp"):
                 continue
             shown_mean = releases.release_group_mean(
-                session, previous.id, qid, "municipality", person.municipality, self.config.k,
-                "feedback", self.clock().date(),
+                session, previous.id, qid[:-4], "municipality", person.municipality,
+                self.config.k, "feedback", self.clock().date(),
             )  # fmt: skip
             if shown_mean is not None:
                 mean, n = shown_mean

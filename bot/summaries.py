@@ -84,6 +84,8 @@ def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptio
         comment_threshold=options.comment_threshold,
         previous=inputs.previous,
         previous_number=inputs.previous_number,
+        facets=inputs.facets,
+        previous_facets=inputs.previous_facets,
         roster_names=store.roster_names(session),
         seed=inputs.seed,
     )

@@ -93,24 +93,24 @@ def release_participation(
 def release_group_mean(
     session: Session,
     round_id: int,
-    question_id: str,
-    column: str,
+    factor_id: str,
+    facet: str,
     group: str,
     k: int,
     source: str,
     today: dt.date,
 ) -> tuple[float, int] | None:
-    """One question's mean in one group of a closed round ("one thing back"), or None.
+    """A factor's experienced mean in one group of a round ("one thing back"), or None.
 
     Shown only when the group has at least k answers, when the rest of the round has none
     or at least k (else the round's overall figure minus this one gives the few others),
     and when no earlier release of the same cell differs by 1..k−1; recorded when shown.
     """
-    mean, n = answers.segment_mean(session, round_id, question_id, **{column: group})
-    _, total = answers.segment_mean(session, round_id, question_id)
+    mean, n = answers.facet_mean(session, round_id, facet, factor_id, group)
+    _, total = answers.facet_mean(session, round_id, facet, factor_id)
     if mean is None or n < k or 0 < total - n < k:
         return None
-    cell = Cell(round_id, f"item:{question_id}", group, n)
+    cell = Cell(round_id, f"experienced:{factor_id}", group, n)
     before = released(session, [round_id])
     if disclosure.differing([cell], before, k):
         return None

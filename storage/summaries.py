@@ -32,6 +32,8 @@ class RoundInputs:
     participation: pd.DataFrame
     previous: pd.DataFrame | None
     previous_number: int | None
+    facets: pd.DataFrame
+    previous_facets: pd.DataFrame | None
 
 
 def pick_round(session: Session, number: int | None) -> Round | None:
@@ -53,6 +55,11 @@ def round_inputs(session: Session, round_: Round) -> RoundInputs:
     both = frames.responses(session, ids)
     now = both.loc[both["round_id"] == round_.id].reset_index(drop=True)
     previous = both.loc[both["round_id"] == before.id].reset_index(drop=True) if before else None
+    groups = frames.facets(session, ids)
+    facets = groups.loc[groups["round_id"] == round_.id].reset_index(drop=True)
+    previous_facets = (
+        groups.loc[groups["round_id"] == before.id].reset_index(drop=True) if before else None
+    )
     return RoundInputs(
         round_.id,
         round_.number,
@@ -61,6 +68,8 @@ def round_inputs(session: Session, round_: Round) -> RoundInputs:
         frames.participation(session, round_.id),
         previous,
         before.number if before else None,
+        facets,
+        previous_facets,
     )
 
 

@@ -38,6 +38,10 @@ PRIORITY_MIN_IMPORTANCE = 4.0  # "important to people": upper half of the 1–6 
 MAX_PRIORITIES = 3
 MAX_QUOTES = 3
 FULL_POSITION = ("80-99", "100")
+POSITION_80 = "position_80"  # the facet: "80+" or "u80"
+FULL_80 = "80+"
+FACTORS_BY = ("municipality", "profession")  # the facets factor answers are stored by
+FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 QUIT = "quit"
 QUIT_TEXT = "quit_text"
 RECOMMEND = "recommend"
@@ -307,14 +311,13 @@ def share_yes(frame: pd.DataFrame, question_id: str, k: int) -> tuple[Estimate |
     return (wilson(yes, n) if shown(n, k) else None), yes, n
 
 
-def share_by_group(
-    frame: pd.DataFrame, question_id: str, column: str, k: int
-) -> tuple[GroupShare, ...]:
-    """Share answering 1 per group, with complementary suppression against the total."""
-    rows = yes_no(frame, question_id)
+def share_by_group(facets: pd.DataFrame, facet: str, item: str, k: int) -> tuple[GroupShare, ...]:
+    """Share answering 1 per group of one facet, with complementary suppression."""
+    rows = facets.loc[(facets["facet"] == facet) & (facets["item"] == item)]
+    rows = rows.assign(value=pd.to_numeric(rows["value"], errors="coerce")).dropna(subset=["value"])
     if rows.empty:
         return ()
-    groups = rows[column].fillna(UNKNOWN).astype(str)
+    groups = rows["group_value"].fillna(UNKNOWN).astype(str)
     counts = groups.value_counts().to_dict()
     yes = rows.loc[rows["value"] == 1].assign(g=groups).groupby("g").size().to_dict()
     hidden = hidden_groups({str(g): int(n) for g, n in counts.items()}, k)
@@ -333,14 +336,100 @@ def enps(frame: pd.DataFrame, k: int) -> Estimate | None:
     return net_promoter(values) if shown(len(values), k) else None
 
 
-def position_share(frame: pd.DataFrame, k: int) -> Estimate | None:
+def position_share(facets: pd.DataFrame, k: int) -> Estimate | None:
     """Share of submissions with a position of 80 % or more (of those who told)."""
-    subs = submissions(frame)
-    if subs.empty:
-        return None
-    known = subs["position_band"].dropna().astype(str)
+    rows = facets.loc[(facets["facet"] == POSITION_80) & (facets["item"] == "")]
+    known = rows["group_value"].dropna().astype(str)
     n = len(known)
-    return wilson(int(known.isin(FULL_POSITION).sum()), n) if shown(n, k) else None
+    return wilson(int((known == FULL_80).sum()), n) if shown(n, k) else None
+
+
+def facets_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """Facet records as sealing stores them, from a frame whose rows carry segment columns.
+
+    For synthetic rounds and benchmarks only: the stored path reads `facets` directly
+    (storage/frames.py), where each attribute was checked against k on the roster.
+    """
+    if frame.empty or "municipality" not in frame:
+        return pd.DataFrame(columns=FACET_COLUMNS)
+    subs = submissions(frame).set_index("submission_key")
+    out = []
+    moments = frame.loc[frame["question_id"].astype(str).str.endswith((".exp", ".imp"))]
+    if not moments.empty:
+        pairs = moments.assign(
+            item=moments["question_id"].str[:-4], kind=moments["question_id"].str[-3:]
+        ).pivot_table(
+            index=["round_id", "submission_key", "item"],
+            columns="kind",
+            values="value",
+            aggfunc="first",
+        )
+        if "exp" in pairs and "imp" in pairs:
+            pairs = pairs.dropna(subset=["exp", "imp"]).reset_index()
+            for facet in FACTORS_BY:
+                out.append(
+                    pd.DataFrame(
+                        {
+                            "round_id": pairs["round_id"],
+                            "facet": facet,
+                            "group_value": subs[facet].reindex(pairs["submission_key"]).to_numpy(),
+                            "item": pairs["item"],
+                            "value": pairs["exp"],
+                            "value2": pairs["imp"],
+                        }
+                    )
+                )
+    quits = yes_no(frame, QUIT)
+    out.append(
+        pd.DataFrame(
+            {
+                "round_id": quits["round_id"],
+                "facet": "profession",
+                "group_value": quits["profession"],
+                "item": QUIT,
+                "value": quits["value"],
+                "value2": None,
+            }
+        )
+    )
+    band = subs["position_band"]
+    position = band.where(band.isna(), band.isin(FULL_POSITION).map({True: FULL_80, False: "u80"}))
+    out.append(
+        pd.DataFrame(
+            {
+                "round_id": subs["round_id"],
+                "facet": POSITION_80,
+                "group_value": position,
+                "item": "",
+                "value": None,
+                "value2": None,
+            }
+        )
+    )
+    return pd.concat(out, ignore_index=True)[FACET_COLUMNS]
+
+
+def factor_moments_by(facets: pd.DataFrame, facet: str) -> pd.DataFrame:
+    """Per round, group and factor: the same sufficient statistics as `factor_moments`."""
+    rows = facets.loc[
+        (facets["facet"] == facet) & (facets["item"] != "") & facets["value2"].notna()
+    ]
+    rows = rows.loc[rows["item"] != QUIT]
+    e = pd.to_numeric(rows["value"]).astype(float)
+    i = pd.to_numeric(rows["value2"]).astype(float)
+    d = i - e
+    parts = pd.DataFrame(
+        {
+            "round_id": rows["round_id"],
+            "group": rows["group_value"].fillna(UNKNOWN),
+            "factor_id": rows["item"],
+            "sum_e": e, "sum_e2": e * e, "sum_i": i, "sum_i2": i * i, "sum_d": d, "sum_d2": d * d,
+        }
+    )  # fmt: skip
+    grouped = parts.groupby(["round_id", "group", "factor_id"])
+    out = grouped.sum()
+    out["n"] = grouped.size()
+    return out.reset_index()
 
 
 def participation_rows(participation: pd.DataFrame, k: int) -> tuple[ParticipationRow, ...]:
@@ -382,18 +471,27 @@ def build_summary(
     comment_threshold: int = 10,
     previous: pd.DataFrame | None = None,
     previous_number: int | None = None,
+    facets: pd.DataFrame | None = None,
+    previous_facets: pd.DataFrame | None = None,
     roster_names: Iterable[str] = (),
     lexicon: Lexicon | None = None,
     max_quotes: int = MAX_QUOTES,
     seed: str = "",
 ) -> Summary:
-    """The round's summary; every figure already suppressed where the rules require."""
+    """The round's summary; every figure already suppressed where the rules require.
+
+    Figures by group (quitting by profession, the position share) come from the unlinked
+    `facets` records; without them (synthetic frames with segment columns) they are derived
+    from the frame as sealing would store them.
+    """
     check_k(k)
     comment_threshold = max(comment_threshold, k)
     lexicon = lexicon or load_lexicon()
     factor_ids = survey.factor_ids
     frame = responses.loc[responses["round_id"] == round_id] if len(responses) else responses
     n_submissions = int(frame["submission_key"].nunique()) if len(frame) else 0
+    facets = facets_of(frame) if facets is None else facets
+    facets = facets.loc[facets["round_id"] == round_id] if len(facets) else facets
 
     moments = factor_moments(frame)
     factors = factor_stats(moments, factor_ids, k)
@@ -411,7 +509,7 @@ def build_summary(
             int(previous["submission_key"].nunique()),
             quit_before,
             enps(previous, k),
-            position_share(previous, k),
+            position_share(facets_of(previous) if previous_facets is None else previous_facets, k),
             int(previous["round_id"].iloc[0]),
         )
 
@@ -459,9 +557,9 @@ def build_summary(
         changes=tuple(changes),
         quit=quit_now,
         quit_change=quit_change,
-        quit_by_profession=share_by_group(frame, QUIT, "profession", k),
+        quit_by_profession=share_by_group(facets, "profession", QUIT, k),
         enps=enps(frame, k),
-        position_80=position_share(frame, k),
+        position_80=position_share(facets, k),
         comments=len(texts) if shown(len(texts), k) else None,
         themes=themes,
         quotes=quotes,

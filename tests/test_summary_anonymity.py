@@ -140,7 +140,7 @@ def _raw(db: Database, survey: Survey, round_id: int):
     with db.transaction() as session:
         inputs = store.round_inputs(session, session.get(Round, round_id))
     return build_summary(inputs.responses, inputs.participation, survey, round_id=round_id,
-                         round_number=inputs.round_number)  # fmt: skip
+                         round_number=inputs.round_number, facets=inputs.facets)  # fmt: skip
 
 
 def test_figures_with_too_few_new_answers_are_held_back(survey: Survey) -> None:

@@ -87,7 +87,8 @@ def test_storage_path_gives_the_same_summary(
     assert inputs.previous is not None and inputs.previous_number == 1
     s = build_summary(
         inputs.responses, inputs.participation, survey, round_id=second, round_number=2,
-        previous=inputs.previous, previous_number=1,
+        previous=inputs.previous, previous_number=1, facets=inputs.facets,
+        previous_facets=inputs.previous_facets,
     )  # fmt: skip
     assert s.invited == 160 and s.answered == 110 and s.submissions == 110
     assert s.quit is not None and s.quit.n == 110
