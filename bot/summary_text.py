@@ -136,8 +136,8 @@ def body_sections(
     """The bullets, as sections of lines, most important first."""
     lexicon = lexicon or load_lexicon()
     k = summary.k
-    fewer = text(lang, "fewer", k=k)
     held = text(lang, "held")
+    hidden = text(lang, "not_shown")  # under k, or hidden so that no small group can be derived
     sections: list[list[str]] = []
     if "too_few" in summary.notes:
         return [[text(lang, "footer", k=k, number=summary.round_number)]]
@@ -196,7 +196,8 @@ def body_sections(
         for g in summary.quit_by_profession:
             name = group_label(survey, "profession", g.group, lang)
             if g.share is None:
-                groups.append(f"{name}: {held if 'quit:profession' in summary.withheld else fewer}")
+                why = held if "quit:profession" in summary.withheld else hidden
+                groups.append(f"{name}: {why}")
             else:
                 groups.append(f"{name} {pct(g.share.value, lang)} (n={g.share.n})")
         if len(groups) > 1:
@@ -268,7 +269,7 @@ def body_sections(
         for p in summary.participation:
             name = group_label(survey, "municipality", p.group, lang)
             if p.answered is None:
-                groups.append(f"{name}: {held if p.held else fewer}")
+                groups.append(f"{name}: {held if p.held else hidden}")
             else:
                 groups.append(f"{name} {p.answered}/{p.invited}")
         sections.append([text(lang, "participation", groups="; ".join(groups))])
@@ -328,7 +329,7 @@ def participation_lines(summary: Summary, survey: Survey, lang: str = "nb") -> l
         elif p.held:
             lines.append(text(lang, "table_row_held", name=name, invited=p.invited))
         else:
-            lines.append(text(lang, "table_row_few", name=name, k=k, invited=p.invited))
+            lines.append(text(lang, "table_row_few", name=name, invited=p.invited))
     if summary.answered is None:
         lines.append(text(lang, "table_total_few", k=k, invited=summary.invited))
     else:
