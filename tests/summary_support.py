@@ -42,7 +42,9 @@ def _plain(record: dict) -> dict:
     return {key: (None if isinstance(v, float) and pd.isna(v) else v) for key, v in record.items()}
 
 
-def store_frame(db: Database, frame: pd.DataFrame, round_id: int, invited: int = 0) -> None:
+def store_frame(
+    db: Database, frame: pd.DataFrame, round_id: int, invited: int = 0, invitations: bool = True
+) -> None:
     """Insert a synthetic frame as sealing would: answers into `responses` without segment,
     the segment as unlinked `facets` records (and finished invitations without people)."""
     frame = frame.assign(round_id=round_id)
@@ -51,7 +53,7 @@ def store_frame(db: Database, frame: pd.DataFrame, round_id: int, invited: int =
     with db.transaction() as session:
         session.add_all(Response(id=secrets.token_hex(16), **_plain(r)) for r in records)
         session.add_all(Facet(id=secrets.token_hex(16), **_plain(r)) for r in facets)
-        finished = frame["submission_key"].nunique()
+        finished = frame["submission_key"].nunique() if invitations else 0
         session.add_all(
             Invitation(
                 round_id=round_id, person_id=None, status="finished" if i < finished else "invited"
