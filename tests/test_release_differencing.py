@@ -21,7 +21,7 @@ from bot.summary_export import write_csv
 from bot.summary_text import full_text
 from storage.db import Database
 from storage.models import Invitation, Person, Round
-from storage.releases import release_participation
+from storage.releases import release_group_mean, release_participation, released
 from surveys.definition import Survey
 from surveys.summary import Summary, participation_rows
 from surveys.synthetic import survey_round
@@ -258,3 +258,28 @@ def test_k_more_answers_release_again(db: Database, survey: Survey, extra: int) 
     second = shown(db, survey, round_id, "print")
     assert second.factor("F01").experienced is not None and second.quit is not None
     assert leaks([first, second]) == []
+
+
+@pytest.mark.parametrize(("others", "shown_"), [(3, False), (0, True), (6, True)])
+def test_one_thing_back_never_lets_the_rest_of_the_round_be_worked_out(
+    db: Database, survey: Survey, others: int, shown_: bool
+) -> None:
+    """The feedback after a pulse shows a municipality's mean; with the round's overall mean
+    (in the steering summary) the rest of the round must not come out as a group under k."""
+    round_id = add_round(db, 1)
+    bodo = answers(survey, 10, seed=8).assign(municipality="bodo")
+    fauske = answers(survey, others, seed=9).assign(municipality="fauske")
+    store_frame(db, pd.concat([bodo, fauske]), round_id)
+    with db.transaction() as session:
+        got = release_group_mean(session, round_id, "F01", "municipality", "bodo", K,
+                                 "feedback", NOW.date())  # fmt: skip
+        again = release_group_mean(session, round_id, "F01", "municipality", "bodo", K,
+                                   "feedback", NOW.date())  # fmt: skip
+        ledger = released(session, [round_id])
+    if not shown_:
+        assert got is None and ledger == []
+        return
+    assert got is not None and got[1] == 10 and again == got
+    exp = bodo.loc[bodo["question_id"] == "F01.exp", "value"]
+    assert got[0] == pytest.approx(exp.mean())
+    assert [(c.measure, c.group, c.n) for c in ledger] == [("experienced:F01", "bodo", 10)]
