@@ -314,7 +314,8 @@ def flush_holding(session: Session, round_id: int, k: int, force: bool = False) 
 
 
 def close_round(session: Session, round_: Round, now: dt.datetime, today: dt.date, k: int) -> int:
-    """Close a round: seal every unfinished pulse as partial, flush all, forget the plans.
+    """Close a round: seal every unfinished pulse as partial, flush all, forget the plans,
+    and store the round's sufficient statistics for trends.
 
     Returns the number of partial submissions sealed.
     """
@@ -327,6 +328,9 @@ def close_round(session: Session, round_: Round, now: dt.datetime, today: dt.dat
         if seal(session, invitation, person, today, complete=False, k=k):
             partial += 1
     flush_holding(session, round_.id, k, force=True)
+    from storage.summaries import store_round_moments  # summaries reads what answers writes
+
+    store_round_moments(session, round_.id)
     round_.status = "closed"
     round_.closed_at = now
     session.flush()

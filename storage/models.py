@@ -295,4 +295,4 @@ IDENTITY_TABLES = (
     "pending_answers",
     "prompts",
 )
-ANONYMOUS_TABLES = ("holding", "responses", "facet_holding", "facets")
+ANONYMOUS_TABLES = ("holding", "responses", "facet_holding", "facets", "round_moments")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String
+from sqlalchemy import JSON, Date, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime
@@ -48,3 +48,28 @@ class ReleasedCell(Base):
     contributors: Mapped[int] = mapped_column(Integer)
     released_on: Mapped[dt.date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20))  # post | print | csv | digest | feedback …
+
+
+class RoundMoment(Base):
+    """A closed round's sufficient statistics, stored when the round is sealed.
+
+    Per factor (and "quit": n and yes count in `sum_e`), for the whole round (facet "") and
+    per group of the facets the summaries use, so a trend over a hundred rounds reads a few
+    thousand rows instead of every answer. Counts and sums only — never shown as they are:
+    what leaves goes through the release path like every other figure.
+    """
+
+    __tablename__ = "round_moments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    facet: Mapped[str] = mapped_column(String(20))  # "" (the whole round) | municipality | …
+    group_value: Mapped[str] = mapped_column(String(100))  # "" for the whole round / not given
+    factor_id: Mapped[str] = mapped_column(String(40))  # F01 … | quit
+    n: Mapped[int] = mapped_column(Integer)
+    sum_e: Mapped[float] = mapped_column(Float)
+    sum_e2: Mapped[float] = mapped_column(Float)
+    sum_i: Mapped[float] = mapped_column(Float)
+    sum_i2: Mapped[float] = mapped_column(Float)
+    sum_d: Mapped[float] = mapped_column(Float)
+    sum_d2: Mapped[float] = mapped_column(Float)

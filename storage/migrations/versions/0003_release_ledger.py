@@ -1,4 +1,4 @@
-"""release ledger, and answers' background as separate unlinked facet records
+"""release ledger, answers' background as separate unlinked facet records, round moments
 
 The ledger: every figure that left beholde, as a count of its contributors. The counts
 kept with each posted summary (summary_posts.cells) move into it, so a database upgraded
@@ -9,6 +9,8 @@ Facets: `responses` and `holding` lose their six segment columns; what they held
 and by profession, quitting by profession, position 80 % or more, age, tenure, shifts), each
 under its own random key. The old segments were coarsened jointly until k people on the
 roster shared them, so every single value kept there is shared by at least k as well.
+
+Round moments: each closed round's sufficient statistics, stored when it is sealed.
 
 Revision ID: 0003
 Revises: 0002_network, 0002_summaries
@@ -123,6 +125,22 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_facets_round_facet_item", ["round_id", "facet", "item"], unique=False
         )
+    op.create_table(
+        "round_moments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("facet", sa.String(length=20), nullable=False),
+        sa.Column("group_value", sa.String(length=100), nullable=False),
+        sa.Column("factor_id", sa.String(length=40), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        *(sa.Column(c, sa.Float(), nullable=False)
+          for c in ("sum_e", "sum_e2", "sum_i", "sum_i2", "sum_d", "sum_d2")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_round_moments")),
+    )  # fmt: skip
+    with op.batch_alter_table("round_moments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_round_moments_round_id"), ["round_id"], unique=False)
+    # Rounds closed before this revision get their moments computed from the answers when a
+    # trend is read (storage/summaries.trend_moments); nothing is lost by not storing them here.
     ledger = op.create_table(
         "released_cells",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -170,6 +188,7 @@ def downgrade() -> None:
     with op.batch_alter_table("released_cells", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_released_cells_round_id"))
     op.drop_table("released_cells")
+    op.drop_table("round_moments")
     sizes = {"municipality": 100, "profession": 50, "shifts": 5}
     for source, target in (("responses", "facets"), ("holding", "facet_holding")):
         with op.batch_alter_table(source, schema=None) as batch_op:
