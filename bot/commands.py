@@ -204,16 +204,16 @@ def round_(ctx: Context) -> Reply:
     if current is None:
         return _say(t(ctx.lang, "no_round"))
     counts = answers.round_counts(ctx.session, current.id)
-    rate = f"{100 * counts.finished / counts.invited:.0f} %" if counts.invited else "–"
-    if en:
-        return _say(
-            f"Round {current.number}: {counts.finished} of {counts.invited} finished ({rate}), "
-            f"{counts.started} under way."
-        )
-    return _say(
-        f"Runde {current.number}: {counts.finished} av {counts.invited} har svart ({rate}), "
-        f"{counts.started} er i gang."
+    # Participation per municipality through the one release path (bot/summaries.py).
+    from bot.summaries import SummaryOptions, participation_report
+
+    options = SummaryOptions(ctx.engine.config.k, language=ctx.lang)
+    table = participation_report(
+        ctx.session, ctx.engine.survey, current, options, "status", ctx.now
     )
+    if en:
+        return _say(f"Round {current.number}: {counts.started} under way.\n\n{table}")
+    return _say(f"Runde {current.number}: {counts.started} er i gang.\n\n{table}")
 
 
 PROMPT_HANDLERS = {"delete": confirm_delete, "language": choose_language}
