@@ -171,7 +171,7 @@ def queue_summary(
                 not_before=now,
                 now=now,
             )
-    store.record_post(session, round_.id, summary.submissions, {}, source, now)
+    store.record_post(session, round_.id, summary.submissions, source, now)
     return PostResult("queued", round_.number, queued, summary.submissions, last)
 
 

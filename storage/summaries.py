@@ -127,25 +127,13 @@ def last_posted(session: Session, round_id: int) -> int | None:
     )
 
 
-def posted_cells(session: Session, round_id: int) -> list[dict[str, int]]:
-    """The answer counts behind the figures of every summary posted for this round."""
-    rows = session.scalars(
-        select(SummaryPost.cells).where(SummaryPost.round_id == round_id).order_by(SummaryPost.id)
-    )
-    return [{str(k): int(v) for k, v in (cells or {}).items()} for cells in rows]
-
-
 def record_post(
-    session: Session,
-    round_id: int,
-    submissions: int,
-    cells: dict[str, int],
-    source: str,
-    now: dt.datetime,
+    session: Session, round_id: int, submissions: int, source: str, now: dt.datetime
 ) -> None:
+    """Note a queued post; the figures it showed are in the release ledger (storage/releases)."""
     session.add(
         SummaryPost(
-            round_id=round_id, submissions=submissions, cells=cells, source=source, created_at=now
+            round_id=round_id, submissions=submissions, cells={}, source=source, created_at=now
         )
     )
     session.flush()

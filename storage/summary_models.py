@@ -1,8 +1,8 @@
-"""What was posted to the steering group: enough to refuse a summary that differs by too few.
+"""What left beholde, as counts: posts to the steering group, the release ledger, and the
+sufficient statistics of sealed rounds.
 
-Only counts are kept (round, how many submissions the posted summary covered and how many
-answers stood behind each figure, when), never a figure itself: the rule "nothing may differ
-by fewer than k answers from what is already out" only needs the counts.
+Never a released figure itself: the rule "nothing may differ by fewer than k answers from
+what is already out" only needs the counts behind each figure.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class SummaryPost(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(Integer, index=True)
     submissions: Mapped[int] = mapped_column(Integer)
-    # Answers behind each figure shown ({"factor:F01": 31, "quit:*": 44, ...}): counts only.
+    # Before migration 0003: the answers behind each figure shown; now in `released_cells`.
     cells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20))  # round_closed | cli
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
