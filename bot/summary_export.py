@@ -23,7 +23,7 @@ COLUMN_KEYS = (
     "priority", "change", "verdict", "group", "share", "invited", "answered", "rate", "theme",
     "count", "n_before", "n_now", "gap_change",
 )  # fmt: skip
-SHEETS = ("overview", "factors", "changes", "quit", "participation", "themes")
+SHEETS = ("overview", "factors", "changes", "quit", "participation", "themes", "by_municipality")
 ROWS = ("invited", "answered", "submissions", "quit", "enps", "position", "comments")
 
 
@@ -96,6 +96,21 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
             columns=[c["group"], c["invited"], c["answered"], c["rate"]],
         ),
     }
+    if any(g.n is not None for g in summary.factors_by_municipality):
+        out[c["by_municipality"]] = pd.DataFrame(
+            [
+                (
+                    factor_label(survey, g.factor_id, lang),
+                    group_label(survey, "municipality", g.group, lang),
+                    g.experienced,
+                    g.importance,
+                    g.gap,
+                    g.n,
+                )
+                for g in summary.factors_by_municipality
+            ],
+            columns=[c["factor"], c["group"], c["experienced"], c["importance"], c["gap"], c["n"]],
+        )
     if summary.changes:
         out[c["changes"]] = pd.DataFrame(
             [

@@ -31,6 +31,7 @@ from surveys.anonymity import check_k
 from surveys.summary import (
     FactorChange,
     FactorStat,
+    GroupFactor,
     GroupShare,
     ParticipationRow,
     Previous,
@@ -150,6 +151,14 @@ def summary_cells(summary: Summary) -> list[Cell]:
             # now − change = before: the earlier round's mean over n_before, and the gap's.
             cells.append(Cell(prev.round_id, factor_measure(c.factor_id), ALL, c.n_before))
             cells.append(Cell(r, factor_measure(c.factor_id), ALL, c.n_now))
+    by_factor: dict[str, dict[str, int | None]] = {}
+    for g in summary.factors_by_municipality:
+        by_factor.setdefault(g.factor_id, {})[g.group] = g.n
+    for factor_id, groups in by_factor.items():
+        if any(n is not None for n in groups.values()):
+            # The total is the factor's own n: every pair has one municipality record.
+            total = summary.factor(factor_id).n
+            cells += group_cells(r, f"{factor_measure(factor_id)}:municipality", total, groups)
     if summary.quit is not None:
         cells.append(Cell(r, QUIT, ALL, summary.quit.n))
         shares = {g.group: (g.share.n if g.share else None) for g in summary.quit_by_profession}
@@ -198,6 +207,14 @@ def _hold(summary: Summary, keys: set[Key]) -> Summary:
             withheld.add(f"change:{c.factor_id}")
         else:
             changes.append(c)
+    by_municipality = []
+    for g in summary.factors_by_municipality:
+        m = factor_measure(g.factor_id)
+        if g.n is not None and (held_now(m) or held_now(f"{m}:municipality")):
+            by_municipality.append(GroupFactor(g.factor_id, g.group, None))
+            withheld.add(f"{m}:municipality")
+        else:
+            by_municipality.append(g)
     quit_, quit_change, by_prof = summary.quit, summary.quit_change, summary.quit_by_profession
     if held_now(QUIT):
         quit_, quit_change = None, None
@@ -238,6 +255,7 @@ def _hold(summary: Summary, keys: set[Key]) -> Summary:
         summary,
         participation=participation,
         factors=tuple(factors),
+        factors_by_municipality=tuple(by_municipality),
         priorities=priorities(factors),
         changes=tuple(changes),
         quit=quit_,

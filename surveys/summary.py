@@ -84,6 +84,23 @@ class GroupShare:
 
 
 @dataclass(frozen=True)
+class GroupFactor:
+    """One factor in one group (municipality); the means None when the group is hidden."""
+
+    factor_id: str
+    group: str
+    n: int | None
+    experienced: float | None = None
+    importance: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if self.experienced is None or self.importance is None:
+            return None
+        return self.importance - self.experienced
+
+
+@dataclass(frozen=True)
 class FactorStat:
     """One factor in one round, from submissions that answered both of its scales."""
 
@@ -155,6 +172,8 @@ class Summary:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # What the release ledger held back: measure ids ("factor:F03", "quit", "participation").
     withheld: tuple[str, ...] = ()
+    # Factor means by municipality, from the facet records, suppressed per factor.
+    factors_by_municipality: tuple[GroupFactor, ...] = ()
 
     @property
     def rate(self) -> float | None:
@@ -342,6 +361,29 @@ def position_share(facets: pd.DataFrame, k: int) -> Estimate | None:
     known = rows["group_value"].dropna().astype(str)
     n = len(known)
     return wilson(int((known == FULL_80).sum()), n) if shown(n, k) else None
+
+
+def factors_by_group(
+    facets: pd.DataFrame, facet: str, factor_ids: Iterable[str], k: int
+) -> tuple[GroupFactor, ...]:
+    """Per factor, its means in each group, with k and complementary suppression per factor."""
+    if facets.empty:
+        return ()
+    moments = factor_moments_by(facets, facet)
+    out: list[GroupFactor] = []
+    for factor_id in factor_ids:
+        rows = moments.loc[moments["factor_id"] == factor_id]
+        counts = {str(r.group): int(r.n) for r in rows.itertuples()}
+        hidden = hidden_groups(counts, k) if counts else set()
+        for r in sorted(rows.itertuples(), key=lambda r: (-int(r.n), str(r.group))):
+            n = int(r.n)
+            if str(r.group) in hidden:
+                out.append(GroupFactor(factor_id, str(r.group), None))
+            else:
+                out.append(
+                    GroupFactor(factor_id, str(r.group), n, float(r.sum_e) / n, float(r.sum_i) / n)
+                )
+    return tuple(out)
 
 
 def facets_of(frame: pd.DataFrame) -> pd.DataFrame:
@@ -558,6 +600,7 @@ def build_summary(
         quit=quit_now,
         quit_change=quit_change,
         quit_by_profession=share_by_group(facets, "profession", QUIT, k),
+        factors_by_municipality=factors_by_group(facets, "municipality", factor_ids, k),
         enps=enps(frame, k),
         position_80=position_share(facets, k),
         comments=len(texts) if shown(len(texts), k) else None,

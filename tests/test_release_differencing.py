@@ -65,6 +65,12 @@ def derived(s: Summary) -> list[Derived]:
         if f.experienced is not None and f.importance is not None:
             out.append((r, f"{f.factor_id}.exp", "*", f.n, f.experienced * f.n))
             out.append((r, f"{f.factor_id}.imp", "*", f.n, f.importance * f.n))
+        groups = [g for g in s.factors_by_municipality if g.factor_id == f.factor_id]
+        parts = [(g.group, g.n, g.experienced * g.n) for g in groups
+                 if g.n is not None and g.experienced is not None]  # fmt: skip
+        if parts and f.experienced is not None:
+            hidden = [g.group for g in groups if g.n is None]
+            breakdown(f"{f.factor_id}.exp@municipality", f.n, f.experienced * f.n, parts, hidden)
     prev = s.previous
     if prev is not None and prev.round_id is not None:
         for c in s.changes:

@@ -101,6 +101,11 @@ def run(engine: Conversation) -> list[Given]:
     return [g for i, (_, g) in enumerate(people) if i not in SILENT]
 
 
+def stored_municipality(g: Given) -> str:
+    """Beiarn has four people on the roster: stored as "not given"."""
+    return UNKNOWN if g.municipality == "beiarn" else g.municipality
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -173,8 +178,7 @@ def test_every_figure_equals_the_answers_as_given(given_and_summary, survey: Sur
     for row in moments.itertuples():
         # Beiarn has four people on the roster: its answers are stored under "not given".
         assert row.group in ("bodo", "fauske", "steigen", UNKNOWN)
-        people = [g for g in given if (g.municipality if g.municipality != "beiarn" else UNKNOWN)
-                  == row.group]  # fmt: skip
+        people = [g for g in given if stored_municipality(g) == row.group]
         pairs = [(g.answers[f"{row.factor_id}.exp"], g.answers[f"{row.factor_id}.imp"])
                  for g in people if f"{row.factor_id}.exp" in g.answers
                  and f"{row.factor_id}.imp" in g.answers]  # fmt: skip
@@ -182,3 +186,13 @@ def test_every_figure_equals_the_answers_as_given(given_and_summary, survey: Sur
         assert row.sum_e / row.n == pytest.approx(mean([e for e, _ in pairs]))
         assert row.sum_d / row.n == pytest.approx(mean([i - e for e, i in pairs]))
     assert {"bodo", "fauske", "steigen"} <= set(moments["group"])
+    # ...and as the summary releases them: per factor, groups of at least k, none as Beiarn.
+    shown_groups = [g for g in s.factors_by_municipality if g.n is not None]
+    assert shown_groups and all(g.group != "beiarn" and g.n >= K for g in shown_groups)
+    for g in shown_groups:
+        here = [p for p in given if stored_municipality(p) == g.group]
+        pairs = [(p.answers[f"{g.factor_id}.exp"], p.answers[f"{g.factor_id}.imp"])
+                 for p in here if f"{g.factor_id}.imp" in p.answers
+                 and f"{g.factor_id}.exp" in p.answers]  # fmt: skip
+        assert g.n == len(pairs) and g.experienced == pytest.approx(mean([e for e, _ in pairs]))
+        assert g.gap == pytest.approx(mean([i - e for e, i in pairs]))
