@@ -255,7 +255,7 @@ GROUP BY round_id, factor_id ORDER BY round_id, factor_id
 def measure_trend(url: str) -> dict[str, float]:
     from storage import summaries as store
     from surveys.definition import load_survey
-    from surveys.summary import factor_stats
+    from surveys.summary import factor_stats_by_round
 
     survey = load_survey()
     db = Database(url)
@@ -266,7 +266,7 @@ def measure_trend(url: str) -> dict[str, float]:
             quit_ = pd.DataFrame(session.execute(text(QUIT_SQL)).all(), columns=["r", "n", "yes"])
         else:
             moments, quit_ = store.trend_moments(session)
-    per_round = {r: factor_stats(g, survey.factor_ids, 5) for r, g in moments.groupby("round_id")}
+    per_round = factor_stats_by_round(moments, survey.factor_ids, 5)
     wall = time.perf_counter() - started
     db.dispose()
     moments.to_pickle(os.environ["BENCH_OUT"])

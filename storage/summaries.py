@@ -213,14 +213,13 @@ def trend_moments(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
     rounds — and computes them from the answers only for closed rounds that have none
     stored (rounds closed before the moments were kept).
     """
-    stored = pd.DataFrame(
-        session.execute(
-            select(RoundMoment.round_id, RoundMoment.factor_id, RoundMoment.n,
-                   *(getattr(RoundMoment, c) for c in SUMS))
-            .where(RoundMoment.facet == "")
-        ).all(),
-        columns=["round_id", "factor_id", "n", *SUMS],
-    )  # fmt: skip
+    columns = ["round_id", "factor_id", "n", *SUMS]
+    rows = (
+        session.connection()
+        .execute(select(*(getattr(RoundMoment, c) for c in columns)).where(RoundMoment.facet == ""))
+        .fetchall()
+    )
+    stored = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
     closed = set(session.scalars(select(Round.id).where(Round.status == "closed")))
     missing = sorted(closed - set(stored["round_id"]))
     factors = stored.loc[stored["factor_id"] != "quit", MOMENT_COLUMNS]

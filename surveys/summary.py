@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -275,6 +276,31 @@ def factor_stats(moments: pd.DataFrame, factor_ids: Iterable[str], k: int) -> li
                 gap=mean_interval(n, float(row.sum_d), float(row.sum_d2)),
             )
         )
+    return out
+
+
+def factor_stats_by_round(
+    moments: pd.DataFrame, factor_ids: Iterable[str], k: int
+) -> dict[int, list[FactorStat]]:
+    """`factor_stats` for many rounds at once (a trend), in one pass over the moments."""
+    factor_ids = list(factor_ids)
+    by_round: dict[int, dict[str, Any]] = {}
+    for row in moments.itertuples(index=False):
+        by_round.setdefault(int(row.round_id), {})[str(row.factor_id)] = row
+    out = {}
+    for round_id, rows in by_round.items():
+        stats = []
+        for factor_id in factor_ids:
+            row = rows.get(factor_id)
+            n = int(row.n) if row is not None else 0
+            if row is None or not shown(n, k):
+                stats.append(FactorStat(factor_id, n))
+                continue
+            stats.append(
+                FactorStat(factor_id, n, float(row.sum_e) / n, float(row.sum_i) / n,
+                           mean_interval(n, float(row.sum_d), float(row.sum_d2)))
+            )  # fmt: skip
+        out[round_id] = stats
     return out
 
 
