@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bot.summary_text import factor_label, group_label, lang_of, text
+from bot.summary_text import factor_label, group_label, held_back_lines, lang_of, text
 from surveys.definition import Survey
 from surveys.stats import Estimate
 from surveys.summary import Summary
@@ -21,7 +21,7 @@ from surveys.themes import load_lexicon
 COLUMN_KEYS = (
     "measure", "value", "low", "high", "n", "factor", "experienced", "importance", "gap",
     "priority", "change", "verdict", "group", "share", "invited", "answered", "rate", "theme",
-    "count", "n_before", "n_now", "gap_change",
+    "count", "n_before", "n_now", "gap_change", "note",
 )  # fmt: skip
 SHEETS = ("overview", "factors", "changes", "quit", "participation", "themes", "by_municipality")
 ROWS = ("invited", "answered", "submissions", "quit", "enps", "position", "comments")
@@ -43,7 +43,7 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
     c = {key: col(lang, key) for key in COLUMN_KEYS}
     c.update({key: text(lang, f"sheet_{key}") for key in SHEETS})
     m = [text(lang, f"row_{key}") for key in ROWS]
-    overview = [
+    overview: list[tuple[str, object, object, object, object]] = [
         (m[0], summary.invited, None, None, None),
         (m[1], summary.answered, None, None, None),
         (m[2], summary.submissions if summary.answered is not None else None, None, None, None),
@@ -51,6 +51,10 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
         (m[4], *_est(summary.enps)),
         (m[5], *_est(summary.position_80)),
         (m[6], summary.comments if summary.themes is not None else None, None, None, None),
+    ]
+    # What the release path held back, and why: the same words as in the chat.
+    overview += [
+        (c["note"], line, None, None, None) for line in held_back_lines(summary, survey, lang)
     ]
     out = {
         c["overview"]: pd.DataFrame(

@@ -164,6 +164,8 @@ def export(db: Database, survey: Survey, round_id: int, folder: Path) -> Summary
     overview = pd.read_csv(next(f for f in files if "oversikt" in f.name))
     quit_row = overview.loc[overview["Mål"] == "Vurdert å slutte"].iloc[0]
     assert (pd.isna(quit_row["n"]) and s.quit is None) or int(quit_row["n"]) == s.quit.n
+    notes = overview.loc[overview["Mål"] == "Merknad", "Verdi"].tolist()
+    assert bool(notes) == bool(s.withheld) and all("Holdt tilbake" in n for n in notes)
     return s
 
 
