@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,9 @@ from storage.models import Round
 from surveys.anonymity import may_post
 from surveys.definition import Survey
 from surveys.summary import Summary, build_summary
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -209,39 +213,41 @@ def install(service: object) -> bool:
     return True
 
 
-def engine_options(engine: object, language: str | None = None) -> SummaryOptions:
+def engine_options(engine: Conversation, language: str | None = None) -> SummaryOptions:
     """Summary options from a conversation engine's configuration (the CLI's round commands)."""
-    config = engine.config  # type: ignore[attr-defined]
+    config = engine.config
     return SummaryOptions(
         config.k, SummaryOptions.comment_threshold, language or config.default_language
     )
 
 
 def print_round_report(
-    engine: object, round_id: int, source: str, language: str | None = None
+    engine: Conversation, round_id: int, source: str, language: str | None = None
 ) -> None:
     """`round close` and `demo`: the same text as `beholde summary` prints, released once."""
-    import typer
-
-    options = engine_options(engine, language)
-    with engine.db.transaction() as session:  # type: ignore[attr-defined]
-        round_ = session.get(Round, round_id)
-        if round_ is None:
-            return
-        text = report(session, engine.survey, round_, options, source, engine.clock())  # type: ignore[attr-defined]
-    typer.echo("\n" + text)
+    _print(engine, round_id, source, language, report)
 
 
 def print_participation(
-    engine: object, round_id: int, source: str, language: str | None = None
+    engine: Conversation, round_id: int, source: str, language: str | None = None
 ) -> None:
     """`round status`: the participation table of the summary, released once."""
+    _print(engine, round_id, source, language, participation_report)
+
+
+def _print(
+    engine: Conversation,
+    round_id: int,
+    source: str,
+    language: str | None,
+    render: Callable[..., str],
+) -> None:
     import typer
 
     options = engine_options(engine, language)
-    with engine.db.transaction() as session:  # type: ignore[attr-defined]
+    with engine.db.transaction() as session:
         round_ = session.get(Round, round_id)
         if round_ is None:
             return
-        text = participation_report(session, engine.survey, round_, options, source, engine.clock())  # type: ignore[attr-defined]
+        text = render(session, engine.survey, round_, options, source, engine.clock())
     typer.echo(text)
