@@ -6,9 +6,13 @@ per round, 1,000,000 in all, and 1,000,000 invitations. Measured, each in a fres
 
 * `round`: the summary posted when a round closes (its responses, the previous round's,
   participation; statistics, suppression, text) — what `beholde summary` does;
-* `trend`: per round and factor, the paired sufficient statistics over all 100 rounds, the
-  heavy GROUP BY pushed into SQL (`storage.summaries.factor_moments`) plus the quitting share
-  per round;
+* `seal`: storing one closed round's sufficient statistics (`store_round_moments`, what
+  `close_round` does), timed over all 100 rounds at load;
+* `trend`: per round and factor, the paired sufficient statistics over all 100 rounds plus the
+  quitting share per round, read from the moments stored at seal
+  (`storage.summaries.trend_moments`), turned into per-round factor statistics;
+* `trend_raw`: the same from every stored answer, the GROUP BY pushed into SQL
+  (`storage.summaries.factor_moments`) — what the trend cost before moments were stored;
 * `duckdb`: the same `trend` aggregates computed by DuckDB over the same rows (loaded from
   the SQLite file through pandas; the load is timed separately), checked equal.
 
@@ -44,7 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from storage.db import Database, normalise_url  # noqa: E402
-from storage.models import Invitation, Person, Response, Round  # noqa: E402
+from storage.models import Facet, Invitation, Person, Response, Round  # noqa: E402
+from surveys.summary import facets_of  # noqa: E402
 
 MUNICIPALITIES = ["bodo", "steigen", "sorfold", "fauske", "saltdal", "beiarn", "gildeskal",
                   "hamaroy", "meloy"]  # fmt: skip
@@ -129,13 +134,16 @@ def generate(people: int, rounds: int, per_round: int, seed: int = 7) -> tuple[p
             )
         )
     responses = pd.concat(parts, ignore_index=True)
+    # As sealing stores them: answers without background, each attribute its own record.
+    facets = pd.concat([facets_of(part.assign(text=None)) for part in parts], ignore_index=True)
+    facets.insert(0, "id", [secrets.token_hex(16) for _ in range(len(facets))])
     responses.insert(0, "id", [secrets.token_hex(16) for _ in range(len(responses))])
-    return person, invitations, responses
+    return person, invitations, responses, facets
 
 
-def load(url: str, people: int, rounds: int, per_round: int) -> int:
-    """Create the schema (migrations) and fill it; returns the number of responses."""
-    person, invitations, responses = generate(people, rounds, per_round)
+def load(url: str, people: int, rounds: int, per_round: int) -> tuple[int, float]:
+    """Create the schema, fill it, seal every round's moments; responses and seal seconds."""
+    person, invitations, responses, facets = generate(people, rounds, per_round)
     db = Database(url)
     db.upgrade()
     now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
@@ -160,14 +168,18 @@ def load(url: str, people: int, rounds: int, per_round: int) -> int:
         }
     )
     with db.engine.begin() as conn:
-        for table in ("responses", "invitations", "rounds", "people"):
+        for table in ("round_moments", "facets", "responses", "invitations", "rounds", "people"):
             conn.execute(text(f"DELETE FROM {table}"))
     # Core inserts fill every column default the models declare (the schema may grow).
     tables = (
         (Person.__table__, person_rows),
         (Round.__table__, round_rows),
         (Invitation.__table__, invitations),
-        (Response.__table__, responses),
+        (
+            Response.__table__,
+            responses[["id", "round_id", "submission_key", "question_id", "value", "complete"]],
+        ),
+        (Facet.__table__, facets.astype(object).where(facets.notna(), None)),
     )
     for table, frame in tables:
         for start in range(0, len(frame), 50_000):
@@ -176,8 +188,15 @@ def load(url: str, people: int, rounds: int, per_round: int) -> int:
                 conn.execute(table.insert(), rows)
     with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
+    from storage.summaries import store_round_moments
+
+    started = time.perf_counter()
+    for round_id in range(1, rounds + 1):
+        with db.transaction() as session:
+            store_round_moments(session, round_id)
+    seal = (time.perf_counter() - started) / rounds
     db.dispose()
-    return len(responses)
+    return len(responses), seal
 
 
 # --------------------------------------------------------------------------- measurements
@@ -185,9 +204,9 @@ def load(url: str, people: int, rounds: int, per_round: int) -> int:
 
 def measure_round(url: str, round_number: int) -> dict[str, float]:
     from bot.summaries import SummaryOptions, compose
+    from bot.summary_text import full_text
     from storage import summaries as store
     from surveys.definition import load_survey
-    from surveys.render import full_text
 
     survey = load_survey()
     db = Database(url)
@@ -197,7 +216,7 @@ def measure_round(url: str, round_number: int) -> dict[str, float]:
         summary = compose(session, survey, round_, SummaryOptions())
     text_ = full_text(summary, survey, "nb")
     wall = time.perf_counter() - started
-    from surveys.chart import chart_png
+    from bot.summary_chart import chart_png
 
     t = time.perf_counter()
     chart_png(summary, survey)
@@ -236,15 +255,18 @@ GROUP BY round_id, factor_id ORDER BY round_id, factor_id
 def measure_trend(url: str) -> dict[str, float]:
     from storage import summaries as store
     from surveys.definition import load_survey
-    from surveys.summary import factor_stats
+    from surveys.summary import factor_stats_by_round
 
     survey = load_survey()
     db = Database(url)
     started = time.perf_counter()
     with db.transaction() as session:
-        moments = store.factor_moments(session)
-        quit_ = pd.DataFrame(session.execute(text(QUIT_SQL)).all(), columns=["r", "n", "yes"])
-    per_round = {r: factor_stats(g, survey.factor_ids, 5) for r, g in moments.groupby("round_id")}
+        if os.environ.get("BENCH_RAW"):
+            moments = store.factor_moments(session)
+            quit_ = pd.DataFrame(session.execute(text(QUIT_SQL)).all(), columns=["r", "n", "yes"])
+        else:
+            moments, quit_ = store.trend_moments(session)
+    per_round = factor_stats_by_round(moments, survey.factor_ids, 5)
     wall = time.perf_counter() - started
     db.dispose()
     moments.to_pickle(os.environ["BENCH_OUT"])
@@ -320,14 +342,20 @@ def main() -> None:
     try:
         for backend, url in urls.items():
             t = time.perf_counter()
-            n = load(url, args.people, args.rounds, args.per_round)
+            n, seal = load(url, args.people, args.rounds, args.per_round)
             print(f"{backend}: loaded {n:,} responses in {time.perf_counter() - t:.0f} s",
                   flush=True)  # fmt: skip
+            os.environ["BENCH_OUT"] = str(Path(tmp) / f"{backend}_trend_raw.pkl")
+            os.environ["BENCH_RAW"] = "1"
+            raw = child("trend", url)
+            del os.environ["BENCH_RAW"]
             os.environ["BENCH_OUT"] = str(Path(tmp) / f"{backend}_trend.pkl")
             results[backend] = {
                 "responses": n,
+                "seal_s_per_round": seal,
                 "round": child("round", url, str(args.rounds)),
                 "trend": child("trend", url),
+                "trend_raw": raw,
             }
             print(backend, json.dumps(results[backend]), flush=True)
         os.environ["BENCH_OUT"] = str(Path(tmp) / "duckdb_trend.pkl")

@@ -168,18 +168,15 @@ def round_(ctx: Context) -> Reply:
     if current is None:
         return _say(t(ctx.lang, "no_round"))
     counts = answers.round_counts(ctx.session, current.id)
-    rate = f"{100 * counts.finished / counts.invited:.0f} %" if counts.invited else "–"
-    return _say(
-        t(
-            ctx.lang,
-            "round_status",
-            number=current.number,
-            finished=counts.finished,
-            invited=counts.invited,
-            rate=rate,
-            started=counts.started,
-        )
+    # Participation per municipality through the one release path (bot/summaries.py).
+    from bot.summaries import SummaryOptions, participation_report
+
+    options = SummaryOptions(ctx.engine.config.k, language=ctx.lang)
+    table = participation_report(
+        ctx.session, ctx.engine.survey, current, options, "status", ctx.now
     )
+    status = t(ctx.lang, "round_status", number=current.number, started=counts.started)
+    return _say(f"{status}\n\n{table}")
 
 
 PROMPT_HANDLERS = {"delete": confirm_delete, "language": choose_language}

@@ -27,7 +27,7 @@ from bot.ports import (
     Reply,
     TextReceived,
 )
-from storage import answers, outbox, people, prompts
+from storage import answers, outbox, people, prompts, releases
 from storage.db import Database
 from storage.models import Invitation, PendingAnswer, Person, Prompt, Round
 from surveys.definition import Question, Survey
@@ -639,10 +639,12 @@ class Conversation:
         for qid in invitation.plan or []:
             if not qid.endswith(".exp"):
                 continue
-            mean, n = answers.segment_mean(
-                session, previous.id, qid, municipality=person.municipality
-            )
-            if mean is not None and n >= self.config.k:
+            shown_mean = releases.release_group_mean(
+                session, previous.id, qid[:-4], "municipality", person.municipality,
+                self.config.k, "feedback", self.clock().date(),
+            )  # fmt: skip
+            if shown_mean is not None:
+                mean, n = shown_mean
                 lang = person.language
                 factor = self.survey.factor(qid.split(".")[0]).short[lang]
                 name = self.survey.scales["municipality"].label(person.municipality, lang)

@@ -2,7 +2,8 @@
 
 Synthetic employees across the nine Salten municipalities get a round through the outbox,
 answer it by pressing buttons through the real conversation engine, the round closes,
-and the anonymous aggregate is printed — with groups under k suppressed.
+and the anonymous summary is printed through the one release path, as `beholde summary`
+prints it — groups under k and their complements hidden.
 """
 
 from __future__ import annotations

@@ -19,14 +19,87 @@ from storage import outbox
 from storage.digest import load_digest, load_leader_digest
 from storage.models import Person
 from surveys.definition import Survey
-from surveys.digest import LeaderDigest, due_this_week, iso_week, render_digest
+from surveys.digest import MAX_TASKS, DigestData, LeaderDigest, due_this_week, iso_week
+
+STATUSES = ("moved", "cancelled", "replaced_by_webinar", "held", "planned")
+
+
+def status_word(lang: str, status: str) -> str:
+    return t(lang, f"digest_status_{status}") if status in STATUSES else status
+
+
+def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) -> str:
+    """The digest as plain text; `names` maps municipality ids to display names."""
+
+    def w(key: str, **values: object) -> str:
+        return t(lang, f"digest_{key}", **values)
+
+    lines = [w("head", week=data.week), "", w("tasks") if data.tasks else w("no_tasks")]
+    for task in data.tasks[:MAX_TASKS]:
+        total = len(task.done_teams) + len(task.open_teams)
+        still = w("open_teams", teams=", ".join(task.open_teams)) if task.open_teams else ""
+        lines.append(
+            w(
+                "task",
+                title=task.title,
+                due=f"{task.due_on:%d.%m.%Y}",
+                done=len(task.done_teams),
+                total=total,
+                open=still,
+            )
+        )
+    lines.append("")
+    if data.next_gathering is None:
+        lines.append(w("no_next"))
+    else:
+        g = data.next_gathering
+        lines.append(
+            w(
+                "next",
+                title=g.title,
+                when=f"{g.starts_local:%d.%m.%Y %H:%M}",
+                where=f", {g.where}" if g.where else "",
+            )
+        )
+    for g in data.changed:
+        lines.append(w("changed", title=g.title, status=status_word(lang, g.status)))
+    if data.rounds:
+        lines += ["", w("rounds")]
+        for r in data.rounds:
+            few = r.finished < k
+            finished = w("few", k=k) if few else str(r.finished)
+            rate = "–" if few or not r.invited else f"{100 * r.finished / r.invited:.0f} %"
+            lines.append(
+                w(
+                    "round",
+                    number=r.number,
+                    finished=finished,
+                    invited=r.invited,
+                    rate=rate,
+                    open=w("round_open") if r.is_open else "",
+                )
+            )
+    rows = sorted(data.participation, key=lambda r: names.get(r.group, r.group))
+    visible = [
+        f"{names.get(r.group, r.group)} {r.answered}/{r.invited}"
+        for r in rows
+        if r.answered is not None and r.group
+    ]
+    if visible:
+        lines.append(w("per_municipality", groups=", ".join(visible)))
+    if any(r.held for r in rows):
+        lines.append(w("held", k=k))
+    hidden = [names.get(r.group, r.group) for r in rows if r.answered is None and not r.held]
+    if hidden:
+        lines.append(w("hidden", names=", ".join(sorted(h for h in hidden if h))))
+    return "\n".join(lines).strip()
 
 
 def digest_text(
     session: Session, survey: Survey, now: dt.datetime, tz: dt.tzinfo, lang: str, k: int
 ) -> str:
     names = {o.value: o.label[lang] for o in survey.scales["municipality"].options}
-    return render_digest(load_digest(session, now, tz), lang, k, names)
+    return render_digest(load_digest(session, now, tz, k), lang, k, names)
 
 
 def queue_digest(

@@ -6,28 +6,35 @@ message for every transport with a steering channel configured — in the same t
 the record of what was posted, so a summary is neither lost nor sent twice. The outbox
 delivers rows of kind "steering" with the transport's `post_to_channel`.
 
-A summary is refused when fewer than k submissions arrived since the last one posted for
-the same round: two summaries must not show one person's answers by their difference.
+Every output of a round's figures — the post, `beholde summary` printed or exported,
+`round close`, `round status`, the demo — gets them from `compose`, which runs the summary
+through the one release path (storage/releases.py → surveys/disclosure.py): figures that
+would differ by 1..k−1 contributors from one already released are held back, and what is
+shown is recorded in the release ledger. A post is also refused outright when fewer than k
+submissions arrived since the last one posted for the same round.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.ports import OutgoingMessage
-from storage import outbox
+from bot.summary_text import body, full_text, headline, participation_lines
+from storage import outbox, releases
 from storage import summaries as store
 from storage.models import Round
 from surveys.anonymity import may_post
-from surveys.chart import chart_png
 from surveys.definition import Survey
-from surveys.render import body, headline
-from surveys.summary import Summary, build_summary, hold_back, published_cells
+from surveys.summary import Summary, build_summary
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +57,27 @@ class PostResult:
     last_posted: int | None = None
 
 
-def compose(session: Session, survey: Survey, round_: Round, options: SummaryOptions) -> Summary:
-    """The summary of one round, from what storage holds now.
+def compose(
+    session: Session,
+    survey: Survey,
+    round_: Round,
+    options: SummaryOptions,
+    source: str = "print",
+    now: dt.datetime | None = None,
+) -> Summary:
+    """The summary of one round as it may be shown now; what it shows goes into the ledger.
 
-    Figures that would differ by fewer than k answers from a summary already posted for
-    this round are held back (the same rule for printing, exporting and posting).
+    `source` names the output (post, print, export, round_close, status, demo) in the ledger.
     """
+    summary = draft(session, survey, round_, options)
+    today = (now or dt.datetime.now(dt.UTC)).date()
+    return releases.release_summary(session, summary, options.k, source, today)
+
+
+def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptions) -> Summary:
+    """The round's summary before the release ledger is asked: never shown as it is."""
     inputs = store.round_inputs(session, round_)
-    summary = build_summary(
+    return build_summary(
         inputs.responses,
         inputs.participation,
         survey,
@@ -67,14 +87,43 @@ def compose(session: Session, survey: Survey, round_: Round, options: SummaryOpt
         comment_threshold=options.comment_threshold,
         previous=inputs.previous,
         previous_number=inputs.previous_number,
+        facets=inputs.facets,
+        previous_facets=inputs.previous_facets,
         roster_names=store.roster_names(session),
         seed=inputs.seed,
     )
-    return hold_back(summary, store.posted_cells(session, round_.id), options.k)
+
+
+def report(
+    session: Session,
+    survey: Survey,
+    round_: Round,
+    options: SummaryOptions,
+    source: str,
+    now: dt.datetime | None = None,
+) -> str:
+    """The whole summary as terminal text (`summary`, `round close`, `demo`)."""
+    summary = compose(session, survey, round_, options, source, now)
+    return full_text(summary, survey, options.language)
+
+
+def participation_report(
+    session: Session,
+    survey: Survey,
+    round_: Round,
+    options: SummaryOptions,
+    source: str,
+    now: dt.datetime | None = None,
+) -> str:
+    """Only the participation table (`round status`), through the same release path."""
+    summary = compose(session, survey, round_, options, source, now)
+    return "\n".join(participation_lines(summary, survey, options.language))
 
 
 def messages(summary: Summary, survey: Survey, lang: str = "nb") -> list[OutgoingMessage]:
     """The chart with the headline as caption, then the bullets."""
+    from bot.summary_chart import chart_png  # matplotlib loads when a chart is drawn
+
     chart = chart_png(summary, survey, lang)
     return [
         OutgoingMessage(
@@ -108,10 +157,11 @@ def queue_summary(
     """Build, check the differencing rule, queue for every target, record the post."""
     if not targets:
         return PostResult("no_target", round_.number)
-    summary = compose(session, survey, round_, options)
     last = store.last_posted(session, round_.id)
-    if not may_post(summary.submissions, last, options.k):
-        return PostResult("too_few_new", round_.number, 0, summary.submissions, last)
+    raw = draft(session, survey, round_, options)
+    if not may_post(raw.submissions, last, options.k):
+        return PostResult("too_few_new", round_.number, 0, raw.submissions, last)
+    summary = releases.release_summary(session, raw, options.k, "post", now.date())
     out = messages(summary, survey, options.language)
     queued = 0
     for platform, channel in sorted(targets.items()):
@@ -126,9 +176,7 @@ def queue_summary(
                 not_before=now,
                 now=now,
             )
-    store.record_post(
-        session, round_.id, summary.submissions, published_cells(summary), source, now
-    )
+    store.record_post(session, round_.id, summary.submissions, source, now)
     return PostResult("queued", round_.number, queued, summary.submissions, last)
 
 
@@ -164,3 +212,43 @@ def install(service: object) -> bool:
 
     engine.round_closed_hooks.append(on_round_closed)
     return True
+
+
+def engine_options(engine: Conversation, language: str | None = None) -> SummaryOptions:
+    """Summary options from a conversation engine's configuration (the CLI's round commands)."""
+    config = engine.config
+    return SummaryOptions(
+        config.k, SummaryOptions.comment_threshold, language or config.default_language
+    )
+
+
+def print_round_report(
+    engine: Conversation, round_id: int, source: str, language: str | None = None
+) -> None:
+    """`round close` and `demo`: the same text as `beholde summary` prints, released once."""
+    _print(engine, round_id, source, language, report)
+
+
+def print_participation(
+    engine: Conversation, round_id: int, source: str, language: str | None = None
+) -> None:
+    """`round status`: the participation table of the summary, released once."""
+    _print(engine, round_id, source, language, participation_report)
+
+
+def _print(
+    engine: Conversation,
+    round_id: int,
+    source: str,
+    language: str | None,
+    render: Callable[..., str],
+) -> None:
+    import typer
+
+    options = engine_options(engine, language)
+    with engine.db.transaction() as session:
+        round_ = session.get(Round, round_id)
+        if round_ is None:
+            return
+        text = render(session, engine.survey, round_, options, source, engine.clock())
+    typer.echo(text)

@@ -2,10 +2,13 @@
 
 Answers of an unfinished pulse are kept in `pending_answers`, linked to the invitation so the
 pulse can resume. When the pulse is finished (or the round closes), they are moved into
-`holding` under a random submission key with the person's coarse segment, the link is
-deleted, all in one transaction. Holding is flushed into `responses` in shuffled batches of
-at least k submissions (or all that remain when the round closes), so neither a key nor the
-row order tells which invitation a response came from.
+`holding` under a random submission key — with no background attribute — and, separately,
+into `facet_holding` as unlinked facet records (`facet_records`): one background attribute
+with the answers the summaries need by it, each under its own random key, the attribute kept
+only where at least k people on the roster share it. The link is deleted in the same
+transaction. Both holding tables are flushed in shuffled batches of at least k submissions
+(or all that remain when the round closes), so neither a key nor the row order tells which
+invitation a response came from.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    Facet,
+    FacetHolding,
     Holding,
     Invitation,
     OutboxMessage,
@@ -29,7 +34,9 @@ from storage.models import (
     Response,
     Round,
 )
+from surveys.summary import FACTORS_BY, FULL_80, FULL_POSITION, POSITION_80
 
+# The background attributes a pulse may be counted by, each on its own.
 SEGMENT_FIELDS = (
     "municipality",
     "profession",
@@ -38,15 +45,12 @@ SEGMENT_FIELDS = (
     "position_band",
     "shifts",
 )
-# Dropped first to last until at least k people on the roster share what is kept.
-COARSENING_ORDER = (
-    "shifts",
-    "position_band",
-    "tenure_band",
-    "age_band",
-    "profession",
-    "municipality",
-)
+# Which answers are stored with which attribute (one unlinked record each): factor means and
+# gaps by municipality and by profession, quitting by profession, and the background
+# questions as shares. Position size is kept as "80 % or more" or not: the share the
+# Salten report follows, and a coarser attribute that more people share.
+QUIT_BY = ("profession",)
+SHARES = (POSITION_80, "age_band", "tenure_band", "shifts")
 _shuffle = SystemRandom().shuffle
 
 
@@ -151,25 +155,59 @@ def store_pending(
     return row
 
 
-def k_anonymous_segment(session: Session, person: Person | None, k: int) -> dict[str, str | None]:
-    """The person's segment, coarsened until at least k people on the roster share it.
+def attribute(person: Person | None, facet: str) -> str | None:
+    """The person's value of one facet (position_80 derived from the position band)."""
+    if person is None:
+        return None
+    if facet == POSITION_80:
+        band = person.position_band
+        return None if band is None else (FULL_80 if band in FULL_POSITION else "u80")
+    value = getattr(person, facet)
+    return None if value is None else str(value)
 
-    A response stores who-like attributes (municipality, profession, …). Where a combination
-    is rare — one nurse in Beiarn — it would point at one person even without any key, so
-    fields are dropped (shifts first, municipality last) until k people fit what is kept.
+
+def shared_on_roster(session: Session, facet: str, value: str | None, k: int) -> bool:
+    """Whether at least k people on the roster have this value (a rare one points at one)."""
+    if value is None:
+        return False
+    if facet == POSITION_80:
+        bands = list(FULL_POSITION) if value == FULL_80 else None
+        column = Person.position_band
+        where = column.in_(bands) if bands else column.not_in(FULL_POSITION)
+    else:
+        where = getattr(Person, facet) == value
+    return (session.scalar(select(func.count()).select_from(Person).where(where)) or 0) >= k
+
+
+def facet_records(
+    session: Session, person: Person | None, values: dict[str, int | None], k: int
+) -> list[dict[str, object]]:
+    """The unlinked records one submission leaves: each one attribute and its answers.
+
+    An attribute fewer than k rostered people share is stored as None ("not given"), so no
+    record carries a combination that points at fewer than k people.
     """
-    segment: dict[str, str | None] = {
-        f: (getattr(person, f) if person else None) for f in SEGMENT_FIELDS
-    }
-    for dropped in (None, *COARSENING_ORDER):
-        if dropped is not None:
-            segment[dropped] = None
-        kept = [getattr(Person, f) == v for f, v in segment.items() if v is not None]
-        if not kept:
-            break
-        if (session.scalar(select(func.count()).select_from(Person).where(*kept)) or 0) >= k:
-            break
-    return segment
+    kept = {}
+    for facet in {*FACTORS_BY, *QUIT_BY, *SHARES}:
+        value = attribute(person, facet)
+        kept[facet] = value if shared_on_roster(session, facet, value, k) else None
+    records: list[dict[str, object]] = []
+    factors = sorted({q[:-4] for q in values if q.endswith((".exp", ".imp"))})
+    for factor in factors:
+        exp, imp = values.get(f"{factor}.exp"), values.get(f"{factor}.imp")
+        if exp is None or imp is None:
+            continue  # a gap needs both scales; so does every figure by group
+        records += [
+            {"facet": f, "group_value": kept[f], "item": factor, "value": exp, "value2": imp}
+            for f in FACTORS_BY
+        ]
+    if values.get("quit") is not None:
+        records += [
+            {"facet": f, "group_value": kept[f], "item": "quit", "value": values["quit"]}
+            for f in QUIT_BY
+        ]
+    records += [{"facet": f, "group_value": kept[f], "item": ""} for f in SHARES]
+    return records
 
 
 def seal(
@@ -183,15 +221,15 @@ def seal(
     """Move an invitation's pending answers into holding and cut every link to the person.
 
     Returns the number of answers moved. Runs inside the caller's transaction, so either all
-    of it happens or none of it: the answers leave under a random key with a k-anonymous
-    segment; pending answers, button tokens, the plan and the queued question texts go.
+    of it happens or none of it: the answers leave under a random key, the background goes
+    into separate unlinked facet records; pending answers, button tokens, the plan and the
+    queued question texts go.
     """
     answers = [
         a for a in pending_answers(session, invitation.id).values() if a.value is not None or a.text
     ]
     if answers:
         submission = random_key()
-        segment = k_anonymous_segment(session, person, k)
         session.add_all(
             Holding(
                 id=random_key(),
@@ -201,9 +239,13 @@ def seal(
                 value=a.value,
                 text=a.text,
                 complete=complete,
-                **segment,
             )
             for a in answers
+        )
+        values = {a.question_id: a.value for a in answers}
+        session.add_all(
+            FacetHolding(id=random_key(), round_id=invitation.round_id, **record)
+            for record in facet_records(session, person, values, k)
         )
     session.execute(delete(PendingAnswer).where(PendingAnswer.invitation_id == invitation.id))
     session.execute(delete(Prompt).where(Prompt.invitation_id == invitation.id))
@@ -250,17 +292,32 @@ def flush_holding(session: Session, round_id: int, k: int, force: bool = False) 
             value=row.value,
             text=row.text,
             complete=row.complete,
-            **{f: getattr(row, f) for f in SEGMENT_FIELDS},
         )
         for row in rows
     )
     session.execute(delete(Holding).where(Holding.round_id == round_id))
+    facets = list(session.scalars(select(FacetHolding).where(FacetHolding.round_id == round_id)))
+    _shuffle(facets)
+    session.add_all(
+        Facet(
+            id=random_key(),
+            round_id=row.round_id,
+            facet=row.facet,
+            group_value=row.group_value,
+            item=row.item,
+            value=row.value,
+            value2=row.value2,
+        )
+        for row in facets
+    )
+    session.execute(delete(FacetHolding).where(FacetHolding.round_id == round_id))
     session.flush()
     return submissions
 
 
 def close_round(session: Session, round_: Round, now: dt.datetime, today: dt.date, k: int) -> int:
-    """Close a round: seal every unfinished pulse as partial, flush all, forget the plans.
+    """Close a round: seal every unfinished pulse as partial, flush all, forget the plans,
+    and store the round's sufficient statistics for trends.
 
     Returns the number of partial submissions sealed.
     """
@@ -273,6 +330,9 @@ def close_round(session: Session, round_: Round, now: dt.datetime, today: dt.dat
         if seal(session, invitation, person, today, complete=False, k=k):
             partial += 1
     flush_holding(session, round_.id, k, force=True)
+    from storage.summaries import store_round_moments  # summaries reads what answers writes
+
+    store_round_moments(session, round_.id)
     round_.status = "closed"
     round_.closed_at = now
     session.flush()
@@ -316,14 +376,14 @@ def mark_nudged(session: Session, invitation_id: int, now: dt.datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def segment_mean(
-    session: Session, round_id: int, question_id: str, **segment: str
+def facet_mean(
+    session: Session, round_id: int, facet: str, item: str, group: str | None = None
 ) -> tuple[float | None, int]:
-    """Mean and count of one question's values in a segment of a round's responses."""
-    query = select(func.avg(Response.value), func.count(Response.value)).where(
-        Response.round_id == round_id, Response.question_id == question_id
+    """Mean and count of a factor's experienced value in one group (all groups: None)."""
+    query = select(func.avg(Facet.value), func.count(Facet.value)).where(
+        Facet.round_id == round_id, Facet.facet == facet, Facet.item == item
     )
-    for name, value in segment.items():
-        query = query.where(getattr(Response, name) == value)
+    if group is not None:
+        query = query.where(Facet.group_value == group)
     mean, count = session.execute(query).one()
     return (float(mean) if mean is not None else None), int(count or 0)

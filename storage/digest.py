@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import frames
+from storage import frames, releases
 from storage.models import Person, Round
 from storage.network_models import Gathering, Task, TaskTeam
 from surveys.digest import (
@@ -21,6 +21,7 @@ from surveys.digest import (
     team_tasks,
 )
 from surveys.network import LIVE_GATHERING
+from surveys.summary import ParticipationRow, participation_rows
 
 ROUNDS_SHOWN = 4
 
@@ -59,8 +60,8 @@ def load_leader_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> Lea
     )
 
 
-def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData:
-    """Everything the digest shows, read at `now`."""
+def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo, k: int) -> DigestData:
+    """Everything the digest shows, read at `now`; participation through the release path."""
 
     week_ago = now - dt.timedelta(days=7)
     tasks = []
@@ -84,7 +85,7 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData
     ).all()
     recent = session.scalars(select(Round).order_by(Round.number.desc()).limit(ROUNDS_SHOWN)).all()
     rounds = []
-    by_municipality: dict[str, tuple[int, int]] = {}
+    participation: tuple[ParticipationRow, ...] = ()
     for i, round_ in enumerate(reversed(recent)):
         part = frames.participation(session, round_.id)
         rounds.append(
@@ -96,16 +97,21 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> DigestData
             )
         )
         if i == len(recent) - 1:  # the newest round, per municipality
-            by_municipality = {
-                str(row.municipality): (int(row.invited), int(row.finished))
-                for row in part.itertuples()
-                if row.municipality
-            }
+            finished = int(part["finished"].sum())
+            participation = releases.release_participation(
+                session,
+                round_.id,
+                participation_rows(part, k),
+                finished if finished >= k else None,
+                k,
+                "digest",
+                now.date(),
+            )
     return DigestData(
         week=iso_week(now, tz),
         tasks=tuple(tasks),
         next_gathering=line(upcoming) if upcoming else None,
         changed=tuple(line(g) for g in changed),
         rounds=tuple(rounds),
-        by_municipality=by_municipality,
+        participation=participation,
     )

@@ -6,8 +6,7 @@ import pandas as pd
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
-from storage.answers import SEGMENT_FIELDS
-from storage.models import Invitation, Person, Response, Round
+from storage.models import Facet, Invitation, Person, Response, Round
 
 RESPONSE_COLUMNS = [
     "round_id",
@@ -16,8 +15,8 @@ RESPONSE_COLUMNS = [
     "value",
     "text",
     "complete",
-    *SEGMENT_FIELDS,
 ]
+FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 
 
 def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
@@ -27,6 +26,14 @@ def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFr
         query = query.where(Response.round_id.in_(round_ids))
     rows = session.execute(query).all()
     return pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+
+
+def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Unlinked facet records: one attribute with the answers needed by it, per row."""
+    query = select(*(getattr(Facet, c) for c in FACET_COLUMNS))
+    if round_ids is not None:
+        query = query.where(Facet.round_id.in_(round_ids))
+    return pd.DataFrame(session.execute(query).all(), columns=FACET_COLUMNS)
 
 
 def participation(session: Session, round_id: int) -> pd.DataFrame:

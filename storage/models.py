@@ -3,13 +3,17 @@
 The anonymity promise is in the shape of these tables:
 
 * `people`, `addresses`, `invitations`, `pending_answers` and `prompts` know *who*.
-* `responses` knows *what was answered*: round, question, value, the respondent's coarse
-  segment at answer time, and a random submission key. No person id, no chat id, no time.
-* `holding` is the short-lived waiting room between the two: a finished pulse waits there,
-  without any link to a person, until at least k submissions can be shuffled into
-  `responses` together.
+* `responses` knows *what was answered*: round, question, value and a random submission
+  key. No person id, no chat id, no time — and no background attribute.
+* `facets` holds, each as its own record under its own random key and with nothing that
+  joins it to another record, one background attribute with the answers a summary needs
+  by it (a factor's two values by municipality, quitting by profession, position size…),
+  each attribute kept only where at least k people on the roster share it.
+* `holding` and `facet_holding` are the short-lived waiting rooms: a finished pulse waits
+  there, without any link to a person, until at least k submissions can be shuffled into
+  `responses` and `facets` together.
 
-Nothing in `responses` or `holding` refers to a table that knows who; the schema test in
+Nothing in these tables refers to a table that knows who; the schema test in
 `tests/test_anonymity.py` checks that by reading the database's own metadata.
 """
 
@@ -184,12 +188,6 @@ class _AnonymousAnswer:
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
-    municipality: Mapped[str | None] = mapped_column(String(100))
-    profession: Mapped[str | None] = mapped_column(String(50))
-    age_band: Mapped[str | None] = mapped_column(String(20))
-    tenure_band: Mapped[str | None] = mapped_column(String(20))
-    position_band: Mapped[str | None] = mapped_column(String(20))
-    shifts: Mapped[str | None] = mapped_column(String(5))
 
 
 class Holding(_AnonymousAnswer, Base):
@@ -203,6 +201,31 @@ class Response(_AnonymousAnswer, Base):
 
     __tablename__ = "responses"
     __table_args__ = (Index("ix_responses_round_question", "round_id", "question_id"),)
+
+
+class _AnonymousFacet:
+    """One attribute and the answers needed by it: no submission key, no person, no time."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not a sequence
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    facet: Mapped[str] = mapped_column(String(20))  # municipality | profession | position_80 …
+    group_value: Mapped[str | None] = mapped_column(String(100))  # None: not given or rare
+    item: Mapped[str] = mapped_column(String(40))  # "F01" (exp, imp) | "quit" | "" (attribute)
+    value: Mapped[int | None] = mapped_column(Integer)
+    value2: Mapped[int | None] = mapped_column(Integer)
+
+
+class FacetHolding(_AnonymousFacet, Base):
+    """Facet records of finished pulses, waiting with `holding` to be shuffled out."""
+
+    __tablename__ = "facet_holding"
+
+
+class Facet(_AnonymousFacet, Base):
+    """One unlinked attribute record; the only place summaries read groups from."""
+
+    __tablename__ = "facets"
+    __table_args__ = (Index("ix_facets_round_facet_item", "round_id", "facet", "item"),)
 
 
 class Prompt(Base):
@@ -272,4 +295,4 @@ IDENTITY_TABLES = (
     "pending_answers",
     "prompts",
 )
-ANONYMOUS_TABLES = ("holding", "responses")
+ANONYMOUS_TABLES = ("holding", "responses", "facet_holding", "facets", "round_moments")

@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage import frames
-from storage.models import Person, Response, Round
-from storage.summary_models import SummaryPost
+from storage.models import Facet, Person, Response, Round
+from storage.summary_models import RoundMoment, SummaryPost
 from surveys.summary import MOMENT_COLUMNS
 
 
@@ -32,6 +32,8 @@ class RoundInputs:
     participation: pd.DataFrame
     previous: pd.DataFrame | None
     previous_number: int | None
+    facets: pd.DataFrame
+    previous_facets: pd.DataFrame | None
 
 
 def pick_round(session: Session, number: int | None) -> Round | None:
@@ -53,6 +55,11 @@ def round_inputs(session: Session, round_: Round) -> RoundInputs:
     both = frames.responses(session, ids)
     now = both.loc[both["round_id"] == round_.id].reset_index(drop=True)
     previous = both.loc[both["round_id"] == before.id].reset_index(drop=True) if before else None
+    groups = frames.facets(session, ids)
+    facets = groups.loc[groups["round_id"] == round_.id].reset_index(drop=True)
+    previous_facets = (
+        groups.loc[groups["round_id"] == before.id].reset_index(drop=True) if before else None
+    )
     return RoundInputs(
         round_.id,
         round_.number,
@@ -61,6 +68,8 @@ def round_inputs(session: Session, round_: Round) -> RoundInputs:
         frames.participation(session, round_.id),
         previous,
         before.number if before else None,
+        facets,
+        previous_facets,
     )
 
 
@@ -118,25 +127,110 @@ def last_posted(session: Session, round_id: int) -> int | None:
     )
 
 
-def posted_cells(session: Session, round_id: int) -> list[dict[str, int]]:
-    """The answer counts behind the figures of every summary posted for this round."""
-    rows = session.scalars(
-        select(SummaryPost.cells).where(SummaryPost.round_id == round_id).order_by(SummaryPost.id)
-    )
-    return [{str(k): int(v) for k, v in (cells or {}).items()} for cells in rows]
-
-
 def record_post(
-    session: Session,
-    round_id: int,
-    submissions: int,
-    cells: dict[str, int],
-    source: str,
-    now: dt.datetime,
+    session: Session, round_id: int, submissions: int, source: str, now: dt.datetime
 ) -> None:
+    """Note a queued post; the figures it showed are in the release ledger (storage/releases)."""
     session.add(
         SummaryPost(
-            round_id=round_id, submissions=submissions, cells=cells, source=source, created_at=now
+            round_id=round_id, submissions=submissions, cells={}, source=source, created_at=now
         )
     )
     session.flush()
+
+
+# --------------------------------------------------------------------------- stored moments
+
+SUMS = ["sum_e", "sum_e2", "sum_i", "sum_i2", "sum_d", "sum_d2"]
+
+
+def facet_moments(session: Session, round_ids: list[int]) -> pd.DataFrame:
+    """Per round, facet, group and factor, the sufficient statistics of the facet records."""
+    e, i = cast(Facet.value, Float), cast(Facet.value2, Float)
+    d = i - e
+    rows = session.execute(
+        select(
+            Facet.round_id,
+            Facet.facet,
+            func.coalesce(Facet.group_value, ""),
+            Facet.item,
+            func.count(),
+            func.sum(e),
+            func.sum(e * e),
+            func.sum(i),
+            func.sum(i * i),
+            func.sum(d),
+            func.sum(d * d),
+        )
+        .where(Facet.round_id.in_(round_ids), Facet.value2.is_not(None), Facet.item != "")
+        .group_by(Facet.round_id, Facet.facet, Facet.group_value, Facet.item)
+    ).all()
+    return pd.DataFrame(rows, columns=["round_id", "facet", "group_value", "factor_id", "n", *SUMS])
+
+
+def quit_counts(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Per round: how many answered "considered quitting", and how many said yes."""
+    query = (
+        select(Response.round_id, func.count(), func.sum(Response.value))
+        .where(Response.question_id == "quit", Response.value.is_not(None))
+        .group_by(Response.round_id)
+    )
+    if round_ids is not None:
+        query = query.where(Response.round_id.in_(round_ids))
+    return pd.DataFrame(session.execute(query).all(), columns=["round_id", "n", "yes"])
+
+
+def store_round_moments(session: Session, round_id: int) -> int:
+    """Seal a round's sufficient statistics (whole round and per facet group); returns rows.
+
+    Called when the round closes, after its last answers are flushed; a second call for the
+    same round replaces what was stored (a round is only closed once, but never twice counted).
+    """
+    session.execute(delete(RoundMoment).where(RoundMoment.round_id == round_id))
+    whole = factor_moments(session, [round_id]).assign(facet="", group_value="")
+    groups = facet_moments(session, [round_id])
+    quit_ = quit_counts(session, [round_id])
+    quit_rows = pd.DataFrame(
+        {"round_id": quit_["round_id"], "facet": "", "group_value": "", "factor_id": "quit",
+         "n": quit_["n"], "sum_e": quit_["yes"].astype(float)}
+    ).assign(**{c: 0.0 for c in SUMS[1:]})  # fmt: skip
+    frame = pd.concat([whole, groups, quit_rows], ignore_index=True)
+    records = [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in frame[["round_id", "facet", "group_value", "factor_id", "n", *SUMS]].to_dict(
+            "records"
+        )
+    ]
+    if records:
+        session.execute(insert(RoundMoment), records)
+    return len(records)
+
+
+def trend_moments(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per closed round: factor moments (MOMENT_COLUMNS) and quitting (round_id, n, yes).
+
+    Reads the moments stored when each round was sealed — a few thousand rows for a hundred
+    rounds — and computes them from the answers only for closed rounds that have none
+    stored (rounds closed before the moments were kept).
+    """
+    columns = ["round_id", "factor_id", "n", *SUMS]
+    rows = (
+        session.connection()
+        .execute(select(*(getattr(RoundMoment, c) for c in columns)).where(RoundMoment.facet == ""))
+        .fetchall()
+    )
+    stored = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    closed = set(session.scalars(select(Round.id).where(Round.status == "closed")))
+    missing = sorted(closed - set(stored["round_id"]))
+    factors = stored.loc[stored["factor_id"] != "quit", MOMENT_COLUMNS]
+    quit_ = stored.loc[stored["factor_id"] == "quit"].rename(columns={"sum_e": "yes"})[
+        ["round_id", "n", "yes"]
+    ]
+    if missing:
+        factors = pd.concat([factors, factor_moments(session, missing)], ignore_index=True)
+        quit_ = pd.concat([quit_, quit_counts(session, missing)], ignore_index=True)
+    factors = factors.loc[factors["round_id"].isin(closed)]
+    return (
+        factors.sort_values(["round_id", "factor_id"]).reset_index(drop=True),
+        quit_.loc[quit_["round_id"].isin(closed)].sort_values("round_id").reset_index(drop=True),
+    )

@@ -20,13 +20,14 @@ def shown(n: int, k: int) -> bool:
 def hidden_groups(counts: dict[str, int], k: int) -> set[str]:
     """Groups to hide when the total is shown too: complementary suppression.
 
-    Every group under k is hidden. If that leaves the hidden groups together under k, a
-    reader could get them as "total minus the visible groups", so the smallest visible
-    groups are hidden as well until the hidden ones hold at least k answers between them.
-    When the total itself is under k, everything is hidden.
+    Every group under k is hidden, an empty one too ("0 of 4 answered" says what each of
+    the four did). If that leaves the hidden groups together under k, a reader could get
+    them as "total minus the visible groups", so the smallest visible groups are hidden as
+    well until the hidden ones hold at least k answers between them. When the total itself
+    is under k, everything is hidden.
     """
     check_k(k)
-    present = {g: n for g, n in counts.items() if n > 0}
+    present = dict(counts)
     if sum(present.values()) < k:
         return set(present)
     hidden = {g for g, n in present.items() if n < k}

@@ -13,12 +13,13 @@ intervals; eNPS uses a normal approximation.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from surveys.anonymity import check_k, hidden_groups, shown
 from surveys.definition import Survey
@@ -39,6 +40,10 @@ PRIORITY_MIN_IMPORTANCE = 4.0  # "important to people": upper half of the 1–6 
 MAX_PRIORITIES = 3
 MAX_QUOTES = 3
 FULL_POSITION = ("80-99", "100")
+POSITION_80 = "position_80"  # the facet: "80+" or "u80"
+FULL_80 = "80+"
+FACTORS_BY = ("municipality", "profession")  # the facets factor answers are stored by
+FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 QUIT = "quit"
 QUIT_TEXT = "quit_text"
 RECOMMEND = "recommend"
@@ -63,6 +68,7 @@ class ParticipationRow:
     group: str
     invited: int
     answered: int | None
+    held: bool = False  # hidden by the release ledger, not by k
 
     @property
     def rate(self) -> float | None:
@@ -80,6 +86,23 @@ class GroupShare:
 
 
 @dataclass(frozen=True)
+class GroupFactor:
+    """One factor in one group (municipality); the means None when the group is hidden."""
+
+    factor_id: str
+    group: str
+    n: int | None
+    experienced: float | None = None
+    importance: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if self.experienced is None or self.importance is None:
+            return None
+        return self.importance - self.experienced
+
+
+@dataclass(frozen=True)
 class FactorStat:
     """One factor in one round, from submissions that answered both of its scales."""
 
@@ -88,6 +111,7 @@ class FactorStat:
     experienced: float | None = None
     importance: float | None = None
     gap: Estimate | None = None  # importance − experienced, paired, 95 % CI
+    held: bool = False  # hidden by the release ledger although n ≥ k
 
     @property
     def shown(self) -> bool:
@@ -104,6 +128,7 @@ class FactorChange:
     experienced: Estimate | None = None
     gap_change: float | None = None
     verdict: str = "hidden"  # up | down | unclear | hidden
+    held: bool = False
 
     @property
     def few(self) -> bool:
@@ -119,6 +144,7 @@ class Previous:
     quit: Estimate | None
     enps: Estimate | None
     position_80: Estimate | None
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +156,7 @@ class Summary:
     k: int
     comment_threshold: int
     invited: int
-    answered: int  # finished pulses (invitations)
+    answered: int | None  # finished pulses (invitations); None under k
     submissions: int  # anonymous submissions stored, including partial ones
     participation: tuple[ParticipationRow, ...]
     factors: tuple[FactorStat, ...]
@@ -141,15 +167,19 @@ class Summary:
     quit_by_profession: tuple[GroupShare, ...]
     enps: Estimate | None
     position_80: Estimate | None
-    comments: int
+    comments: int | None  # None under k (a count is a figure too)
     themes: tuple[tuple[str, int], ...] | None  # None: too few comments to show
     quotes: tuple[tuple[str, str], ...]
     previous: Previous | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # What the release ledger held back: measure ids ("factor:F03", "quit", "participation").
+    withheld: tuple[str, ...] = ()
+    # Factor means by municipality, from the facet records, suppressed per factor.
+    factors_by_municipality: tuple[GroupFactor, ...] = ()
 
     @property
     def rate(self) -> float | None:
-        return self.answered / self.invited if self.invited else None
+        return self.answered / self.invited if self.invited and self.answered else None
 
     def factor(self, factor_id: str) -> FactorStat:
         return next(f for f in self.factors if f.factor_id == factor_id)
@@ -173,6 +203,8 @@ class Summary:
 
 
 def _values(frame: pd.DataFrame) -> pd.Series:
+    import pandas as pd
+
     return pd.to_numeric(frame["value"], errors="coerce")
 
 
@@ -189,6 +221,8 @@ def factor_moments(frame: pd.DataFrame) -> pd.DataFrame:
     The same columns come out of `storage.summary_sql.factor_moments`, which computes them in
     the database for many rounds at once; `factor_stats` reads either.
     """
+    import pandas as pd
+
     if frame.empty:
         return pd.DataFrame(columns=MOMENT_COLUMNS)
     frame = frame.reset_index(drop=True)
@@ -250,6 +284,31 @@ def factor_stats(moments: pd.DataFrame, factor_ids: Iterable[str], k: int) -> li
     return out
 
 
+def factor_stats_by_round(
+    moments: pd.DataFrame, factor_ids: Iterable[str], k: int
+) -> dict[int, list[FactorStat]]:
+    """`factor_stats` for many rounds at once (a trend), in one pass over the moments."""
+    factor_ids = list(factor_ids)
+    by_round: dict[int, dict[str, Any]] = {}
+    for row in moments.itertuples(index=False):
+        by_round.setdefault(int(row.round_id), {})[str(row.factor_id)] = row
+    out = {}
+    for round_id, rows in by_round.items():
+        stats = []
+        for factor_id in factor_ids:
+            row = rows.get(factor_id)
+            n = int(row.n) if row is not None else 0
+            if row is None or not shown(n, k):
+                stats.append(FactorStat(factor_id, n))
+                continue
+            stats.append(
+                FactorStat(factor_id, n, float(row.sum_e) / n, float(row.sum_i) / n,
+                           mean_interval(n, float(row.sum_d), float(row.sum_d2)))
+            )  # fmt: skip
+        out[round_id] = stats
+    return out
+
+
 def factor_changes(
     now: pd.DataFrame, before: pd.DataFrame, factor_ids: Iterable[str], k: int
 ) -> list[FactorChange]:
@@ -302,14 +361,15 @@ def share_yes(frame: pd.DataFrame, question_id: str, k: int) -> tuple[Estimate |
     return (wilson(yes, n) if shown(n, k) else None), yes, n
 
 
-def share_by_group(
-    frame: pd.DataFrame, question_id: str, column: str, k: int
-) -> tuple[GroupShare, ...]:
-    """Share answering 1 per group, with complementary suppression against the total."""
-    rows = yes_no(frame, question_id)
+def share_by_group(facets: pd.DataFrame, facet: str, item: str, k: int) -> tuple[GroupShare, ...]:
+    """Share answering 1 per group of one facet, with complementary suppression."""
+    import pandas as pd
+
+    rows = facets.loc[(facets["facet"] == facet) & (facets["item"] == item)]
+    rows = rows.assign(value=pd.to_numeric(rows["value"], errors="coerce")).dropna(subset=["value"])
     if rows.empty:
         return ()
-    groups = rows[column].fillna(UNKNOWN).astype(str)
+    groups = rows["group_value"].fillna(UNKNOWN).astype(str)
     counts = groups.value_counts().to_dict()
     yes = rows.loc[rows["value"] == 1].assign(g=groups).groupby("g").size().to_dict()
     hidden = hidden_groups({str(g): int(n) for g, n in counts.items()}, k)
@@ -328,14 +388,127 @@ def enps(frame: pd.DataFrame, k: int) -> Estimate | None:
     return net_promoter(values) if shown(len(values), k) else None
 
 
-def position_share(frame: pd.DataFrame, k: int) -> Estimate | None:
+def position_share(facets: pd.DataFrame, k: int) -> Estimate | None:
     """Share of submissions with a position of 80 % or more (of those who told)."""
-    subs = submissions(frame)
-    if subs.empty:
-        return None
-    known = subs["position_band"].dropna().astype(str)
+    rows = facets.loc[(facets["facet"] == POSITION_80) & (facets["item"] == "")]
+    known = rows["group_value"].dropna().astype(str)
     n = len(known)
-    return wilson(int(known.isin(FULL_POSITION).sum()), n) if shown(n, k) else None
+    return wilson(int((known == FULL_80).sum()), n) if shown(n, k) else None
+
+
+def factors_by_group(
+    facets: pd.DataFrame, facet: str, factor_ids: Iterable[str], k: int
+) -> tuple[GroupFactor, ...]:
+    """Per factor, its means in each group, with k and complementary suppression per factor."""
+    if facets.empty:
+        return ()
+    moments = factor_moments_by(facets, facet)
+    out: list[GroupFactor] = []
+    for factor_id in factor_ids:
+        rows = moments.loc[moments["factor_id"] == factor_id]
+        counts = {str(r.group): int(r.n) for r in rows.itertuples()}
+        hidden = hidden_groups(counts, k) if counts else set()
+        for r in sorted(rows.itertuples(), key=lambda r: (-int(r.n), str(r.group))):
+            n = int(r.n)
+            if str(r.group) in hidden:
+                out.append(GroupFactor(factor_id, str(r.group), None))
+            else:
+                out.append(
+                    GroupFactor(factor_id, str(r.group), n, float(r.sum_e) / n, float(r.sum_i) / n)
+                )
+    return tuple(out)
+
+
+def facets_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """Facet records as sealing stores them, from a frame whose rows carry segment columns.
+
+    For synthetic rounds and benchmarks only: the stored path reads `facets` directly
+    (storage/frames.py), where each attribute was checked against k on the roster.
+    """
+    import pandas as pd
+
+    if frame.empty or "municipality" not in frame:
+        return pd.DataFrame(columns=FACET_COLUMNS)
+    subs = submissions(frame).set_index("submission_key")
+    out = []
+    moments = frame.loc[frame["question_id"].astype(str).str.endswith((".exp", ".imp"))]
+    if not moments.empty:
+        pairs = moments.assign(
+            item=moments["question_id"].str[:-4], kind=moments["question_id"].str[-3:]
+        ).pivot_table(
+            index=["round_id", "submission_key", "item"],
+            columns="kind",
+            values="value",
+            aggfunc="first",
+        )
+        if "exp" in pairs and "imp" in pairs:
+            pairs = pairs.dropna(subset=["exp", "imp"]).reset_index()
+            for facet in FACTORS_BY:
+                out.append(
+                    pd.DataFrame(
+                        {
+                            "round_id": pairs["round_id"],
+                            "facet": facet,
+                            "group_value": subs[facet].reindex(pairs["submission_key"]).to_numpy(),
+                            "item": pairs["item"],
+                            "value": pairs["exp"],
+                            "value2": pairs["imp"],
+                        }
+                    )
+                )
+    quits = yes_no(frame, QUIT)
+    out.append(
+        pd.DataFrame(
+            {
+                "round_id": quits["round_id"],
+                "facet": "profession",
+                "group_value": quits["profession"],
+                "item": QUIT,
+                "value": quits["value"],
+                "value2": None,
+            }
+        )
+    )
+    band = subs["position_band"]
+    position = band.where(band.isna(), band.isin(FULL_POSITION).map({True: FULL_80, False: "u80"}))
+    out.append(
+        pd.DataFrame(
+            {
+                "round_id": subs["round_id"],
+                "facet": POSITION_80,
+                "group_value": position,
+                "item": "",
+                "value": None,
+                "value2": None,
+            }
+        )
+    )
+    return pd.concat(out, ignore_index=True)[FACET_COLUMNS]
+
+
+def factor_moments_by(facets: pd.DataFrame, facet: str) -> pd.DataFrame:
+    """Per round, group and factor: the same sufficient statistics as `factor_moments`."""
+    import pandas as pd
+
+    rows = facets.loc[
+        (facets["facet"] == facet) & (facets["item"] != "") & facets["value2"].notna()
+    ]
+    rows = rows.loc[rows["item"] != QUIT]
+    e = pd.to_numeric(rows["value"]).astype(float)
+    i = pd.to_numeric(rows["value2"]).astype(float)
+    d = i - e
+    parts = pd.DataFrame(
+        {
+            "round_id": rows["round_id"],
+            "group": rows["group_value"].fillna(UNKNOWN),
+            "factor_id": rows["item"],
+            "sum_e": e, "sum_e2": e * e, "sum_i": i, "sum_i2": i * i, "sum_d": d, "sum_d2": d * d,
+        }
+    )  # fmt: skip
+    grouped = parts.groupby(["round_id", "group", "factor_id"])
+    out = grouped.sum()
+    out["n"] = grouped.size()
+    return out.reset_index()
 
 
 def participation_rows(participation: pd.DataFrame, k: int) -> tuple[ParticipationRow, ...]:
@@ -377,18 +550,27 @@ def build_summary(
     comment_threshold: int = 10,
     previous: pd.DataFrame | None = None,
     previous_number: int | None = None,
+    facets: pd.DataFrame | None = None,
+    previous_facets: pd.DataFrame | None = None,
     roster_names: Iterable[str] = (),
     lexicon: Lexicon | None = None,
     max_quotes: int = MAX_QUOTES,
     seed: str = "",
 ) -> Summary:
-    """The round's summary; every figure already suppressed where the rules require."""
+    """The round's summary; every figure already suppressed where the rules require.
+
+    Figures by group (quitting by profession, the position share) come from the unlinked
+    `facets` records; without them (synthetic frames with segment columns) they are derived
+    from the frame as sealing would store them.
+    """
     check_k(k)
     comment_threshold = max(comment_threshold, k)
     lexicon = lexicon or load_lexicon()
     factor_ids = survey.factor_ids
     frame = responses.loc[responses["round_id"] == round_id] if len(responses) else responses
     n_submissions = int(frame["submission_key"].nunique()) if len(frame) else 0
+    facets = facets_of(frame) if facets is None else facets
+    facets = facets.loc[facets["round_id"] == round_id] if len(facets) else facets
 
     moments = factor_moments(frame)
     factors = factor_stats(moments, factor_ids, k)
@@ -406,7 +588,8 @@ def build_summary(
             int(previous["submission_key"].nunique()),
             quit_before,
             enps(previous, k),
-            position_share(previous, k),
+            position_share(facets_of(previous) if previous_facets is None else previous_facets, k),
+            int(previous["round_id"].iloc[0]),
         )
 
     texts = comment_texts(frame)
@@ -445,7 +628,7 @@ def build_summary(
         k=k,
         comment_threshold=comment_threshold,
         invited=invited,
-        answered=answered,
+        answered=answered if shown(answered, k) else None,
         submissions=n_submissions,
         participation=participation_rows(participation, k),
         factors=tuple(factors),
@@ -453,10 +636,11 @@ def build_summary(
         changes=tuple(changes),
         quit=quit_now,
         quit_change=quit_change,
-        quit_by_profession=share_by_group(frame, QUIT, "profession", k),
+        quit_by_profession=share_by_group(facets, "profession", QUIT, k),
+        factors_by_municipality=factors_by_group(facets, "municipality", factor_ids, k),
         enps=enps(frame, k),
-        position_80=position_share(frame, k),
-        comments=len(texts),
+        position_80=position_share(facets, k),
+        comments=len(texts) if shown(len(texts), k) else None,
         themes=themes,
         quotes=quotes,
         previous=prev_summary,
@@ -466,79 +650,3 @@ def build_summary(
 
 def is_number(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
-
-
-# --------------------------------------------------------------------------- differencing
-
-
-def published_cells(summary: Summary) -> dict[str, int]:
-    """How many answers stand behind each figure a reader sees (hidden figures left out).
-
-    "~rest" is what a reader gets as total minus the visible groups. Stored with every
-    posted summary, so that the next one can hold back figures that would differ by fewer
-    than k answers from what is already out.
-    """
-    cells: dict[str, int] = {}
-    for f in summary.factors:
-        if f.gap is not None:
-            cells[f"factor:{f.factor_id}"] = f.n
-    if summary.quit is not None:
-        cells["quit:*"] = summary.quit.n
-        visible = [g for g in summary.quit_by_profession if g.share is not None]
-        for g in visible:
-            assert g.share is not None
-            cells[f"quit:{g.group}"] = g.share.n
-        if visible:
-            cells["quit:~rest"] = summary.quit.n - sum(g.share.n for g in visible if g.share)
-    if summary.enps is not None:
-        cells["enps"] = summary.enps.n
-    if summary.position_80 is not None:
-        cells["position"] = summary.position_80.n
-    if summary.themes is not None:
-        cells["comments"] = summary.comments
-    return cells
-
-
-def hold_back(summary: Summary, posted: Iterable[dict[str, int]], k: int) -> Summary:
-    """Hide every figure whose answers differ by 1 to k−1 from a figure already posted.
-
-    Otherwise the difference between the two posts would show those few people's answers.
-    A breakdown (quitting by profession) is hidden as a whole, so that no new total-minus-
-    visible residue appears.
-    """
-    close: set[str] = set()
-    for before in posted:
-        now = published_cells(summary)
-        for key, n in now.items():
-            if key in before and 0 < abs(n - before[key]) < k:
-                close.add(key)
-    if not close:
-        return summary
-    factors = tuple(
-        FactorStat(f.factor_id, f.n) if f"factor:{f.factor_id}" in close else f
-        for f in summary.factors
-    )
-    changes = tuple(
-        FactorChange(c.factor_id, c.n_before, c.n_now) if f"factor:{c.factor_id}" in close else c
-        for c in summary.changes
-    )
-    quit_, quit_change = summary.quit, summary.quit_change
-    by_profession = summary.quit_by_profession
-    if "quit:*" in close:
-        quit_, quit_change = None, None
-    if any(key.startswith("quit:") for key in close):
-        by_profession = tuple(GroupShare(g.group, None) for g in by_profession)
-    return dataclasses.replace(
-        summary,
-        factors=factors,
-        priorities=priorities(factors),
-        changes=changes,
-        quit=quit_,
-        quit_change=quit_change,
-        quit_by_profession=by_profession,
-        enps=None if "enps" in close else summary.enps,
-        position_80=None if "position" in close else summary.position_80,
-        themes=None if "comments" in close else summary.themes,
-        quotes=() if "comments" in close else summary.quotes,
-        notes=(*summary.notes, "held_back"),
-    )

@@ -8,8 +8,9 @@ import secrets
 import pandas as pd
 
 from storage.db import Database
-from storage.models import Invitation, Response, Round
-from surveys.summary import Summary
+from storage.frames import RESPONSE_COLUMNS
+from storage.models import Facet, Invitation, Response, Round
+from surveys.summary import Summary, facets_of
 
 NOW = dt.datetime(2027, 1, 12, 8, 0, tzinfo=dt.UTC)
 EXP19 = dict(
@@ -37,21 +38,22 @@ def add_round(db: Database, number: int, status: str = "closed") -> int:
         return round_.id
 
 
-def store_frame(db: Database, frame: pd.DataFrame, round_id: int, invited: int = 0) -> None:
-    """Insert a synthetic frame into `responses` (and finished invitations without people)."""
-    records = frame.assign(round_id=round_id).to_dict("records")
+def _plain(record: dict) -> dict:
+    return {key: (None if isinstance(v, float) and pd.isna(v) else v) for key, v in record.items()}
+
+
+def store_frame(
+    db: Database, frame: pd.DataFrame, round_id: int, invited: int = 0, invitations: bool = True
+) -> None:
+    """Insert a synthetic frame as sealing would: answers into `responses` without segment,
+    the segment as unlinked `facets` records (and finished invitations without people)."""
+    frame = frame.assign(round_id=round_id)
+    facets = facets_of(frame).to_dict("records")
+    records = frame[RESPONSE_COLUMNS].to_dict("records")
     with db.transaction() as session:
-        session.add_all(
-            Response(
-                id=secrets.token_hex(16),
-                **{
-                    key: (None if isinstance(v, float) and pd.isna(v) else v)
-                    for key, v in r.items()
-                },
-            )
-            for r in records
-        )
-        finished = frame["submission_key"].nunique()
+        session.add_all(Response(id=secrets.token_hex(16), **_plain(r)) for r in records)
+        session.add_all(Facet(id=secrets.token_hex(16), **_plain(r)) for r in facets)
+        finished = frame["submission_key"].nunique() if invitations else 0
         session.add_all(
             Invitation(
                 round_id=round_id, person_id=None, status="finished" if i < finished else "invited"

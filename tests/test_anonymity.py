@@ -12,13 +12,17 @@ from sqlalchemy import Date, DateTime, inspect, select, text
 
 from bot.conversation import Conversation
 from bot.ports import Command
+from storage.answers import SEGMENT_FIELDS
 from storage.models import (
     ANONYMOUS_TABLES,
     IDENTITY_TABLES,
+    Facet,
+    FacetHolding,
     Holding,
     Invitation,
     OutboxMessage,
     PendingAnswer,
+    Person,
     Prompt,
     Response,
 )
@@ -144,8 +148,8 @@ def test_after_a_round_nothing_links_a_response_to_a_person(engine: Conversation
     assert stored_order != order and id_order != order and key_order != order
 
 
-def test_a_rare_segment_is_coarsened_until_k_people_share_it(engine: Conversation) -> None:
-    """One nurse in Beiarn must not be findable by her attributes alone."""
+def test_a_rare_attribute_is_never_stored_and_records_are_unlinked(engine: Conversation) -> None:
+    """One nurse in Beiarn must not be findable by her attributes alone, nor by joining."""
     for i in range(5):
         add_person(engine, f"Bodø {i}", municipality="bodo", profession="helsefagarbeider")
     for i in range(3):
@@ -158,26 +162,51 @@ def test_a_rare_segment_is_coarsened_until_k_people_share_it(engine: Conversatio
     for address in (nurse, bodo):
         answer_all(engine, address, engine.handle(Command(address, "puls")).messages)
     engine.close_round()
+    # Answers carry no background at all; the background lives only in facet records.
+    columns = {c["name"] for c in inspect(engine.db.engine).get_columns("responses")}
+    assert not columns & set(SEGMENT_FIELDS)
+    facet_columns = {c["name"] for c in inspect(engine.db.engine).get_columns("facets")}
+    assert "submission_key" not in facet_columns and "question_id" not in facet_columns
     with engine.db.transaction() as session:
-        segments = {
-            tuple(r)
-            for r in session.execute(
-                select(
-                    Response.municipality,
-                    Response.profession,
-                    Response.age_band,
-                    Response.tenure_band,
-                    Response.position_band,
-                    Response.shifts,
-                )
-            ).all()
-        }
-    # Six Bodø health workers share every attribute: kept whole. No combination of the Beiarn
-    # nurse's attributes is shared by five people (Beiarn has four), so none is stored.
-    assert segments == {
-        ("bodo", "helsefagarbeider", "30-39", "2-5", "100", "1"),
-        (None, None, None, None, None, None),
-    }
+        records = session.scalars(select(Facet)).all()
+        roster = session.scalars(select(Person)).all()
+    assert table_count(engine, FacetHolding) == 0
+    assert {len(r.id) for r in records} == {32}
+    # Every stored attribute value is shared by at least k people on the roster.
+    for r in records:
+        if r.group_value is None:
+            continue
+        if r.facet == "position_80":
+            share = sum(
+                1
+                for p in roster
+                if (p.position_band in ("80-99", "100")) == (r.group_value == "80+")
+            )
+        else:
+            share = sum(1 for p in roster if getattr(p, r.facet) == r.group_value)
+        assert share >= 5, (r.facet, r.group_value, share)
+    groups = {(r.facet, r.group_value) for r in records}
+    # Beiarn has four people, the nurse is the only nurse and the only one over 60: none of
+    # these is stored; Bodø (6), health worker (9) and the shared bands are kept as given.
+    assert {g for f, g in groups if f == "municipality"} == {"bodo", None}
+    assert {g for f, g in groups if f == "profession"} == {"helsefagarbeider", None}
+    assert {g for f, g in groups if f == "age_band"} == {"30-39", None}
+    assert {g for f, g in groups if f == "tenure_band"} == {"2-5"}
+    assert {g for f, g in groups if f == "position_80"} == {"80+"}
+    # Each record holds one attribute: one per submission for each background share.
+    assert sum(1 for r in records if r.facet == "shifts") == 2
+
+
+def test_facet_records_do_not_follow_the_order_of_finishing(engine: Conversation) -> None:
+    order = run_round(engine, finishers=20, partial=0)
+    with engine.db.transaction() as session:
+        raw = session.execute(
+            text("SELECT id, value, value2 FROM facets WHERE facet = 'municipality' AND item <> ''")
+        ).all()
+    stored = list(dict.fromkeys((v, v2) for _, v, v2 in raw))
+    by_id = list(dict.fromkeys((v, v2) for _, v, v2 in sorted(raw)))
+    assert sorted(stored) == sorted(order)
+    assert stored != order and by_id != order
 
 
 def test_logs_never_carry_answers_or_identities(engine: Conversation, caplog) -> None:

@@ -270,7 +270,8 @@ def test_leader_commands_refuse_others_and_show_counts_to_leaders(engine: Conver
     assert opened == "Runde 1 er åpnet; 2 er invitert."
     answer_all(engine, employee, start_pulse(engine, employee))
     status = engine.handle(Command(leader, "runde")).messages[0].text
-    assert status.startswith("Runde 1: 1 av 2 har svart (50 %)")
+    assert status.startswith("Runde 1: 0 er i gang.")
+    assert "I alt: færre enn 5 av 2" in status  # one answer is a figure under k
     closed: list[int] = []
     engine.round_closed_hooks.append(closed.append)
     assert "avsluttet" in engine.handle(Command(leader, "runde", ("slutt",))).messages[0].text

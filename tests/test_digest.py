@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot import network
 from bot.conversation import Conversation
-from bot.digest import digest_text, queue_if_due
+from bot.digest import digest_text, queue_if_due, render_digest
 from bot.ports import Command
 from storage.models import OutboxMessage, Person
-from surveys.digest import DigestData, RoundLine, render_digest
+from surveys.digest import DigestData, RoundLine
 from tests.conftest import OSLO, add_person
 from tests.pulse_helpers import answer_all
 

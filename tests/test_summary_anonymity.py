@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.summaries import SummaryOptions, compose, queue_summary
+from bot.summary_chart import chart_png
+from bot.summary_text import full_text
 from storage import summaries as store
 from storage.db import Database
 from storage.models import OutboxMessage, Round
-from surveys.chart import chart_png
 from surveys.definition import Survey
-from surveys.render import full_text
+from surveys.disclosure import release, summary_cells
 from surveys.stats import wilson
-from surveys.summary import GroupShare, build_summary, hold_back, published_cells
+from surveys.summary import GroupShare, build_summary
 from surveys.synthetic import participation_for, survey_round
 from tests.summary_support import (
     EXP19,
@@ -94,7 +95,7 @@ def test_participation_is_suppressed_complementarily(survey: Survey) -> None:
     s = build_summary(make(survey, 45), part, survey, round_id=1, round_number=1)
     answered = {p.group: p.answered for p in s.participation}
     assert answered == {"bodo": 30, "fauske": None, "beiarn": None}
-    assert s.answered == 45 and "Beiarn: færre enn 5 svar" in full_text(s, survey)
+    assert s.answered == 45 and "Beiarn: vises ikke (6 invitert)" in full_text(s, survey)
 
 
 def _with_comments(survey: Survey, texts: list[str]) -> pd.DataFrame:
@@ -139,7 +140,7 @@ def _raw(db: Database, survey: Survey, round_id: int):
     with db.transaction() as session:
         inputs = store.round_inputs(session, session.get(Round, round_id))
     return build_summary(inputs.responses, inputs.participation, survey, round_id=round_id,
-                         round_number=inputs.round_number)  # fmt: skip
+                         round_number=inputs.round_number, facets=inputs.facets)  # fmt: skip
 
 
 def test_figures_with_too_few_new_answers_are_held_back(survey: Survey) -> None:
@@ -154,12 +155,13 @@ def test_figures_with_too_few_new_answers_are_held_back(survey: Survey) -> None:
     raw = summarise(survey, pd.concat([first, new], ignore_index=True))
     leaks = recoverable([s1, raw], 5)
     assert ("F01.exp", 2) in {(m, n) for m, n, _ in leaks}
-    held = hold_back(raw, [published_cells(s1)], 5)
+    held, _cells = release(raw, summary_cells(s1), 5)
     assert recoverable([s1, held], 5) == []
     assert held.factor("F01").gap is None and held.factor("F02").gap is not None
-    assert "held_back" in held.notes and "Kommunikasjon med leder: holdt tilbake" in full_text(
-        held, survey
-    )
+    assert held.factor("F01").held and "factor:F01" in held.withheld
+    text = full_text(held, survey)
+    assert "Kommunikasjon med leder: holdt tilbake" in text
+    assert "Holdt tilbake: Kommunikasjon med leder" in text
 
 
 def test_differencing_attack_on_successive_summaries_fails(db: Database, survey: Survey) -> None:

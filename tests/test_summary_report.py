@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from bot.summary_text import full_text
 from storage import summaries as store
 from storage.db import Database
 from storage.models import Round
 from surveys.definition import Survey
-from surveys.render import full_text
 from surveys.summary import build_summary, factor_moments
 from surveys.synthetic import participation_for, survey_round
 from tests.summary_support import EXP19, EXP21, IMPORTANCE, add_round, store_frame
@@ -87,7 +87,8 @@ def test_storage_path_gives_the_same_summary(
     assert inputs.previous is not None and inputs.previous_number == 1
     s = build_summary(
         inputs.responses, inputs.participation, survey, round_id=second, round_number=2,
-        previous=inputs.previous, previous_number=1,
+        previous=inputs.previous, previous_number=1, facets=inputs.facets,
+        previous_facets=inputs.previous_facets,
     )  # fmt: skip
     assert s.invited == 160 and s.answered == 110 and s.submissions == 110
     assert s.quit is not None and s.quit.n == 110

@@ -95,9 +95,10 @@ async def test_deep_link_registration_and_a_full_pulse_by_buttons(engine, fake):
     engine.close_round()
     with engine.db.transaction() as session:
         answers = frames.responses(session)
-    assert len(answers) > 0
-    # One person alone on the roster: the stored segment is coarsened away (k-anonymous).
-    assert set(answers["municipality"]) == {None}
+        facets = frames.facets(session)
+    assert len(answers) > 0 and "municipality" not in answers.columns
+    # One person alone on the roster: no attribute of hers is stored (k-anonymous).
+    assert len(facets) > 0 and set(facets["group_value"]) == {None}
     assert "person_id" not in answers.columns
 
 

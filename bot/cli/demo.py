@@ -43,5 +43,5 @@ def demo(
             municipalities=len(engine.survey.scales["municipality"].options),
             seconds=f"{time.perf_counter() - started:.1f}",
         )
-        print_round(engine, closed.id, lang)
+        print_round(engine, closed.id, "demo", lang)
         engine.db.dispose()

@@ -30,21 +30,21 @@ def summary(
     ] = None,
     chart: Annotated[Path | None, typer.Option(help="Write the chart as PNG.")] = None,
     language: Annotated[
-        str | None, typer.Option(help="nb or en (default: BEHOLDE_LANGUAGE).")
+        str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
     ] = None,
 ) -> None:
     """Participation, factors and gaps, quitting, eNPS and comment themes — anonymous only."""
     from bot.cli.common import engine_from, load_settings
     from bot.summaries import SummaryOptions, compose, queue_summary, steering_targets
+    from bot.summary_chart import chart_png
+    from bot.summary_export import write_csv, write_xlsx
+    from bot.summary_text import full_text
     from storage import summaries as store
-    from surveys.chart import chart_png
-    from surveys.export import write_csv, write_xlsx
-    from surveys.render import full_text
 
     settings = load_settings()
     lang = language or settings.language
     if lang not in ("nb", "en", "nn"):
-        console.print("--language must be nb or en.", style="red")
+        console.print("--language must be nb, nn or en.", style="red")
         raise typer.Exit(2)
     engine = engine_from(settings)
     options = SummaryOptions(settings.k_anonymity, settings.comment_threshold, lang)
@@ -55,7 +55,10 @@ def summary(
                 f"No round {round_number}." if round_number else "No round yet.", style="red"
             )
             raise typer.Exit(1)
-        result = compose(session, engine.survey, round_, options)
+        # One release for everything this command shows, printed or written: the ledger
+        # records it even when nothing is posted (an export is a release too).
+        source = "export" if (xlsx or csv or chart) else "print"
+        result = compose(session, engine.survey, round_, options, source, engine.clock())
         posted = None
         if post:
             targets = steering_targets(settings, ("slack", "telegram"))

@@ -1,6 +1,9 @@
 """The summary as tables: one spreadsheet sheet (or CSV file) per table.
 
-Only what the chat shows goes out: hidden groups are empty cells, never numbers.
+Only what the chat shows goes out — the same released `Summary`: hidden and held-back
+figures are empty cells, never numbers, and a hidden factor carries no n either. Text that
+came from people (comment themes are catalogue labels; group names come from the survey)
+is written as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -9,42 +12,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from bot.summary_text import factor_label, group_label, held_back_lines, lang_of, text
 from surveys.definition import Survey
-from surveys.render import factor_label, group_label, lang_of
 from surveys.stats import Estimate
 from surveys.summary import Summary
 from surveys.themes import load_lexicon
 
-COLUMNS = {
-    "nb": {
-        "overview": "oversikt", "factors": "faktorer", "changes": "endringer",
-        "quit": "vurdert_slutte", "participation": "deltakelse", "themes": "tema",
-        "measure": "Mål", "value": "Verdi", "low": "95 % KI fra", "high": "95 % KI til",
-        "n": "n", "factor": "Faktor", "experienced": "Opplevd", "importance": "Viktighet",
-        "gap": "Gap", "priority": "Prioritet", "change": "Endring opplevd",
-        "verdict": "Vurdering", "group": "Gruppe", "share": "Andel",
-        "invited": "Invitert", "answered": "Svarte", "rate": "Svarprosent",
-        "theme": "Tema", "count": "Antall kommentarer", "n_before": "n før", "n_now": "n nå",
-        "gap_change": "Endring gap",
-    },
-    "en": {
-        "overview": "overview", "factors": "factors", "changes": "changes",
-        "quit": "considered_quitting", "participation": "participation", "themes": "themes",
-        "measure": "Measure", "value": "Value", "low": "95 % CI low", "high": "95 % CI high",
-        "n": "n", "factor": "Factor", "experienced": "Experienced", "importance": "Importance",
-        "gap": "Gap", "priority": "Priority", "change": "Change experienced",
-        "verdict": "Verdict", "group": "Group", "share": "Share",
-        "invited": "Invited", "answered": "Answered", "rate": "Response rate",
-        "theme": "Theme", "count": "Comments", "n_before": "n before", "n_now": "n now",
-        "gap_change": "Change gap",
-    },
-}  # fmt: skip
-MEASURES = {
-    "nb": ("Invitert", "Svarte", "Innsendte svar", "Vurdert å slutte", "eNPS",
-           "Stilling 80 % eller mer", "Kommentarer"),
-    "en": ("Invited", "Answered", "Submissions", "Considered quitting", "eNPS",
-           "Position 80 % or more", "Comments"),
-}  # fmt: skip
+COLUMN_KEYS = (
+    "measure", "value", "low", "high", "n", "factor", "experienced", "importance", "gap",
+    "priority", "change", "verdict", "group", "share", "invited", "answered", "rate", "theme",
+    "count", "n_before", "n_now", "gap_change", "note",
+)  # fmt: skip
+SHEETS = ("overview", "factors", "changes", "quit", "participation", "themes", "by_municipality")
+ROWS = ("invited", "answered", "submissions", "quit", "enps", "position", "comments")
+
+
+def col(lang: str, key: str) -> str:
+    return text(lang, f"col_{key}")
 
 
 def _est(e: Estimate | None) -> tuple[float | None, float | None, float | None, int | None]:
@@ -56,16 +40,21 @@ def _est(e: Estimate | None) -> tuple[float | None, float | None, float | None, 
 def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.DataFrame]:
     """Sheet name → table."""
     lang = lang_of(lang)
-    c = COLUMNS[lang]
-    m = MEASURES[lang]
-    overview = [
+    c = {key: col(lang, key) for key in COLUMN_KEYS}
+    c.update({key: text(lang, f"sheet_{key}") for key in SHEETS})
+    m = [text(lang, f"row_{key}") for key in ROWS]
+    overview: list[tuple[str, object, object, object, object]] = [
         (m[0], summary.invited, None, None, None),
         (m[1], summary.answered, None, None, None),
-        (m[2], summary.submissions, None, None, None),
+        (m[2], summary.submissions if summary.answered is not None else None, None, None, None),
         (m[3], *_est(summary.quit)),
         (m[4], *_est(summary.enps)),
         (m[5], *_est(summary.position_80)),
         (m[6], summary.comments if summary.themes is not None else None, None, None, None),
+    ]
+    # What the release path held back, and why: the same words as in the chat.
+    overview += [
+        (c["note"], line, None, None, None) for line in held_back_lines(summary, survey, lang)
     ]
     out = {
         c["overview"]: pd.DataFrame(
@@ -78,7 +67,7 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
                     f.experienced,
                     f.importance,
                     *_est(f.gap)[:3],
-                    f.n,
+                    f.n if f.gap is not None else None,
                     (summary.priorities.index(f.factor_id) + 1)
                     if f.factor_id in summary.priorities
                     else None,
@@ -111,6 +100,21 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
             columns=[c["group"], c["invited"], c["answered"], c["rate"]],
         ),
     }
+    if any(g.n is not None for g in summary.factors_by_municipality):
+        out[c["by_municipality"]] = pd.DataFrame(
+            [
+                (
+                    factor_label(survey, g.factor_id, lang),
+                    group_label(survey, "municipality", g.group, lang),
+                    g.experienced,
+                    g.importance,
+                    g.gap,
+                    g.n,
+                )
+                for g in summary.factors_by_municipality
+            ],
+            columns=[c["factor"], c["group"], c["experienced"], c["importance"], c["gap"], c["n"]],
+        )
     if summary.changes:
         out[c["changes"]] = pd.DataFrame(
             [
@@ -120,7 +124,7 @@ def tables(summary: Summary, survey: Survey, lang: str = "nb") -> dict[str, pd.D
                     ch.n_before if ch.experienced else None,
                     ch.n_now if ch.experienced else None,
                     ch.gap_change,
-                    ch.verdict,
+                    text(lang, f"verdict_{ch.verdict}"),
                 )
                 for ch in summary.changes
             ],

@@ -12,8 +12,8 @@ import textwrap
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.summary_text import factor_label, num, text
 from surveys.definition import Survey
-from surveys.render import factor_label, num, text
 from surveys.summary import Summary
 
 EXPERIENCED = "#1f77b4"
@@ -33,7 +33,8 @@ def chart_png(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150
     for y, f in enumerate(factors):
         labels.append("\n".join(textwrap.wrap(factor_label(survey, f.factor_id, lang), 22)))
         if f.gap is None or f.experienced is None or f.importance is None:
-            ax.text(1.1, y, text(lang, "chart_hidden", k=summary.k), va="center",
+            words = text(lang, "chart_held") if f.held else text(lang, "chart_hidden", k=summary.k)
+            ax.text(1.1, y, words, va="center",
                     color=HIDDEN, fontsize=11, style="italic")  # fmt: skip
             continue
         ax.plot([f.experienced, f.importance], [y, y], color=GAP, linewidth=5, alpha=0.35,

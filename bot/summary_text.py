@@ -1,4 +1,8 @@
-"""The summary as plain chat text in bokmål or English (platform-neutral).
+"""The summary as plain chat text in bokmål, nynorsk or English (platform-neutral).
+
+Every word comes from the text catalogue (bot/texts/summary.<lang>.yaml). What it renders is
+a `Summary` that has already been through the release path (surveys/disclosure.py via
+storage/releases.py): held-back and hidden figures are absent, never printed.
 
 Two parts: a headline short enough for a picture caption (Telegram allows 1024 characters),
 and a body that stays under Slack's 3000-character section limit (and so under Telegram's
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.i18n import LANGUAGES, t
 from surveys.definition import Survey
 from surveys.stats import Estimate
 from surveys.summary import UNKNOWN, Summary
@@ -17,121 +22,23 @@ from surveys.themes import Lexicon, load_lexicon
 CAPTION_LIMIT = 1024
 BODY_LIMIT = 3000
 
-TEXTS: dict[str, dict[str, str]] = {
-    "nb": {
-        "title": "📊 Pulsrunde {number}: {answered} av {invited} svarte ({rate}).",
-        "title_no_invited": "📊 Pulsrunde {number}: {answered} svar.",
-        "too_few": (
-            "For få svar til å vise tall (færre enn {k}). Resultatene kommer når flere har svart."
-        ),
-        "biggest_gap": "Størst gap: {factor} (viktighet {imp} mot opplevd {exp}).",
-        "biggest_change": "Størst endring siden runde {before}: {factor} {dir} {diff}.",
-        "no_clear_change": "Ingen sikker endring siden runde {before}.",
-        "up": "opp",
-        "down": "ned",
-        "factors": "Opplevd / viktighet / gap (1–6, n):",
-        "hidden_factor": "{factor}: færre enn {k} svar",
-        "held_factor": "{factor}: holdt tilbake",
-        "held_back": (
-            "Noen tall er holdt tilbake: de ville skilt seg fra forrige "
-            "oppsummering av runden med færre enn {k} svar, og da kunne enkeltsvar "
-            "leses av forskjellen."
-        ),
-        "priorities": "Prioriteringer (viktig, men svakt opplevd):",
-        "priority": "{factor}: gap {gap} (95 % KI {low}–{high}, n={n})",
-        "no_priorities": "Ingen faktor skiller seg sikkert ut som viktig, men svakt opplevd.",
-        "changes": "Endring i opplevd siden runde {before} (95 % KI):",
-        "unclear": "Øvrige endringer er så små at de kan skyldes tilfeldigheter.",
-        "few": "Få svar (under {few}) i en av rundene: les endringene med forsiktighet.",
-        "quit": "Har vurdert å slutte: {share} (95 % KI {low}–{high}, n={n}).",
-        "quit_before": " Runde {before}: {share}.",
-        "quit_hidden": "Har vurdert å slutte: færre enn {k} svar.",
-        "by_profession": "Etter yrke: {groups}.",
-        "fewer": "færre enn {k} svar",
-        "enps": "Anbefaler kommunen som arbeidsplass (eNPS, % 9–10 minus % 0–6): {value} "
-        "(95 % KI {low} til {high}, n={n}).",
-        "enps_hidden": "Anbefaler kommunen (eNPS): færre enn {k} svar.",
-        "position": "Stilling 80 % eller mer: {share} (n={n}).",
-        "themes": "Kommentarer ({n}), etter tema: {themes}.",
-        "themes_hidden": "Kommentarer: {n} — vises som tema fra {threshold} kommentarer.",
-        "participation": "Deltakelse per kommune: {groups}.",
-        "unknown": "ikke oppgitt",
-        "footer": (
-            "Grupper under {k} svar vises ikke. Regneark: beholde summary --round "
-            "{number} --xlsx fil.xlsx"
-        ),
-        "chart_title": "Runde {number}: opplevd mot viktighet (n={n})",
-        "experienced": "Opplevd",
-        "importance": "Viktighet",
-        "gap": "Gap",
-        "chart_hidden": "færre enn {k} svar",
-    },
-    "en": {
-        "title": "📊 Pulse round {number}: {answered} of {invited} answered ({rate}).",
-        "title_no_invited": "📊 Pulse round {number}: {answered} answers.",
-        "too_few": (
-            "Too few answers to show figures (fewer than {k}). Results follow when "
-            "more have answered."
-        ),
-        "biggest_gap": "Biggest gap: {factor} (importance {imp} against experienced {exp}).",
-        "biggest_change": "Biggest change since round {before}: {factor} {dir} {diff}.",
-        "no_clear_change": "No clear change since round {before}.",
-        "up": "up",
-        "down": "down",
-        "factors": "Experienced / importance / gap (1–6, n):",
-        "hidden_factor": "{factor}: fewer than {k} answers",
-        "held_factor": "{factor}: held back",
-        "held_back": (
-            "Some figures are held back: they would differ from the previous "
-            "summary of this round by fewer than {k} answers, and single answers "
-            "could be read from the difference."
-        ),
-        "priorities": "Priorities (important, but weakly experienced):",
-        "priority": "{factor}: gap {gap} (95 % CI {low}–{high}, n={n})",
-        "no_priorities": "No factor stands out clearly as important but weakly experienced.",
-        "changes": "Change in experienced since round {before} (95 % CI):",
-        "unclear": "Other changes are small enough to be chance.",
-        "few": "Few answers (under {few}) in one of the rounds: read the changes with care.",
-        "quit": "Have considered quitting: {share} (95 % CI {low}–{high}, n={n}).",
-        "quit_before": " Round {before}: {share}.",
-        "quit_hidden": "Have considered quitting: fewer than {k} answers.",
-        "by_profession": "By profession: {groups}.",
-        "fewer": "fewer than {k} answers",
-        "enps": "Would recommend the municipality as a workplace (eNPS, % 9–10 minus % 0–6): "
-        "{value} (95 % CI {low} to {high}, n={n}).",
-        "enps_hidden": "Would recommend (eNPS): fewer than {k} answers.",
-        "position": "Position of 80 % or more: {share} (n={n}).",
-        "themes": "Comments ({n}), by theme: {themes}.",
-        "themes_hidden": "Comments: {n} — shown as themes from {threshold} comments.",
-        "participation": "Participation per municipality: {groups}.",
-        "unknown": "not given",
-        "footer": (
-            "Groups under {k} answers are not shown. Spreadsheet: beholde summary "
-            "--round {number} --xlsx file.xlsx"
-        ),
-        "chart_title": "Round {number}: experienced against importance (n={n})",
-        "experienced": "Experienced",
-        "importance": "Importance",
-        "gap": "Gap",
-        "chart_hidden": "fewer than {k} answers",
-    },
-}
 MARKS = {"[navn]": "[name]", "[e-post]": "[e-mail]", "[telefon]": "[phone]"}
 
 
 def lang_of(lang: str) -> str:
-    return lang if lang in TEXTS else "nb"
+    return lang if lang in LANGUAGES else "nb"
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    return TEXTS[lang_of(lang)][key].format(**values)
+    """A summary text (`summary_<key>` in the catalogue)."""
+    return t(lang_of(lang), f"summary_{key}", **values)
 
 
 def num(value: float, lang: str, digits: int = 1, sign: bool = False) -> str:
     """1,5 in bokmål, 1.5 in English; a real minus sign."""
     out = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
     out = out.replace("-", "−")
-    return out.replace(".", ",") if lang_of(lang) == "nb" else out
+    return out if lang_of(lang) == "en" else out.replace(".", ",")
 
 
 def pct(value: float, lang: str) -> str:
@@ -161,7 +68,12 @@ def group_label(survey: Survey, scale_id: str, value: str, lang: str) -> str:
 def headline(summary: Summary, survey: Survey, lang: str = "nb") -> str:
     """Participation, the biggest gap and the biggest change: the picture's caption."""
     lines = []
-    if summary.invited:
+    if summary.invited and summary.answered is None:
+        lines.append(
+            text(lang, "title_few", number=summary.round_number, k=summary.k,
+                 invited=summary.invited)
+        )  # fmt: skip
+    elif summary.invited and summary.answered is not None:
         rate = pct(summary.answered / summary.invited, lang)
         lines.append(
             text(
@@ -175,8 +87,9 @@ def headline(summary: Summary, survey: Survey, lang: str = "nb") -> str:
         )
     else:
         lines.append(
-            text(lang, "title_no_invited", number=summary.round_number, answered=summary.answered)
-        )
+            text(lang, "title_no_invited", number=summary.round_number,
+                 answered=summary.answered if summary.answered is not None else 0)
+        )  # fmt: skip
     if "too_few" in summary.notes:
         lines.append(text(lang, "too_few", k=summary.k))
         return "\n".join(lines)
@@ -214,12 +127,17 @@ def _share(e: Estimate, lang: str) -> dict[str, str]:
 
 
 def body_sections(
-    summary: Summary, survey: Survey, lang: str = "nb", lexicon: Lexicon | None = None
+    summary: Summary,
+    survey: Survey,
+    lang: str = "nb",
+    lexicon: Lexicon | None = None,
+    participation: bool = True,
 ) -> list[list[str]]:
     """The bullets, as sections of lines, most important first."""
     lexicon = lexicon or load_lexicon()
     k = summary.k
-    fewer = text(lang, "fewer", k=k)
+    held = text(lang, "held")
+    hidden = text(lang, "not_shown")  # under k, or hidden so that no small group can be derived
     sections: list[list[str]] = []
     if "too_few" in summary.notes:
         return [[text(lang, "footer", k=k, number=summary.round_number)]]
@@ -278,11 +196,14 @@ def body_sections(
         for g in summary.quit_by_profession:
             name = group_label(survey, "profession", g.group, lang)
             if g.share is None:
-                groups.append(f"{name}: {fewer}")
+                why = held if "quit:profession" in summary.withheld else hidden
+                groups.append(f"{name}: {why}")
             else:
                 groups.append(f"{name} {pct(g.share.value, lang)} (n={g.share.n})")
         if len(groups) > 1:
             quit_lines.append(text(lang, "by_profession", groups="; ".join(groups)))
+    elif "quit" in summary.withheld:
+        quit_lines.append(text(lang, "quit_held"))
     else:
         quit_lines.append(text(lang, "quit_hidden", k=k))
     if summary.enps is not None:
@@ -297,7 +218,7 @@ def body_sections(
                 n=e.n,
             )
         )
-    else:
+    elif "enps" not in summary.withheld:
         quit_lines.append(text(lang, "enps_hidden", k=k))
     if summary.position_80 is not None:
         quit_lines.append(
@@ -323,7 +244,7 @@ def body_sections(
                 for nb_mark, en_mark in MARKS.items():
                     quote = quote.replace(nb_mark, en_mark)
             comment_lines.append(f"  «{quote}»")
-    elif summary.comments:
+    elif summary.comments is not None:
         comment_lines.append(
             text(lang, "themes_hidden", n=summary.comments, threshold=summary.comment_threshold)
         )
@@ -334,7 +255,7 @@ def body_sections(
     for f in sorted(summary.factors, key=lambda f: -(f.gap.value if f.gap else -99)):
         name = factor_label(survey, f.factor_id, lang)
         if f.gap is None or f.experienced is None or f.importance is None:
-            key = "held_factor" if f.n >= k else "hidden_factor"
+            key = "held_factor" if f.held else "hidden_factor"
             factor_lines.append(text(lang, key, factor=name, k=k))
         else:
             factor_lines.append(
@@ -343,20 +264,85 @@ def body_sections(
             )
     sections.append(factor_lines)
 
-    if summary.participation:
+    if summary.participation and participation:
         groups = []
         for p in summary.participation:
             name = group_label(survey, "municipality", p.group, lang)
             if p.answered is None:
-                groups.append(f"{name}: {fewer}")
+                groups.append(f"{name}: {held if p.held else hidden}")
             else:
                 groups.append(f"{name} {p.answered}/{p.invited}")
         sections.append([text(lang, "participation", groups="; ".join(groups))])
-    footer = [text(lang, "footer", k=k, number=summary.round_number)]
-    if "held_back" in summary.notes:
-        footer.insert(0, text(lang, "held_back", k=k))
+    footer = [*held_back_lines(summary, survey, lang)]
+    footer.append(text(lang, "footer", k=k, number=summary.round_number))
     sections.append(footer)
     return sections
+
+
+def withheld_name(measure: str, survey: Survey, lang: str) -> str:
+    """A held-back measure in the steering group's words."""
+    kind, _, rest = measure.partition(":")
+    if kind == "factor":
+        return factor_label(survey, rest, lang)
+    if kind == "change":
+        if rest == "quit":
+            return text(lang, "m_change_quit")
+        return text(lang, "m_change", factor=factor_label(survey, rest, lang))
+    names = {
+        "quit": "m_quit",
+        "quit:profession": "m_quit_profession",
+        "enps": "m_enps",
+        "position_80": "m_position",
+        "comments": "m_comments",
+        "participation": "m_participation",
+    }
+    return text(lang, names.get(measure, "held"))
+
+
+def held_back_lines(summary: Summary, survey: Survey, lang: str) -> list[str]:
+    """What the release ledger held back, and why — one sentence per reason."""
+    now = [m for m in summary.withheld if not m.startswith("before:")]
+    now.sort(key=lambda m: (m.startswith("change:"), not m.startswith("factor:"), m))
+    before = [m.removeprefix("before:") for m in summary.withheld if m.startswith("before:")]
+    lines = []
+    if now:
+        what = ", ".join(withheld_name(m, survey, lang) for m in now)
+        lines.append(text(lang, "held_back", what=what, k=summary.k))
+    if before and summary.previous is not None:
+        what = ", ".join(withheld_name(m, survey, lang) for m in sorted(before))
+        lines.append(text(lang, "held_before", what=what, before=summary.previous.round_number))
+    return lines
+
+
+def participation_lines(summary: Summary, survey: Survey, lang: str = "nb") -> list[str]:
+    """The participation table: `summary`, `round close`, `round status` and `demo` print it."""
+    k = summary.k
+    lines = [text(lang, "table_title", number=summary.round_number)]
+    for p in summary.participation:
+        name = group_label(survey, "municipality", p.group, lang)
+        if p.answered is not None:
+            rate = pct(p.answered / p.invited, lang) if p.invited else "–"
+            lines.append(
+                text(lang, "table_row", name=name, answered=p.answered, invited=p.invited,
+                     rate=rate)
+            )  # fmt: skip
+        elif p.held:
+            lines.append(text(lang, "table_row_held", name=name, invited=p.invited))
+        else:
+            lines.append(text(lang, "table_row_few", name=name, invited=p.invited))
+    if summary.answered is None:
+        lines.append(text(lang, "table_total_few", k=k, invited=summary.invited))
+    else:
+        rate = pct(summary.answered / summary.invited, lang) if summary.invited else "–"
+        lines.append(
+            text(lang, "table_total", answered=summary.answered, invited=summary.invited,
+                 rate=rate)
+        )  # fmt: skip
+    if any(p.held for p in summary.participation):
+        lines.append(text(lang, "table_held", k=k))
+    elif any(p.answered is None for p in summary.participation):
+        lines.append(text(lang, "table_note", k=k))
+    return lines
 
 
 def body(
@@ -365,9 +351,10 @@ def body(
     lang: str = "nb",
     limit: int = BODY_LIMIT,
     lexicon: Lexicon | None = None,
+    participation: bool = True,
 ) -> str:
     """The bullets as one text within `limit` characters (later sections give way first)."""
-    sections = body_sections(summary, survey, lang, lexicon)
+    sections = body_sections(summary, survey, lang, lexicon, participation)
     footer = sections.pop()
     while sections:
         out = "\n\n".join("\n".join(s) for s in [*sections, footer])
@@ -378,8 +365,10 @@ def body(
 
 
 def full_text(summary: Summary, survey: Survey, lang: str = "nb") -> str:
-    """Headline and body together (for the terminal and for text-only channels)."""
-    return headline(summary, survey, lang) + "\n\n" + body(summary, survey, lang)
+    """Headline, body and the participation table (for the terminal and text-only channels)."""
+    table = "\n".join(participation_lines(summary, survey, lang))
+    text_ = body(summary, survey, lang, participation=False)
+    return headline(summary, survey, lang) + "\n\n" + text_ + "\n\n" + table
 
 
 Formatter = Callable[[Summary, Survey, str], str]
