@@ -98,8 +98,10 @@ def test_leader_plans_a_gathering_and_the_whole_reminder_plan_follows(
     reply = say(
         engine, team["Christel"], 'samling ny "Samling 3: Fagutvikling" 12.03.2027 09:00 Gildeskål'
     )
-    g = last_id(engine, Gathering)  # PostgreSQL sequences run on across tests
-    assert f"Samling {g} " in reply[0] and "fredag 12. mars 2027 kl. 09:00" in reply[0]
+    number = last_id(engine, Gathering)
+    assert (
+        f"Samling {number} «Samling 3" in reply[0] and "fredag 12. mars 2027 kl. 09:00" in reply[0]
+    )
     assert "9 påminnelser" in reply[0]  # 3 team members × (14 days, 2 days, the morning)
     with engine.db.transaction() as session:
         g = session.scalars(select(Gathering)).one()
@@ -126,7 +128,7 @@ def test_gathering_reminder_lists_the_teams_open_tasks_with_buttons(
 ) -> None:
     say(engine, team["Christel"], "samling ny Samling 3 12.03.2027 09:00 Gildeskål")
     reply = say(engine, team["Christel"], 'oppgave ny "Forbered innlegg" frist 05.03.2027 Bodø')
-    assert f"Oppgave {last_id(engine, Task)} " in reply[0] and "Bodø" in reply[0]
+    assert f"Oppgave {last_id(engine, Task)} «Forbered" in reply[0] and "Bodø" in reply[0]
     clock.now = oslo(2027, 2, 26, 9, 0)
     tick(engine, clock)
     rows = [r for r in outbox_rows(engine, "rem:") if r.chat_id == "Ingrid Hansen"]
