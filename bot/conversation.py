@@ -566,7 +566,7 @@ class Conversation:
             return confirmed
         prompt = self._open_text_prompt(session, person)
         if prompt is None:
-            if self._has_open_question(session, person):
+            if self._has_open_question(session, person, now):
                 return Reply([OutgoingMessage(t(lang, "use_buttons"))])
             return Reply([OutgoingMessage(t(lang, "nothing_to_do"))])
         question = self.survey.question(prompt.question_id or "")
@@ -606,9 +606,10 @@ class Conversation:
         # A typed answer has no pressed message to edit: the outcome becomes a message.
         return Reply([*([reply.edit] if reply.edit else []), *reply.messages], notice=reply.notice)
 
-    def _has_open_question(self, session: Session, person: Person) -> bool:
-        """Whether a survey question (background, or a pulse still under way) waits for a press."""
-        return prompts.has_open_question(session, person.id)
+    def _has_open_question(self, session: Session, person: Person, now: dt.datetime) -> bool:
+        """Whether a question waits for a press: a background question, a pulse still under
+        way, or a recent /slett or /språk question."""
+        return prompts.has_open_question(session, person.id, since=now - CONFIRM_FOR)
 
     # ----------------------------------------------------------------- finishing
 

@@ -103,8 +103,9 @@ def open_delete_question(session: Session, person_id: int, since: dt.datetime) -
     )
 
 
-def has_open_question(session: Session, person_id: int) -> bool:
-    """Whether a survey question (background, or a pulse still under way) waits for a press."""
+def has_open_question(session: Session, person_id: int, since: dt.datetime) -> bool:
+    """Whether a question waits for a press: a background question, a pulse still under way,
+    or a /slett or /språk question asked after `since`."""
     query = (
         select(Prompt.token)
         .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
@@ -114,6 +115,7 @@ def has_open_question(session: Session, person_id: int) -> bool:
             or_(
                 Prompt.purpose == "background",
                 (Prompt.purpose == "pulse") & (Invitation.status == "invited"),
+                Prompt.purpose.in_(("delete", "language")) & (Prompt.created_at >= since),
             ),
         )
         .limit(1)

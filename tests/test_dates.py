@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.dates import (
@@ -119,6 +119,7 @@ def today_and_day(draw: st.DrawFn) -> tuple[dt.date, dt.date]:
     return today, day
 
 
+@settings(deadline=None)  # a loaded machine must not fail a correct property
 @given(today_and_day(), st.sampled_from(["nb", "en", "dots", "slash", "iso", "short"]))
 def test_every_written_form_of_a_day_in_range_reads_back_as_that_day(pair, form) -> None:
     today, day = pair
@@ -133,6 +134,7 @@ def test_every_written_form_of_a_day_in_range_reads_back_as_that_day(pair, form)
     assert parse_date(text, today) == day
 
 
+@settings(deadline=None)  # a loaded machine must not fail a correct property
 @given(today_and_day())
 def test_a_day_without_a_year_is_the_next_such_day(pair) -> None:
     today, day = pair
@@ -144,6 +146,7 @@ def test_a_day_without_a_year_is_the_next_such_day(pair) -> None:
     assert today <= read.day < today + dt.timedelta(days=366)
 
 
+@settings(deadline=None)  # a loaded machine must not fail a correct property
 @given(todays, st.integers(0, 60), st.sampled_from(["dager", "dagar", "days", "uker", "veker"]))
 def test_in_n_days_or_weeks(today: dt.date, n: int, unit: str) -> None:
     prefix = "in" if unit == "days" else "om"
@@ -155,6 +158,7 @@ def test_in_n_days_or_weeks(today: dt.date, n: int, unit: str) -> None:
 WEEKDAY_WORDS = {"mandag": 0, "tysdag": 1, "onsdag": 2, "thursday": 3, "fredag": 4, "laurdag": 5}
 
 
+@settings(deadline=None)  # a loaded machine must not fail a correct property
 @given(todays, st.sampled_from(sorted(WEEKDAY_WORDS)))
 def test_a_weekday_is_the_next_such_day_within_a_week(today: dt.date, word: str) -> None:
     for words in ([word], ["neste", word], ["next", word]):
@@ -164,6 +168,7 @@ def test_a_weekday_is_the_next_such_day_within_a_week(today: dt.date, word: str)
         assert read.day.weekday() == WEEKDAY_WORDS[word]
 
 
+@settings(deadline=None)  # a loaded machine must not fail a correct property
 @given(st.lists(st.text(max_size=12), max_size=5), todays)
 def test_any_text_gives_a_date_a_reason_or_nothing_but_never_crashes(words, today) -> None:
     read = read_date(words, today)

@@ -47,11 +47,14 @@ def test_typing_nei_cancels_and_ja_without_a_question_deletes_nothing(engine) ->
     assert "Trykk på en av knappene" not in texts(stray)[0]
 
 
-def test_press_the_buttons_is_said_only_while_a_question_waits(engine: Conversation) -> None:
+def test_press_the_buttons_is_said_only_while_a_question_waits(engine, clock) -> None:
     _, address = add_person(engine, "Per")
     idle = engine.handle(TextReceived(address, "hei"))
     assert "Trykk på en av knappene" not in texts(idle)[0]
-    engine.handle(Command(address, "språk"))  # an unanswered language question is no pulse
+    engine.handle(Command(address, "språk"))  # a language question waits for a while
+    assert "Trykk på en av knappene over" in texts(engine.handle(TextReceived(address, "hei")))[0]
+    clock.advance(hours=2)
+    assert "Trykk på en av" not in texts(engine.handle(TextReceived(address, "hei")))[0]
     engine.open_round()
     engine.handle(Command(address, "puls"))
     waiting = engine.handle(TextReceived(address, "hei"))
