@@ -132,6 +132,7 @@ def body_sections(
     lang: str = "nb",
     lexicon: Lexicon | None = None,
     participation: bool = True,
+    export_hint: bool = True,
 ) -> list[list[str]]:
     """The bullets, as sections of lines, most important first."""
     lexicon = lexicon or load_lexicon()
@@ -274,6 +275,8 @@ def body_sections(
         sections.append([text(lang, "participation", groups="; ".join(groups))])
     footer = [*held_back_lines(summary, survey, lang)]
     footer.append(text(lang, "footer", k=k, number=summary.round_number))
+    if export_hint:
+        footer.append(text(lang, "export_hint", number=summary.round_number))
     sections.append(footer)
     return sections
 
@@ -351,9 +354,10 @@ def body(
     limit: int = BODY_LIMIT,
     lexicon: Lexicon | None = None,
     participation: bool = True,
+    export_hint: bool = True,
 ) -> str:
     """The bullets as one text within `limit` characters (later sections give way first)."""
-    sections = body_sections(summary, survey, lang, lexicon, participation)
+    sections = body_sections(summary, survey, lang, lexicon, participation, export_hint)
     footer = sections.pop()
     while sections:
         out = "\n\n".join("\n".join(s) for s in [*sections, footer])
@@ -363,10 +367,12 @@ def body(
     return "\n".join(footer)[:limit]
 
 
-def full_text(summary: Summary, survey: Survey, lang: str = "nb") -> str:
-    """Headline, body and the participation table (for the terminal and text-only channels)."""
+def full_text(summary: Summary, survey: Survey, lang: str = "nb", export_hint: bool = True) -> str:
+    """Headline, body and the participation table (for the terminal and text-only channels).
+
+    `export_hint=False` once the spreadsheet has been written: no advice to do it again."""
     table = "\n".join(participation_lines(summary, survey, lang))
-    text_ = body(summary, survey, lang, participation=False)
+    text_ = body(summary, survey, lang, participation=False, export_hint=export_hint)
     return headline(summary, survey, lang) + "\n\n" + text_ + "\n\n" + table
 
 
