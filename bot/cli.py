@@ -332,6 +332,10 @@ from bot.summary_cli import summary  # noqa: E402  (steering-group summaries, is
 
 app.command("summary")(summary)
 
+from bot.dashboard.cli import dashboard_app  # noqa: E402  (steering-group dashboard, issue 12)
+
+app.add_typer(dashboard_app, name="dashboard")
+
 from bot.network_cli import register as register_network  # noqa: E402  (issue 5)
 
 register_network(app)

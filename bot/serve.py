@@ -35,6 +35,7 @@ INSTALLERS = (
     "bot.transports.slack",
     "bot.scheduler",
     "bot.summaries",
+    "bot.dashboard",
 )
 DELIVERY_INTERVAL = 1.0
 
