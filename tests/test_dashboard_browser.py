@@ -17,8 +17,8 @@ from bot.conversation import Conversation, EngineConfig
 from bot.dashboard import install, link_for
 from bot.serve import Service
 from bot.settings import Settings
-from surveys.definition import Survey
 from storage.db import Database
+from surveys.definition import Survey
 from tests.conftest import OSLO, FakeClock
 from tests.dashboard_support import SMALL, experienced_mean, gap_by_municipality, seed_rounds
 
