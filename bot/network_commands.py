@@ -11,12 +11,14 @@ text, so the chat and the `beholde` CLI run exactly the same code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot import network as net
+from bot.i18n import t as t_
 from bot.ports import OutgoingMessage, Reply
 from storage.models import Person
 from storage.network_models import Gathering, Task
@@ -32,6 +34,7 @@ from surveys.network import (
 
 if TYPE_CHECKING:
     from bot.conversation import Context, Conversation
+    from bot.dashboard.commands import Priority
 
 LEADERS = {"leader"}
 DEFAULT_LENGTH = dt.timedelta(hours=6)
@@ -309,14 +312,30 @@ def _lang(actor: Actor) -> str:
 
 
 def task(
-    session: Session, actor: Actor, args: list[str], now: dt.datetime, tz: dt.tzinfo
+    session: Session,
+    actor: Actor,
+    args: list[str],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    priority: Callable[[int], Priority | None] | None = None,
 ) -> list[str]:
     words = split_args(args)
     action = words[0].lower() if words else "liste"
     rest = words[1:]
+    picked: Priority | None = None
     if action in ("ny", "new", "add"):
         if not rest:
             return [TASK_HELP[_lang(actor)]]
+        # `oppgave ny fra prioritet 1 frist 12.02 alle`: a task tied to a summary's priority.
+        if [w.lower() for w in rest[:2]] in (["fra", "prioritet"], ["from", "priority"]):
+            if priority is None or len(rest) < 3 or not rest[2].isdigit():
+                return [t_(actor.lang, "dashboard_task_priority_help")]
+            picked = priority(int(rest[2]))
+            if picked is None:
+                return [t_(actor.lang, "dashboard_task_no_priority", number=rest[2])]
+            rest = rest[3:]
+            if not rest or rest[0].lower() in DUE_WORDS:
+                rest = [t_(actor.lang, "dashboard_task_title", factor=picked.label), *rest]
         title, rest = _title(rest, local_day(now, tz))
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
@@ -363,12 +382,18 @@ def task(
             session, tz, now, title[:200], when.day, team, actor.person, description
         )
         who = team or _pick(actor, "alle lag", "all teams")
+        linked = []
+        if picked is not None:
+            t.factor_id = picked.factor_id
+            linked = [t_(actor.lang, "dashboard_task_linked", factor=picked.label,
+                         number=picked.round_number)]  # fmt: skip
         return [
             _pick(
                 actor,
                 f"Oppgave {t.id} «{t.title}» for {who}, frist {net.fmt_day(t.due_on, 'nb')}. {planned} påminnelser er planlagt.",
                 f"Task {t.id} “{t.title}” for {who}, due {net.fmt_day(t.due_on, 'en')}. {planned} reminders planned.",
-            )
+            ),
+            *linked,
         ]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)
@@ -484,7 +509,13 @@ def gathering_command(ctx: Context) -> Reply:
 
 
 def task_command(ctx: Context) -> Reply:
-    return _reply(task(ctx.session, Actor(ctx.person, ctx.lang), list(ctx.args), ctx.now, _tz(ctx)))
+    from bot.dashboard.commands import priority
+
+    def pick(number: int) -> Priority | None:
+        return priority(ctx.session, ctx.engine, number, ctx.lang, ctx.now)
+
+    actor = Actor(ctx.person, ctx.lang)
+    return _reply(task(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx), pick))
 
 
 def remind_command(ctx: Context) -> Reply:
@@ -573,3 +604,6 @@ def register(engine: Conversation) -> None:
     )
     add(("arbeidstid", "hours"), hours_command)
     engine.prompt_handlers["task"] = task_prompt
+    from bot.dashboard.commands import register as register_dashboard
+
+    register_dashboard(engine)  # /styring (issue 12)

@@ -117,6 +117,11 @@ class Dashboard:
 
 def install(service: Service) -> bool:
     """Mount the dashboard's routes on the service's HTTP port (always: it needs no setup)."""
+    from bot.dashboard.commands import configure
+
+    settings = service.settings
+    options = SummaryOptions(settings.k_anonymity, settings.comment_threshold, settings.language)
+    configure(service.engine, base_url(settings), options)
     handlers = Dashboard(service)
     service.web.router.add_get(f"{PATH}/inn", handlers.entry)
     service.web.router.add_post(f"{PATH}/inn", handlers.redeem)
