@@ -11,9 +11,10 @@ and a body that stays under Slack's 3000-character section limit (and so under T
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.i18n import LANGUAGES, t
+from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.stats import Estimate
 from surveys.summary import FEW, UNKNOWN, FactorChange, Summary
@@ -137,6 +138,7 @@ def body_sections(
     lexicon: Lexicon | None = None,
     participation: bool = True,
     export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> list[list[str]]:
     """The bullets, as sections of lines, most important first."""
     lexicon = lexicon or load_lexicon()
@@ -171,6 +173,8 @@ def body_sections(
 
     if summary.previous is not None and summary.changes:
         sections.append(change_lines(summary, survey, lang))
+    if tasks:
+        sections.append(task_lines(summary, survey, lang, tasks))
 
     quit_lines = []
     if summary.quit is not None:
@@ -320,6 +324,26 @@ def change_lines(summary: Summary, survey: Survey, lang: str) -> list[str]:
     return lines
 
 
+def task_lines(
+    summary: Summary, survey: Survey, lang: str, tasks: Mapping[str, Sequence[FactorTask]]
+) -> list[str]:
+    """The learning network's tasks per factor, beside that factor's experienced trend."""
+    lines = [text(lang, "tasks")]
+    for f in summary.factors:
+        for task in tasks.get(f.factor_id, ()):
+            name = factor_label(survey, f.factor_id, lang)
+            line = text(lang, "task", title=task.title, done=task.done, teams=task.teams)
+            change = summary.change(f.factor_id)
+            if f.experienced is not None and change is not None and change.experienced:
+                before = num(f.experienced - change.experienced.value, lang)
+                line += text(lang, "task_trend", factor=name.lower(), before=before,
+                             now=num(f.experienced, lang))  # fmt: skip
+            elif f.experienced is not None:
+                line += text(lang, "task_now", factor=name.lower(), now=num(f.experienced, lang))
+            lines.append(line + ".")
+    return lines if len(lines) > 1 else []
+
+
 def explanation(lang: str) -> str:
     """How to read an interval, a gap and the recommendation score: said once, plainly."""
     return text(lang, "explain")
@@ -399,9 +423,11 @@ def body(
     lexicon: Lexicon | None = None,
     participation: bool = True,
     export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> str:
     """The bullets as one text within `limit` characters (later sections give way first)."""
-    sections = body_sections(summary, survey, lang, lexicon, participation, export_hint)
+    sections = body_sections(summary, survey, lang, lexicon, participation, export_hint, tasks)
+    sections = [s for s in sections if s]
     footer = sections.pop()
     while sections:
         out = "\n\n".join("\n".join(s) for s in [*sections, footer])
@@ -411,12 +437,18 @@ def body(
     return "\n".join(footer)[:limit]
 
 
-def full_text(summary: Summary, survey: Survey, lang: str = "nb", export_hint: bool = True) -> str:
+def full_text(
+    summary: Summary,
+    survey: Survey,
+    lang: str = "nb",
+    export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
+) -> str:
     """Headline, body and the participation table (for the terminal and text-only channels).
 
     `export_hint=False` once the spreadsheet has been written: no advice to do it again."""
     table = "\n".join(participation_lines(summary, survey, lang))
-    text_ = body(summary, survey, lang, participation=False, export_hint=export_hint)
+    text_ = body(summary, survey, lang, participation=False, export_hint=export_hint, tasks=tasks)
     return headline(summary, survey, lang) + "\n\n" + text_ + "\n\n" + table
 
 

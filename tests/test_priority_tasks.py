@@ -13,9 +13,10 @@ from bot.conversation import Conversation
 from bot.dashboard.figures import gather
 from bot.dashboard.page import render
 from bot.ports import Address, Command
-from bot.summaries import SummaryOptions
+from bot.summaries import SummaryOptions, report
 from bot.summary_text import num
 from storage import dashboard as store
+from storage.models import Round
 from storage.network_models import Task, TaskTeam
 from surveys.definition import Survey
 from tests.conftest import FakeClock, add_person
@@ -62,9 +63,13 @@ def test_task_from_priority_and_its_trend_on_the_dashboard(
         session.flush()
         data = gather(session, engine.survey, SummaryOptions(k=5), clock())
         html = render(data, engine.survey, "nb", "Siri")
+        round_ = session.scalars(select(Round).where(Round.number == 2)).one()
+        summary = report(session, engine.survey, round_, SummaryOptions(k=5), "print", clock())
     before = num(experienced_mean(setup.frames[1], top), "nb")
     now = num(experienced_mean(setup.frames[2], top), "nb")
-    assert f"1 av 2 team har gjort oppgaven; opplevd {label.lower()} {before} → {now}" in html
+    trend = f"1 av 2 team har gjort oppgaven; opplevd {label.lower()} {before} → {now}"
+    assert trend in html
+    assert f"«Ta tak i {label}»: {trend}." in summary  # the next summaries show it too
 
     titled = say(engine, leader, 'oppgave ny fra prioritet 2 "Lederforum" frist 12.02 Fauske')
     assert "«Lederforum» for Fauske" in titled[0]
