@@ -196,3 +196,22 @@ def test_cli_prints_a_link_only_for_the_steering_group(
     assert ok.output.splitlines()[-1].startswith("https://b.example.no/styring/inn?t=")
     refused = runner.invoke(app, ["dashboard", "link", "Erik"])
     assert refused.exit_code == 1 and "role steering or leader" in refused.output
+
+
+def test_closed_rounds_are_composed_once_per_cache(
+    engine: Conversation, survey: Survey, clock: FakeClock
+) -> None:
+    from bot.dashboard.figures import Cache, gather
+    from bot.summaries import SummaryOptions
+
+    seed_rounds(engine, survey)
+    cache = Cache()
+    with engine.db.transaction() as session:
+        first = gather(session, survey, SummaryOptions(k=5), clock(), cache)
+        ledger = len(session.scalars(select(ReleasedCell)).all())
+        again = gather(session, survey, SummaryOptions(k=5), clock(), cache)
+        assert len(session.scalars(select(ReleasedCell)).all()) == ledger
+        fresh = gather(session, survey, SummaryOptions(k=5), clock())  # no cache: composed
+    assert [a is b for a, b in zip(first.summaries, again.summaries, strict=True)] == [True, True]
+    assert again.grid is first.grid
+    assert [s.factors for s in fresh.summaries] == [s.factors for s in first.summaries]

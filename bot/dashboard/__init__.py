@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.dashboard.figures import gather
+from bot.dashboard.figures import Cache, gather
 from bot.dashboard.page import message_page, render
 from bot.summaries import SummaryOptions
 from bot.summary_text import lang_of
@@ -60,6 +60,7 @@ class Dashboard:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.lang = lang_of(service.settings.language)
+        self.cache = Cache()
 
     def _now(self) -> dt.datetime:
         return self.service.now()
@@ -106,7 +107,7 @@ class Dashboard:
                     return None
                 lang = lang_of(request.query.get("lang") or person.language)
                 options = SummaryOptions(settings.k_anonymity, settings.comment_threshold, lang)
-                data = gather(session, engine.survey, options, now)
+                data = gather(session, engine.survey, options, now, self.cache)
                 return render(data, engine.survey, lang, person.name)
 
         html = await asyncio.to_thread(build)
