@@ -23,14 +23,20 @@ Command = Callable[..., list[str]]
 
 def _run(command: Command, words: list[str], language: str) -> None:
     from bot.cli import engine_from, load_settings
+    from bot.dashboard.commands import picker
 
-    engine = engine_from(load_settings())
+    settings = load_settings()
+    engine = engine_from(settings)
     # typer has already removed the quotes; quote again so titles with spaces stay whole.
     args = [shlex.quote(w) if " " in w else w for w in words]
     with engine.db.transaction() as session:
+        extra = {}
+        if command is commands.task:  # `oppgave ny fra prioritet N …` (issue 12)
+            extra["priority"] = picker(session, engine, settings, language, engine.clock())
         lines = command(
-            session, commands.Actor(None, language), args, engine.clock(), engine.config.tz
-        )
+            session, commands.Actor(None, language), args, engine.clock(), engine.config.tz,
+            **extra,
+        )  # fmt: skip
     for line in lines:
         typer.echo(line)
 

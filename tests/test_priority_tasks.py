@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bot.conversation import Conversation
 from bot.dashboard.figures import gather
@@ -19,8 +21,10 @@ from storage import dashboard as store
 from storage.models import Round
 from storage.network_models import Task, TaskTeam
 from surveys.definition import Survey
+from surveys.synthetic import survey_round
 from tests.conftest import FakeClock, add_person
 from tests.dashboard_support import experienced_mean, seed_rounds
+from tests.summary_support import EXP19, IMPORTANCE, add_round, store_frame
 
 
 def say(engine: Conversation, address: Address, line: str) -> list[str]:
@@ -88,3 +92,28 @@ def test_styring_gives_a_link_only_to_the_steering_group(
     with engine.db.transaction() as session:
         assert store.redeem_link(session, token, clock()) is not None
         assert store.redeem_link(session, token, clock()) is None
+
+
+def test_cli_task_from_priority(tmp_path, survey: Survey, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import app
+    from storage import people
+    from storage.db import Database
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    db = Database(url)
+    db.upgrade()
+    round_id = add_round(db, 1)
+    frame = survey_round(survey, round_id=round_id, n=40, quit_share=0.3, position_share=0.6,
+                         experienced=EXP19, importance=IMPORTANCE, seed=3)  # fmt: skip
+    store_frame(db, frame, round_id)
+    with db.transaction() as session:
+        now = dt.datetime(2027, 1, 12, tzinfo=dt.UTC)
+        people.create_person(session, "Ingrid", now, role="team_member", team="Bodø")
+    db.dispose()
+    monkeypatch.setenv("BEHOLDE_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["oppgave", "ny", "fra", "prioritet", "1", "frist",
+                                      "12.02.2030", "alle"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    label = survey.factor(largest_gap(frame)).short["nb"]
+    assert f"Knyttet til prioriteten {label} fra runde 1" in result.output

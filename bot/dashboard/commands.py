@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from storage.models import Round
 
 if TYPE_CHECKING:
     from bot.conversation import Context, Conversation
+    from bot.settings import Settings
 
 DEFAULT_BASE = "http://127.0.0.1:8080"
 PRIORITY_SOURCE = "task"
@@ -79,6 +81,17 @@ def priority(
         return None
     factor_id = summary.priorities[number - 1]
     return Priority(factor_id, factor_label(engine.survey, factor_id, lang), round_.number)
+
+
+def picker(
+    session: Session, engine: Conversation, settings: Settings, lang: str, now: dt.datetime
+) -> Callable[[int], Priority | None]:
+    """`priority` for the CLI, with the summary options of the settings."""
+    from bot.dashboard import base_url
+
+    options = SummaryOptions(settings.k_anonymity, settings.comment_threshold, lang_of(lang))
+    configure(engine, base_url(settings), options)
+    return lambda number: priority(session, engine, number, lang, now)
 
 
 def register(engine: Conversation) -> None:
