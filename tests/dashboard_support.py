@@ -52,3 +52,24 @@ def gap_by_municipality(frame: pd.DataFrame, factor_id: str) -> dict[str, tuple[
 def experienced_mean(frame: pd.DataFrame, factor_id: str) -> float:
     rows = frame.loc[frame["question_id"] == f"{factor_id}.exp", "value"]
     return float(pd.to_numeric(rows).mean())
+
+
+def add_factor_task(engine: Conversation, factor_id: str, done: int, teams: int) -> str:
+    """A task tied to a factor, done by `done` of `teams` teams; returns its title."""
+    import datetime as dt
+
+    from bot import network as net
+    from storage.network_models import Task, TaskTeam
+
+    title = "Ros hverandre på vaktskiftet"
+    now = engine.clock()
+    with engine.db.transaction() as session:
+        network = net.ensure_network(session, now)
+        task = Task(network_id=network.id, title=title, team=None, due_on=dt.date(2027, 2, 12),
+                    created_by_name="Christel", created_at=now, factor_id=factor_id)  # fmt: skip
+        session.add(task)
+        session.flush()
+        for i in range(teams):
+            session.add(TaskTeam(task_id=task.id, team=f"lag{i}",
+                                 status="done" if i < done else "open"))  # fmt: skip
+    return title

@@ -20,7 +20,13 @@ from bot.settings import Settings
 from storage.db import Database
 from surveys.definition import Survey
 from tests.conftest import OSLO, FakeClock
-from tests.dashboard_support import SMALL, experienced_mean, gap_by_municipality, seed_rounds
+from tests.dashboard_support import (
+    SMALL,
+    add_factor_task,
+    experienced_mean,
+    gap_by_municipality,
+    seed_rounds,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(os.environ.get("BEHOLDE_ARTEFACTS", Path(__file__).parents[1] / "tmp/artefacts"))
@@ -49,6 +55,7 @@ async def test_steering_member_signs_in_and_reads_the_figures(
     engine: Conversation, survey: Survey, clock: FakeClock, browser: Browser
 ) -> None:
     setup = seed_rounds(engine, survey)
+    title = add_factor_task(engine, "F03", done=3, teams=5)
     service = Service(Settings(database_url="sqlite://"), engine)
     install(service)
     server = TestServer(service.web, host="127.0.0.1")
@@ -82,6 +89,8 @@ async def test_steering_member_signs_in_and_reads_the_figures(
             mean = experienced_mean(setup.frames[number], "F01")
             assert await point.get_attribute("data-value") == f"{mean:.1f}"
         assert "60 av 70" in await page.get_by_test_id("participation-2").inner_text()
+        task = await page.get_by_test_id("trend-F03").inner_text()
+        assert f"Oppgave «{title}»" in task and "3 av 5 team har gjort oppgaven" in task
         quit_row = await page.get_by_test_id("quit-2").inner_text()
         assert "20 %" in quit_row and "trolig mellom" in quit_row
         width = await page.evaluate("document.documentElement.scrollWidth")
