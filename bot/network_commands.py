@@ -10,6 +10,7 @@ same code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from surveys.network import (
 
 if TYPE_CHECKING:
     from bot.conversation import Context, Conversation
+    from bot.dashboard.commands import Priority
 
 LEADERS = {"leader"}
 DEFAULT_LENGTH = dt.timedelta(hours=6)
@@ -220,14 +222,30 @@ def gathering(
 
 
 def task(
-    session: Session, actor: Actor, args: list[str], now: dt.datetime, tz: dt.tzinfo
+    session: Session,
+    actor: Actor,
+    args: list[str],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    priority: Callable[[int], Priority | None] | None = None,
 ) -> list[str]:
     words = split_args(args)
     action = words[0].lower() if words else "liste"
     rest = words[1:]
+    picked: Priority | None = None
     if action in ("ny", "new", "add"):
         if not rest:
             return [_say(actor, "net_task_help")]
+        # `oppgave ny fra prioritet 1 frist 12.02 alle`: a task tied to a summary's priority.
+        if [w.lower() for w in rest[:2]] in (["fra", "prioritet"], ["from", "priority"]):
+            if priority is None or len(rest) < 3 or not rest[2].isdigit():
+                return [t(actor.lang, "dashboard_task_priority_help")]
+            picked = priority(int(rest[2]))
+            if picked is None:
+                return [t(actor.lang, "dashboard_task_no_priority", number=rest[2])]
+            rest = rest[3:]
+            if not rest or rest[0].lower() in DUE_WORDS:
+                rest = [t(actor.lang, "dashboard_task_title", factor=picked.label), *rest]
         title, rest = _title(rest, local_day(now, tz), starts_quoted(args))
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
@@ -255,6 +273,11 @@ def task(
         added, planned = net.add_task(
             session, tz, now, title[:200], when.day, team, actor.person, description
         )
+        linked = []
+        if picked is not None:
+            added.factor_id = picked.factor_id
+            linked = [t(actor.lang, "dashboard_task_linked", factor=picked.label,
+                        number=picked.round_number)]  # fmt: skip
         return [
             _say(
                 actor,
@@ -264,7 +287,8 @@ def task(
                 who=team or _say(actor, "net_all_teams"),
                 due=net.fmt_day(added.due_on, actor.lang),
                 planned=planned,
-            )
+            ),
+            *linked,
         ]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)
@@ -370,7 +394,13 @@ def gathering_command(ctx: Context) -> Reply:
 
 
 def task_command(ctx: Context) -> Reply:
-    return _reply(task(ctx.session, Actor(ctx.person, ctx.lang), list(ctx.args), ctx.now, _tz(ctx)))
+    from bot.dashboard.commands import priority
+
+    def pick(number: int) -> Priority | None:
+        return priority(ctx.session, ctx.engine, number, ctx.lang, ctx.now)
+
+    actor = Actor(ctx.person, ctx.lang)
+    return _reply(task(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx), pick))
 
 
 def remind_command(ctx: Context) -> Reply:
@@ -431,3 +461,6 @@ def register(engine: Conversation) -> None:
     )
     add(("arbeidstid", "hours"), hours_command)
     engine.prompt_handlers["task"] = task_prompt
+    from bot.dashboard.commands import register as register_dashboard
+
+    register_dashboard(engine)  # /styring (issue 12)

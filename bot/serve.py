@@ -35,6 +35,7 @@ INSTALLERS = (
     "bot.transports.slack",
     "bot.scheduler",
     "bot.summaries",
+    "bot.dashboard.web",
 )
 PRUNE_EVERY = 3600.0  # seconds between prunings of old inbound-delivery claims
 KEEP_INBOUND = dt.timedelta(days=2)  # longer than any platform retries a delivery

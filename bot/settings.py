@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     log_format: str = "text"  # text | json (one JSON object per line)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # Where people reach `beholde serve` (behind the municipality's reverse proxy): the
+    # dashboard's one-time links start with it. Unset: http://http_host:http_port.
+    public_url: str | None = None
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from bot.ports import OutgoingMessage
 from bot.summary_text import body, full_text, headline, participation_lines
 from storage import outbox, releases
 from storage import summaries as store
+from storage.dashboard import FactorTask, factor_tasks
 from storage.models import Round
 from surveys.anonymity import may_post
 from surveys.definition import Survey
@@ -104,7 +105,7 @@ def report(
 ) -> str:
     """The whole summary as terminal text (`summary`, `round close`, `demo`)."""
     summary = compose(session, survey, round_, options, source, now)
-    return full_text(summary, survey, options.language)
+    return full_text(summary, survey, options.language, tasks=factor_tasks(session))
 
 
 def participation_report(
@@ -120,8 +121,13 @@ def participation_report(
     return "\n".join(participation_lines(summary, survey, options.language))
 
 
-def messages(summary: Summary, survey: Survey, lang: str = "nb") -> list[OutgoingMessage]:
-    """The chart with the headline as caption, then the bullets."""
+def messages(
+    summary: Summary,
+    survey: Survey,
+    lang: str = "nb",
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
+) -> list[OutgoingMessage]:
+    """The chart with the headline as caption, then the bullets (with the factors' tasks)."""
     from bot.summary_chart import chart_png  # matplotlib loads when a chart is drawn
 
     chart = chart_png(summary, survey, lang)
@@ -131,7 +137,7 @@ def messages(summary: Summary, survey: Survey, lang: str = "nb") -> list[Outgoin
             image=chart,
             image_name=f"beholde-runde-{summary.round_number}.png",
         ),
-        OutgoingMessage(body(summary, survey, lang)),
+        OutgoingMessage(body(summary, survey, lang, tasks=tasks)),
     ]
 
 
@@ -162,7 +168,7 @@ def queue_summary(
     if not may_post(raw.submissions, last, options.k):
         return PostResult("too_few_new", round_.number, 0, raw.submissions, last)
     summary = releases.release_summary(session, raw, options.k, "post", now.date())
-    out = messages(summary, survey, options.language)
+    out = messages(summary, survey, options.language, factor_tasks(session))
     queued = 0
     for platform, channel in sorted(targets.items()):
         for i, message in enumerate(out):

@@ -14,37 +14,58 @@ from matplotlib.figure import Figure
 
 from bot.summary_text import factor_label, num, text
 from surveys.definition import Survey
-from surveys.summary import Summary
+from surveys.summary import FactorStat, Summary
 
 EXPERIENCED = "#1f77b4"
 IMPORTANCE = "#222222"
-GAP = "#d62728"
+GAP = "#d62728"  # importance above experience: a gap to work on
+SURPLUS = "#2ca02c"  # experienced above importance: not the same red
 HIDDEN = "#999999"
 
 
+def gap_colour(gap: float) -> str:
+    """Red where importance exceeds experience, green where experience exceeds importance."""
+    return GAP if gap >= 0 else SURPLUS
+
+
+def row_label(summary: Summary, f: FactorStat, survey: Survey, lang: str) -> str:
+    """The factor's name, then its n and its change since the previous round."""
+    label = "\n".join(textwrap.wrap(factor_label(survey, f.factor_id, lang), 22))
+    detail = [f"n={f.n}"] if f.gap is not None else []
+    change = summary.change(f.factor_id)
+    if change is not None and change.experienced is not None and summary.previous:
+        diff = num(change.experienced.value, lang, sign=True)
+        detail.append(text(lang, "chart_change", diff=diff, before=summary.previous.round_number))
+    return label + ("\n" + ", ".join(detail) if detail else "")
+
+
 def chart_png(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150) -> bytes:
-    """The chart as PNG bytes. Factors under k get a grey "fewer than k" instead of dots."""
+    """The chart as PNG bytes. Factors under k get a grey "fewer than k" instead of dots,
+    held-back ones "held back"; each label carries its n and, after a previous round, the
+    change in experienced ("+0,5 siden runde 1"). The title counts finished answers, the
+    same figure the text gives, never stored submissions."""
     factors = sorted(summary.factors, key=lambda f: f.gap.value if f.gap else -99)
     rows = len(factors)
-    figure = Figure(figsize=(7.0, 1.9 + 0.62 * rows), dpi=dpi)
+    figure = Figure(figsize=(7.4, 1.9 + 0.75 * rows), dpi=dpi)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot(1, 1, 1)
     labels = []
     for y, f in enumerate(factors):
-        labels.append("\n".join(textwrap.wrap(factor_label(survey, f.factor_id, lang), 22)))
+        labels.append(row_label(summary, f, survey, lang))
         if f.gap is None or f.experienced is None or f.importance is None:
             words = text(lang, "chart_held") if f.held else text(lang, "chart_hidden", k=summary.k)
             ax.text(1.1, y, words, va="center",
                     color=HIDDEN, fontsize=11, style="italic")  # fmt: skip
             continue
-        ax.plot([f.experienced, f.importance], [y, y], color=GAP, linewidth=5, alpha=0.35,
+        colour = gap_colour(f.gap.value)
+        ax.plot([f.experienced, f.importance], [y, y], color=colour, linewidth=5, alpha=0.35,
                 solid_capstyle="round", zorder=1)  # fmt: skip
         ax.scatter([f.experienced], [y], s=110, color=EXPERIENCED, zorder=3)
         ax.scatter([f.importance], [y], s=110, color=IMPORTANCE, marker="D", zorder=3)
         ax.text(6.35, y, num(f.gap.value, lang, sign=True), va="center", ha="left",
-                fontsize=12, color=GAP, fontweight="bold")  # fmt: skip
+                fontsize=12, color=colour, fontweight="bold")  # fmt: skip
     ax.set_yticks(range(rows))
-    ax.set_yticklabels(labels, fontsize=12)
+    ax.set_yticklabels(labels, fontsize=11)
     ax.set_xlim(0.8, 6.2)
     ax.set_ylim(-0.7, rows - 0.3)
     ax.set_xticks(range(1, 7))
@@ -54,7 +75,10 @@ def chart_png(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.text(6.35, rows - 0.45, text(lang, "gap"), ha="left", fontsize=11, color=GAP)
-    title = text(lang, "chart_title", number=summary.round_number, n=summary.submissions)
+    if summary.answered is not None:
+        title = text(lang, "chart_title", number=summary.round_number, n=summary.answered)
+    else:
+        title = text(lang, "chart_title_plain", number=summary.round_number)
     ax.set_title("\n".join(textwrap.wrap(title, 44)), fontsize=14, loc="left")
     handles = [
         ax.scatter([], [], s=110, color=EXPERIENCED, label=text(lang, "experienced")),

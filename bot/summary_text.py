@@ -11,16 +11,20 @@ and a body that stays under Slack's 3000-character section limit (and so under T
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.i18n import LANGUAGES, t
+from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.stats import Estimate
-from surveys.summary import UNKNOWN, Summary
+from surveys.summary import FEW, UNKNOWN, FactorChange, Summary
 from surveys.themes import Lexicon, load_lexicon
 
 CAPTION_LIMIT = 1024
 BODY_LIMIT = 3000
+
+# The Salten pilot's 2019 survey: 40 % had considered quitting (the seeds' report, 308 answers).
+SALTEN_QUIT_2019 = 0.40
 
 MARKS = {"[navn]": "[name]", "[e-post]": "[e-mail]", "[telefon]": "[phone]"}
 
@@ -35,7 +39,8 @@ def text(lang: str, key: str, **values: object) -> str:
 
 
 def num(value: float, lang: str, digits: int = 1, sign: bool = False) -> str:
-    """1,5 in bokmål, 1.5 in English; a real minus sign."""
+    """1,5 in bokmål, 1.5 in English; a real minus sign, never "−0,0"."""
+    value = round(value, digits) + 0.0  # -0.0 + 0.0 is 0.0
     out = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
     out = out.replace("-", "−")
     return out if lang_of(lang) == "en" else out.replace(".", ",")
@@ -132,6 +137,8 @@ def body_sections(
     lang: str = "nb",
     lexicon: Lexicon | None = None,
     participation: bool = True,
+    export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> list[list[str]]:
     """The bullets, as sections of lines, most important first."""
     lexicon = lexicon or load_lexicon()
@@ -143,15 +150,17 @@ def body_sections(
         return [[text(lang, "footer", k=k, number=summary.round_number)]]
 
     prio = [text(lang, "priorities")]
-    for factor_id in summary.priorities:
+    for rank, factor_id in enumerate(summary.priorities, start=1):
         f = summary.factor(factor_id)
-        assert f.gap is not None
+        assert f.gap is not None and f.importance is not None and f.experienced is not None
         prio.append(
-            "• "
-            + text(
+            text(
                 lang,
                 "priority",
+                rank=rank,
                 factor=factor_label(survey, factor_id, lang),
+                imp=num(f.importance, lang),
+                exp=num(f.experienced, lang),
                 gap=num(f.gap.value, lang),
                 low=num(f.gap.low, lang),
                 high=num(f.gap.high, lang),
@@ -163,23 +172,9 @@ def body_sections(
     sections.append(prio)
 
     if summary.previous is not None and summary.changes:
-        lines = [text(lang, "changes", before=summary.previous.round_number)]
-        clear = [c for c in summary.changes if c.verdict in ("up", "down") and c.experienced]
-        clear.sort(key=lambda c: -abs(c.experienced.value if c.experienced else 0))
-        for c in clear:
-            assert c.experienced is not None
-            arrow = "↑" if c.verdict == "up" else "↓"
-            lines.append(
-                f"{arrow} {factor_label(survey, c.factor_id, lang)} "
-                f"{num(c.experienced.value, lang, sign=True)} "
-                f"({num(c.experienced.low, lang, sign=True)} – "
-                f"{num(c.experienced.high, lang, sign=True)})"
-            )
-        if any(c.verdict == "unclear" for c in summary.changes):
-            lines.append(text(lang, "unclear"))
-        if any(c.few for c in summary.changes if c.verdict != "hidden"):
-            lines.append(text(lang, "few", few=30))
-        sections.append(lines)
+        sections.append(change_lines(summary, survey, lang))
+    if tasks:
+        sections.append(task_lines(summary, survey, lang, tasks))
 
     quit_lines = []
     if summary.quit is not None:
@@ -190,7 +185,9 @@ def body_sections(
                 "quit_before",
                 before=summary.previous.round_number,
                 share=pct(summary.previous.quit.value, lang),
+                verdict=text(lang, f"quit_{quit_word(summary)}"),
             )
+        line += text(lang, "quit_baseline", share=pct(SALTEN_QUIT_2019, lang))
         quit_lines.append(line)
         groups = []
         for g in summary.quit_by_profession:
@@ -273,10 +270,84 @@ def body_sections(
             else:
                 groups.append(f"{name} {p.answered}/{p.invited}")
         sections.append([text(lang, "participation", groups="; ".join(groups))])
+    sections.append([explanation(lang)])
     footer = [*held_back_lines(summary, survey, lang)]
     footer.append(text(lang, "footer", k=k, number=summary.round_number))
+    if export_hint:
+        footer.append(text(lang, "export_hint", number=summary.round_number))
     sections.append(footer)
     return sections
+
+
+def change_word(change: FactorChange) -> str:
+    """A change in the steering group's words: better, worse, same or too_few (to say)."""
+    if change.verdict == "up":
+        return "better"
+    if change.verdict == "down":
+        return "worse"
+    return "too_few" if change.few else "same"
+
+
+def quit_word(summary: Summary) -> str:
+    """The quitting share against last round: lower, higher, same or too_few (to say)."""
+    change, before = summary.quit_change, summary.previous
+    if change is None or before is None or before.quit is None or summary.quit is None:
+        return "too_few"
+    if change.low > 0:
+        return "higher"
+    if change.high < 0:
+        return "lower"
+    return "too_few" if min(before.quit.n, summary.quit.n) < FEW else "same"
+
+
+def change_lines(summary: Summary, survey: Survey, lang: str) -> list[str]:
+    """What changed since last round, grouped by how sure we can be."""
+    assert summary.previous is not None
+    groups: dict[str, list[str]] = {"better": [], "worse": [], "same": [], "too_few": []}
+    shown = [c for c in summary.changes if c.verdict != "hidden"]
+    shown.sort(key=lambda c: -abs(c.experienced.value if c.experienced else 0))
+    for c in shown:
+        word = change_word(c)
+        name = factor_label(survey, c.factor_id, lang)
+        now = summary.factor(c.factor_id).experienced
+        if word in ("better", "worse") and c.experienced is not None and now is not None:
+            item = text(lang, "change_item", factor=name, before=num(now - c.experienced.value,
+                        lang), now=num(now, lang))  # fmt: skip
+        elif word == "too_few":
+            item = text(lang, "change_few_item", factor=name, n_before=c.n_before, n_now=c.n_now)
+        else:
+            item = name
+        groups[word].append(item)
+    lines = [text(lang, "changes", before=summary.previous.round_number)]
+    for word, items in groups.items():
+        if items:
+            lines.append(text(lang, f"change_{word}", factors="; ".join(items)))
+    return lines
+
+
+def task_lines(
+    summary: Summary, survey: Survey, lang: str, tasks: Mapping[str, Sequence[FactorTask]]
+) -> list[str]:
+    """The learning network's tasks per factor, beside that factor's experienced trend."""
+    lines = [text(lang, "tasks")]
+    for f in summary.factors:
+        for task in tasks.get(f.factor_id, ()):
+            name = factor_label(survey, f.factor_id, lang)
+            line = text(lang, "task", title=task.title, done=task.done, teams=task.teams)
+            change = summary.change(f.factor_id)
+            if f.experienced is not None and change is not None and change.experienced:
+                before = num(f.experienced - change.experienced.value, lang)
+                line += text(lang, "task_trend", factor=name.lower(), before=before,
+                             now=num(f.experienced, lang))  # fmt: skip
+            elif f.experienced is not None:
+                line += text(lang, "task_now", factor=name.lower(), now=num(f.experienced, lang))
+            lines.append(line + ".")
+    return lines if len(lines) > 1 else []
+
+
+def explanation(lang: str) -> str:
+    """How to read an interval, a gap and the recommendation score: said once, plainly."""
+    return text(lang, "explain")
 
 
 def withheld_name(measure: str, survey: Survey, lang: str) -> str:
@@ -352,9 +423,12 @@ def body(
     limit: int = BODY_LIMIT,
     lexicon: Lexicon | None = None,
     participation: bool = True,
+    export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> str:
     """The bullets as one text within `limit` characters (later sections give way first)."""
-    sections = body_sections(summary, survey, lang, lexicon, participation)
+    sections = body_sections(summary, survey, lang, lexicon, participation, export_hint, tasks)
+    sections = [s for s in sections if s]
     footer = sections.pop()
     while sections:
         out = "\n\n".join("\n".join(s) for s in [*sections, footer])
@@ -364,10 +438,18 @@ def body(
     return "\n".join(footer)[:limit]
 
 
-def full_text(summary: Summary, survey: Survey, lang: str = "nb") -> str:
-    """Headline, body and the participation table (for the terminal and text-only channels)."""
+def full_text(
+    summary: Summary,
+    survey: Survey,
+    lang: str = "nb",
+    export_hint: bool = True,
+    tasks: Mapping[str, Sequence[FactorTask]] | None = None,
+) -> str:
+    """Headline, body and the participation table (for the terminal and text-only channels).
+
+    `export_hint=False` once the spreadsheet has been written: no advice to do it again."""
     table = "\n".join(participation_lines(summary, survey, lang))
-    text_ = body(summary, survey, lang, participation=False)
+    text_ = body(summary, survey, lang, participation=False, export_hint=export_hint, tasks=tasks)
     return headline(summary, survey, lang) + "\n\n" + text_ + "\n\n" + table
 
 

@@ -97,6 +97,8 @@ class Task(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The survey factor this task works on ("fra prioritet"): its trend is shown beside it.
+    factor_id: Mapped[str | None] = mapped_column(String(20))
 
 
 class TaskTeam(Base):

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import storage.dashboard
 import storage.network_models
 import storage.summary_models  # noqa: F401  (steering-group summary posts)
 from bot.app import assemble

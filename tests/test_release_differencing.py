@@ -161,7 +161,9 @@ def export(db: Database, survey: Survey, round_id: int, folder: Path) -> Summary
     """`beholde summary --csv`: released once, written; the files hold only what is shown."""
     s = shown(db, survey, round_id, "export")
     files = write_csv(s, survey, folder)
-    overview = pd.read_csv(next(f for f in files if "oversikt" in f.name))
+    overview = pd.read_csv(
+        next(f for f in files if "oversikt" in f.name), sep=";", decimal=",", encoding="utf-8-sig"
+    )
     quit_row = overview.loc[overview["Mål"] == "Vurdert å slutte"].iloc[0]
     assert (pd.isna(quit_row["n"]) and s.quit is None) or int(quit_row["n"]) == s.quit.n
     notes = overview.loc[overview["Mål"] == "Merknad", "Verdi"].tolist()

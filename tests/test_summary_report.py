@@ -56,9 +56,12 @@ def test_summary_reports_the_published_figures(
 
     text = full_text(second, survey, "nb")
     assert "110 av 110 svarte" in text and "Runde 1: 40 %" in text and "67 %" in text
-    assert "↑ Kommunikasjon med leder" in text and "↓ Utfordrende oppgaver" in text
+    better = next(line for line in text.splitlines() if line.startswith("Tydelig bedre:"))
+    worse = next(line for line in text.splitlines() if line.startswith("Tydelig dårligere:"))
+    assert "Kommunikasjon med leder" in better and "Utfordrende oppgaver" in worse
     english = full_text(second, survey, "en")
-    assert "Round 1: 40 %" in english and "↑ Training" in english
+    clearly = next(line for line in english.splitlines() if line.startswith("Clearly better:"))
+    assert "Round 1: 40 %" in english and "Training" in clearly
     assert second.themes is not None and dict(second.themes)["ledelse"] > 0
 
 
@@ -71,7 +74,10 @@ def test_small_rounds_say_the_change_is_uncertain(survey: Survey, few: int) -> N
     s = build_summary(after, participation_for(after), survey, round_id=2, round_number=2,
                       previous=before, previous_number=1)  # fmt: skip
     assert all(c.few for c in s.changes)
-    assert "Få svar (under 30)" in full_text(s, survey, "nb")
+    text = full_text(s, survey, "nb")
+    too_few = next(line for line in text.splitlines() if line.startswith("For få svar til å si"))
+    assert f"({few} og {few} svar)" in too_few
+    assert "Trolig uendret" not in text  # unclear with few answers is not "unchanged"
 
 
 def test_storage_path_gives_the_same_summary(

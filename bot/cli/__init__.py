@@ -21,6 +21,7 @@ import typer
 
 from bot.cli import (
     chat,
+    dashboard,
     database,
     demo,
     digest,
@@ -39,7 +40,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-GROUPS = (demo, chat, roster, database, rounds, service, digest, invite, summary, network, ops)
+GROUPS = (
+    demo, chat, roster, database, rounds, service, digest, invite, summary, dashboard, network, ops
+)  # fmt: skip
 for group in GROUPS:
     group.register(app)
 

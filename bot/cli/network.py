@@ -33,8 +33,13 @@ def _run(command: str, words: list[str], language: str | None) -> None:
     # typer has already removed the quotes; quote again so titles with spaces stay whole.
     args = [shlex.quote(w) if " " in w else w for w in words]
     with engine.db.transaction() as session:
+        extra = {}
+        if command == "task":  # `oppgave ny fra prioritet N …` (issue 12)
+            from bot.dashboard.commands import picker
+
+            extra["priority"] = picker(session, engine, settings, lang, engine.clock())
         lines = getattr(commands, command)(
-            session, commands.Actor(None, lang), args, engine.clock(), engine.config.tz
+            session, commands.Actor(None, lang), args, engine.clock(), engine.config.tz, **extra
         )
     for line in lines:
         typer.echo(line)

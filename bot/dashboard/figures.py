@@ -1,0 +1,86 @@
+"""Everything the dashboard shows, gathered through the one release path.
+
+Every round's figures come from `bot.summaries.compose` — the same call the chat post, the
+printed summary and the exports make — so the page can never show more than the chat could;
+the heatmap is its own release (`storage.dashboard.release_gap_grid`), recorded in the same
+ledger. Only closed rounds are shown: their answers no longer change, so once released (and
+recorded) a closed round's figures are the same on every later call — `Cache` keeps them, and
+a page load composes only the rounds it has not seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.summaries import SummaryOptions, compose
+from storage import dashboard as store
+from storage.dashboard import FactorTask
+from storage.models import Round
+from surveys.definition import Survey
+from surveys.grid import GridRow
+from surveys.summary import Summary
+
+SOURCE = "dashboard"
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    summaries: tuple[Summary, ...]  # closed rounds, oldest first, as released
+    grid: dict[str, GridRow] = field(default_factory=dict)  # newest round's heatmap
+    tasks: dict[str, list[FactorTask]] = field(default_factory=dict)
+
+    @property
+    def newest(self) -> Summary | None:
+        return self.summaries[-1] if self.summaries else None
+
+
+class Cache:
+    """Released figures of closed rounds, by (round id, k, language); heatmaps by round."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[tuple[int, int, str], Summary] = {}
+        self.grids: dict[tuple[int, int], dict[str, GridRow]] = {}
+
+
+def gather(
+    session: Session,
+    survey: Survey,
+    options: SummaryOptions,
+    now: dt.datetime,
+    cache: Cache | None = None,
+) -> DashboardData:
+    """The released figures of every closed round, the newest round's heatmap, the tasks."""
+    cache = cache or Cache()
+    rounds = session.scalars(
+        select(Round).where(Round.status == "closed").order_by(Round.number)
+    ).all()
+    summaries = []
+    for r in rounds:
+        key = (r.id, options.k, options.language)
+        if key not in cache.summaries:
+            cache.summaries[key] = compose(session, survey, r, options, SOURCE, now)
+        summaries.append(cache.summaries[key])
+    grid: dict[str, GridRow] = {}
+    if rounds and "too_few" not in summaries[-1].notes:
+        key2 = (rounds[-1].id, options.k)
+        if key2 not in cache.grids:
+            cache.grids[key2] = store.release_gap_grid(
+                session, rounds[-1].id, options.k, SOURCE, now.date()
+            )
+        grid = cache.grids[key2]
+    return DashboardData(tuple(summaries), grid, store.factor_tasks(session))
+
+
+def trend(data: DashboardData, factor_id: str) -> list[tuple[int, float | None, float | None]]:
+    """(round, experienced, importance) per closed round; None where not shown."""
+    out = []
+    for s in data.summaries:
+        f = next((f for f in s.factors if f.factor_id == factor_id), None)
+        shown = f is not None and f.gap is not None
+        out.append((s.round_number, f.experienced if shown and f else None,
+                    f.importance if shown and f else None))  # fmt: skip
+    return out

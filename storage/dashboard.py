@@ -1,0 +1,175 @@
+"""Access to the steering group's dashboard, and the figures it shows that the chat has not.
+
+Access: a personal one-time link (valid 15 minutes) is exchanged once for a session (8 hours).
+Only a SHA-256 hash of either token is stored, so a copy of the database lets nobody in; a
+link is marked used in the same transaction that creates the session, so it works once.
+Only people with role `steering` or `leader` (the project leader) get a link or a session.
+
+Figures: the heatmap (municipality × factor gap) is a new view of the answers, so it goes
+through the release ledger like every other figure: `release_gap_grid` reads the cells
+released before, holds back a factor's whole breakdown when a cell differs by 1..k−1 from
+one already shown, and records what it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage import releases
+from storage.models import Base, Facet, Person, UTCDateTime
+from storage.network_models import Task, TaskTeam
+from surveys import disclosure
+from surveys.grid import GridRow, gap_grid, grid_cells, held
+
+LINK_VALID = dt.timedelta(minutes=15)
+SESSION_VALID = dt.timedelta(hours=8)
+ROLES = frozenset({"steering", "leader"})
+
+
+class DashboardToken(Base):
+    """A one-time link or a session, by the hash of its token only."""
+
+    __tablename__ = "dashboard_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # link | session
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def may_see(person: Person | None) -> bool:
+    return person is not None and person.role in ROLES and person.status != "stopped"
+
+
+def find_person(session: Session, name: str) -> Person | None:
+    """A person by exact name or key (e-mail), case-insensitive."""
+    wanted = name.strip().lower()
+    return session.scalar(
+        select(Person).where(
+            (func.lower(Person.name) == wanted) | (func.lower(Person.key) == wanted)
+        )
+    )
+
+
+def issue_link(session: Session, person: Person, now: dt.datetime) -> str | None:
+    """A new one-time link token for someone allowed in (None for anyone else)."""
+    if not may_see(person):
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(DashboardToken(person_id=person.id, kind="link", token_hash=token_hash(token),
+                               created_at=now, expires_at=now + LINK_VALID))  # fmt: skip
+    session.flush()
+    return token
+
+
+def redeem_link(session: Session, token: str, now: dt.datetime) -> str | None:
+    """Exchange an unused, unexpired link for a session token; the link is spent."""
+    row = session.scalar(
+        select(DashboardToken)
+        .where(DashboardToken.token_hash == token_hash(token), DashboardToken.kind == "link")
+        .with_for_update()
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    row.used_at = now  # spent even if the person may no longer see it
+    if not may_see(session.get(Person, row.person_id)):
+        return None
+    fresh = secrets.token_urlsafe(32)
+    session.add(DashboardToken(person_id=row.person_id, kind="session",
+                               token_hash=token_hash(fresh), created_at=now,
+                               expires_at=now + SESSION_VALID))  # fmt: skip
+    session.flush()
+    return fresh
+
+
+def session_person(session: Session, token: str | None, now: dt.datetime) -> Person | None:
+    """Who holds this session token, if it is valid and they may still see the dashboard."""
+    if not token:
+        return None
+    row = session.scalar(
+        select(DashboardToken).where(
+            DashboardToken.token_hash == token_hash(token), DashboardToken.kind == "session"
+        )
+    )
+    if row is None or row.expires_at <= now:
+        return None
+    person = session.get(Person, row.person_id)
+    return person if may_see(person) else None
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def release_gap_grid(
+    session: Session, round_id: int, k: int, source: str, today: dt.date
+) -> dict[str, GridRow]:
+    """Factor → the gap per municipality as it may be shown now, recorded in the ledger."""
+    rows = session.execute(
+        select(Facet.item, Facet.group_value, Facet.value, Facet.value2).where(
+            Facet.round_id == round_id,
+            Facet.facet == "municipality",
+            Facet.item != "",
+            Facet.value2.is_not(None),
+        )
+    ).all()
+    grid = gap_grid(((str(i), g or "", e, m) for i, g, e, m in rows), k)
+    before = releases.released(session, [round_id])
+    shown: dict[str, GridRow] = {}
+    cells: list[disclosure.Cell] = []
+    for factor_id, row in grid.items():
+        mine = grid_cells(round_id, row)
+        if disclosure.differing(mine, before, k):
+            row = held(row)
+            mine = grid_cells(round_id, row)
+        shown[factor_id] = row
+        cells += mine
+    releases.record(session, cells, source, today, before)
+    return shown
+
+
+@dataclass(frozen=True)
+class FactorTask:
+    """A learning-network task tied to a factor, with how many teams have done it."""
+
+    task_id: int
+    title: str
+    factor_id: str
+    due_on: dt.date
+    done: int
+    teams: int
+
+
+def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
+    """Factor → its tasks (newest due first), each with done and total teams."""
+    tasks = session.scalars(
+        select(Task).where(Task.factor_id.is_not(None)).order_by(Task.due_on.desc())
+    ).all()
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    if tasks:
+        for task_id, status in session.execute(
+            select(TaskTeam.task_id, TaskTeam.status).where(
+                TaskTeam.task_id.in_([t.id for t in tasks])
+            )
+        ):
+            counts[task_id][1] += 1
+            counts[task_id][0] += status == "done"
+    out: dict[str, list[FactorTask]] = defaultdict(list)
+    for t in tasks:
+        assert t.factor_id is not None
+        done, teams = counts[t.id]
+        out[t.factor_id].append(FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams))
+    return dict(out)
