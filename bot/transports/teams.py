@@ -395,6 +395,7 @@ def install(service: Service) -> bool:
     service.web[TEAMS_BOT_KEY] = bot
     service.web.router.add_post(PATH, http_handler(bot, adapter))
     service.transports[PLATFORM] = bot.transport
+    service.on_start.append(bot.sender.warm_up)
     service.on_stop.append(bot.sender.close)
     log.info("Teams installed at %s", PATH)
     return True

@@ -12,6 +12,7 @@ expire; the secret is never logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -51,6 +52,20 @@ class TeamsSender:
         self.tokens = tokens
         self.pacer = pacer or teams_pacer()
         self.clients: dict[str, ConnectorClient] = {}
+
+    async def warm_up(self) -> None:
+        """Get the first token at start, in a thread of its own.
+
+        The SDK sets MSAL up (an HTTPS round trip for the tenant's OpenID configuration) on
+        the event loop the first time a token is needed; doing it here keeps that off the
+        loop, and a wrong secret or tenant shows at start, not at the first message.
+        """
+        await asyncio.to_thread(asyncio.run, self._token())
+
+    async def _token(self) -> str:
+        return await self.tokens.get_access_token(
+            AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE]
+        )
 
     async def close(self) -> None:
         clients, self.clients = self.clients, {}
@@ -116,9 +131,7 @@ class TeamsSender:
 
     async def _client(self, service_url: str) -> ConnectorClient:
         """The service URL's client with a current token (MSAL answers from its cache)."""
-        token = await self.tokens.get_access_token(
-            AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE]
-        )
+        token = await self._token()
         client = self.clients.get(service_url)
         if client is None:
             base = service_url if service_url.endswith("/") else service_url + "/"
