@@ -19,6 +19,7 @@ import asyncio
 import base64
 import collections
 import datetime as dt
+import functools
 import itertools
 import json
 import random
@@ -45,11 +46,17 @@ class Fault:
     retry_after: float | None = None
 
 
+@functools.cache
+def rsa_key(name: str) -> rsa.RSAPrivateKey:
+    """One RSA key per name and test run (making keys is the slow part of a fake)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class Signer:
     """Signs Bot Framework tokens with a key this fake owns (and publishes at /keys)."""
 
     def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = rsa_key("signer")
         self.kid = secrets.token_hex(8)
 
     def jwks(self) -> dict[str, Any]:

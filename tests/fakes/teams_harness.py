@@ -143,8 +143,10 @@ async def running(
     pacer: Pacer | None = None,
 ) -> AsyncIterator[Harness]:
     """`beholde serve`'s web app with the Teams installer, on a free local port."""
+    owned = fake is None
     fake = fake or FakeTeams()
-    await fake.start()
+    if owned:
+        await fake.start()
     proxy = InterceptingProxy(fake.port)
     await proxy.start()
     point_sdk_at(fake, proxy, monkeypatch)
@@ -167,7 +169,8 @@ async def running(
             await hook()
         await runner.cleanup()
         await proxy.stop()
-        await fake.stop()
+        if owned:
+            await fake.stop()
 
 
 def teams_person(
