@@ -99,6 +99,7 @@ class FakeTeams:
     )
     updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     faults: collections.deque[Fault] = field(default_factory=collections.deque)
+    blocked: set[str] = field(default_factory=set)  # conversations that answer 403
     throttle_share: float = 0.0
     tenant_limit: int | None = None
     requests: int = 0
@@ -230,6 +231,8 @@ class FakeTeams:
             return await _drop(request)
         if refused is not None:
             return refused
+        if request.match_info["cid"] in self.blocked:
+            return web.json_response({"error": {"code": "BotDisabledByAdmin"}}, status=403)
         body = await request.json()
         activity_id = f"{next(self._ids)}"
         body["id"] = activity_id
