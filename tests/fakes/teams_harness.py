@@ -101,7 +101,9 @@ class Harness:
         raise AssertionError("no card with buttons was sent")
 
 
-def point_sdk_at(fake: FakeTeams, proxy: InterceptingProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+def point_sdk_at(
+    fake: FakeTeams, proxy: InterceptingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """MSAL through the intercepting proxy; the validator's keys from the fake's JWKS."""
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("https_proxy", proxy.url)
