@@ -388,6 +388,10 @@ from bot.network_cli import register as register_network  # noqa: E402  (issue 5
 
 register_network(app)
 
+from bot.teams_package import register as register_teams  # noqa: E402  (issue 11)
+
+register_teams(app)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

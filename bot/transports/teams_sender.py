@@ -63,9 +63,7 @@ class TeamsSender:
         await asyncio.to_thread(asyncio.run, self._token())
 
     async def _token(self) -> str:
-        return await self.tokens.get_access_token(
-            AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE]
-        )
+        return await self.tokens.get_access_token(AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE])
 
     async def close(self) -> None:
         clients, self.clients = self.clients, {}
