@@ -17,7 +17,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from PIL import Image, ImageDraw
@@ -188,7 +188,9 @@ def register(app: typer.Typer) -> None:
 
     @teams_app.command("package")
     def package_command(
-        out: Path = typer.Option(Path("beholde-teams.zip"), "--out", help="Where to write."),
+        out: Annotated[Path, typer.Option("--out", help="Where to write.")] = Path(
+            "beholde-teams.zip"
+        ),
     ) -> None:
         """Write the Teams app package (.zip) with this instance's app id filled in."""
         from bot.cli import console, load_settings
