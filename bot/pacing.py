@@ -66,17 +66,24 @@ class Pacer:
 
     @asynccontextmanager
     async def slot(self, chat_id: str) -> AsyncIterator[None]:
-        """Wait for room in the chat's and the global windows, then send inside the block."""
+        """Wait for room in the chat's and the global windows, then send inside the block.
+
+        The chat's own window is waited for first, alone; then one sender at a time (a fair
+        lock) waits for the shared windows, so a burst does not wake every waiter for each
+        free slot.
+        """
         chat = self._chat(chat_id)
-        while True:
-            async with self._lock:
+        while (wait := chat.wait_for(self.clock())) > 0:
+            await asyncio.sleep(wait)
+        async with self._lock:
+            while True:
                 now = self.clock()
                 wait = max(chat.wait_for(now), self.global_windows.wait_for(now))
                 if wait <= 0:
-                    chat.record(now)
-                    self.global_windows.record(now)
                     break
-            await asyncio.sleep(wait)
+                await asyncio.sleep(wait)
+            chat.record(now)
+            self.global_windows.record(now)
         yield
 
     def back_off(self, chat_id: str | None, retry_after: float) -> None:

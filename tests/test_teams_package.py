@@ -87,3 +87,34 @@ def test_deploy_teams_holds_what_the_generator_writes() -> None:
     )
     assert json.loads((DEPLOY / "manifest.json").read_text("utf-8")) == expected
     assert json.loads((DEPLOY / "en-us.json").read_text("utf-8")) == english(settings.organisation)
+
+
+def test_serve_installs_teams_only_when_configured(engine: Conversation) -> None:
+    import pytest
+
+    from bot.serve import Service
+    from bot.transports import teams
+
+    plain = Service(Settings(_env_file=None, database_url="sqlite://"), engine)  # type: ignore[call-arg]
+    assert teams.install(plain) is False
+    assert teams.PATH not in {r.resource.canonical for r in plain.web.router.routes()}
+    half = Service(
+        Settings(_env_file=None, database_url="sqlite://", teams_app_id=APP_ID),  # type: ignore[call-arg]
+        engine,
+    )
+    with pytest.raises(SystemExit, match="BEHOLDE_TEAMS_APP_PASSWORD"):
+        teams.install(half)
+    full = Service(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url="sqlite://",
+            teams_app_id=APP_ID,
+            teams_app_password="s3cret-value",
+            teams_tenant_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        ),
+        engine,
+    )
+    assert teams.install(full) is True
+    assert teams.PATH in {r.resource.canonical for r in full.web.router.routes()}
+    assert "teams" in full.transports
+    assert "s3cret-value" not in repr(full.settings)

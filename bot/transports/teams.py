@@ -389,6 +389,9 @@ def install(service: Service) -> bool:
             "needed with BEHOLDE_TEAMS_APP_ID (see the README's Teams section)."
         )
     bot, adapter, configuration = build(settings, service.engine)
+    # The connector client logs every refused call at ERROR with the conversation id; the
+    # outbox classifies and records those itself (teams_sender.py), so keep the SDK quiet.
+    logging.getLogger("microsoft_agents.hosting.core.connector").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():  # the SDK's middleware reads this plain string key
         warnings.simplefilter("ignore")
         service.web["agent_configuration"] = configuration

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,14 +30,15 @@ from bot.ports import SendError
 log = logging.getLogger(__name__)
 
 PER_CONVERSATION = [(7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)]
-PER_TENANT = [(50, 1.0)]
-RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
+PER_TENANT = [(48, 1.0), (12, 0.25)]  # a little under ~50/s: arrival jitter must not cross it
+RETRYABLE = frozenset({401, 412, 429, 500, 502, 503, 504})  # 401: token renewed, try again
 PERMANENT_REASONS = {
     403: "teams 403: the app was removed or the bot is blocked",
     404: "teams 404: the conversation no longer exists",
 }
 SCOPE = f"{AuthenticationConstants.AGENTS_SDK_SCOPE}/.default"
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+TOKEN_REUSE = 300.0  # seconds; MSAL's tokens live about an hour
 
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ class TeamsSender:
         self.tokens = tokens
         self.pacer = pacer or teams_pacer()
         self.clients: dict[str, ConnectorClient] = {}
+        self._cached: tuple[str, float] | None = None
 
     async def warm_up(self) -> None:
         """Get the first token at start, in a thread of its own.
@@ -112,6 +115,8 @@ class TeamsSender:
             async with self.pacer.slot(conversation_id):
                 return await operation(client)
         except aiohttp.ClientResponseError as error:
+            if error.status == 401:
+                self._cached = None  # ask MSAL again next time
             raise self._classify(conversation_id, error) from None
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SendError(f"teams connection failed: {type(error).__name__}") from None

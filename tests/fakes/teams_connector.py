@@ -109,6 +109,7 @@ class FakeTeams:
     bad_tokens: int = 0
     base_url: str = ""
     port: int = 0
+    arrival_log: list[float] = field(default_factory=list)  # every request's arrival time
     _arrivals: collections.deque[float] = field(default_factory=collections.deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _access_token: str = field(default_factory=lambda: "fake-access-" + secrets.token_hex(8))
@@ -203,6 +204,7 @@ class FakeTeams:
             self.bad_tokens += 1
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
         now = time.monotonic()
+        self.arrival_log.append(now)
         if self.tenant_limit is not None:
             while self._arrivals and self._arrivals[0] <= now - 1.0:
                 self._arrivals.popleft()
