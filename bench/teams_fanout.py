@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
+import itertools
 import logging
 import os
 import sys
@@ -137,7 +138,7 @@ async def run(n: int, database: str | None, seed: int) -> dict[str, float | int 
     await proxy.stop()
     await fake.stop()
     log = fake.arrival_log
-    gaps = sorted(b - a for a, b in zip(log, log[1:], strict=False))
+    gaps = sorted(b - a for a, b in itertools.pairwise(log))
     busy = sum(g for g in gaps if g < 0.2)
     idle = sum(g for g in gaps if g >= 0.2)
     wanted: dict[str, list[str]] = collections.defaultdict(list)
@@ -177,6 +178,10 @@ async def run(n: int, database: str | None, seed: int) -> dict[str, float | int 
 def write(result: dict[str, float | int | str], command: str) -> None:
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text("utf-8") if path.exists() else "# Benchmark results\n"
+    rate = f"{result['rate']:.1f} activities/s over {result['elapsed_s']:.0f} s"
+    requests = f"{result['request_rate']:.1f} ({result['requests']:,} requests)"
+    busy = f"{result['busy_rate']:.1f} requests/s"
+    first, idle = f"{result['to_first_s']:.1f} s", f"{result['idle_gaps_s']:.1f} s"
     body = f"""{SECTION}
 
 One pulse round opened for {result["people"]:,} Teams users (an intro and the first question
@@ -188,8 +193,8 @@ the calls with 429 (Retry-After 1 s) on top. Database: {result["backend"]}; 2 sh
 
 | measure | result | goal |
 |---|---|---|
-| achieved rate ÷ {LIMIT}/s | {result["ratio"]:.2f} ({result["rate"]:.1f} activities/s over {result["elapsed_s"]:.0f} s) | ≥ 0.9 |
-| requests/s the fake saw (incl. 429s) | {result["request_rate"]:.1f} ({result["requests"]:,} requests) | ≤ {LIMIT} |
+| achieved rate ÷ {LIMIT}/s | {result["ratio"]:.2f} ({rate}) | ≥ 0.9 |
+| requests/s the fake saw (incl. 429s) | {requests} | ≤ {LIMIT} |
 | lost | {result["lost"]} | 0 |
 | duplicates | {result["duplicates"]} | 0 |
 | conversations out of order | {result["out_of_order"]} | 0 |
@@ -200,8 +205,17 @@ the calls with 429 (Retry-After 1 s) on top. Database: {result["backend"]}; 2 sh
 The rate is activities the fake recorded, from the first delivery to the last row marked
 sent (opening the round and filling the outbox took another {result["prepare_s"]:.0f} s and
 is not counted). Lost, duplicates and order compare every outbox row with what the fake
-recorded per conversation. A 429'd request counts against the tenant's 50/s but delivers
-nothing, so with 5 % of them the best possible rate is about 0.95 of the limit.
+recorded per conversation.
+
+**The goal (≥ 0.9) is not met: {result["ratio"]:.2f}.** Where the rest goes: a 429'd request
+counts against the tenant's 50/s but delivers nothing (5 % of them: the best possible is
+0.95); beholde paces the tenant at 48/s, not 50, because requests reach Teams a few
+milliseconds apart from when they were paced and at exactly 50/s the fake's window answered
+about 5 % more 429s (0.74–0.77 at 50/s in runs of 300–600 users); while sending, the fake
+saw {busy}; claiming the rows ({first} before the first request)
+and waiting for Retry-After between passes ({idle} without a request) take
+the rest. The machine ran other builds at the same time (load average about 8 on 2 cores).
+Nothing was lost, repeated or reordered.
 
 Reproduce: `{command}`
 """

@@ -12,7 +12,7 @@ from bot.conversation import Conversation
 from bot.transports.teams_cards import buttons_of
 from storage.models import Address, InboundEvent, Invitation, PendingAnswer, Person, Response
 from storage.teams_models import TeamsConversation
-from tests.fakes.teams_connector import FakeTeams, activity, personal_conversation
+from tests.fakes.teams_connector import APP_ID, FakeTeams, activity, personal_conversation
 from tests.fakes.teams_harness import Harness, running, teams_person
 
 
@@ -202,3 +202,23 @@ async def test_a_forged_or_repeated_press_changes_nothing(
         assert await h.post(body) == 202
         assert await h.post(body) == 202
         assert pending_count(engine) == 1
+
+
+async def test_added_to_a_team_the_bot_tells_the_channel_id_for_the_steering_setting(
+    engine: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(engine, monkeypatch) as h:
+        channel = "19:styringsgruppe@thread.tacv2"
+        body = activity(
+            h.fake,
+            new_aad(),
+            "conversationUpdate",
+            conversation_type="channel",
+            conversation_id=channel,
+            members_added=["28:" + APP_ID],
+        )
+        assert await h.post(body) == 202
+        (said,) = h.fake.sent(channel)
+        assert channel in said["text"] and "BEHOLDE_TEAMS_STEERING_CONVERSATION" in said["text"]
+        assert said["textFormat"] == "plain"
+        assert count(engine, Person) == 0 and count(engine, TeamsConversation) == 0

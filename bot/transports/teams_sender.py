@@ -66,7 +66,15 @@ class TeamsSender:
         await asyncio.to_thread(asyncio.run, self._token())
 
     async def _token(self) -> str:
-        return await self.tokens.get_access_token(AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE])
+        """MSAL's token, asked again every few minutes (MSAL renews it before it expires);
+        in between, sends skip MSAL's thread hop and cache search."""
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[1] > TOKEN_REUSE:
+            token = await self.tokens.get_access_token(
+                AuthenticationConstants.AGENTS_SDK_SCOPE, [SCOPE]
+            )
+            self._cached = (token, now)
+        return self._cached[0]
 
     async def close(self) -> None:
         clients, self.clients = self.clients, {}
