@@ -13,6 +13,10 @@ is installed for them or when they first write: the connector's member lookup gi
 e-mail / UPN, and a rostered person with that e-mail is bound. Anyone else gets a polite
 reply and nothing is stored. Removing the app marks the person unreachable until they write
 again; a 403 when sending does the same through the outbox.
+
+The e-mail lookup uses the core connector client's `GET /v3/conversations/{id}/members/{id}`
+(Teams answers with `email` and `userPrincipalName`), not `microsoft-agents-hosting-msteams`:
+that package brings msgraph-sdk and its Azure dependencies for one call we already have.
 """
 
 from __future__ import annotations
