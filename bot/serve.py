@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 INSTALLERS = (
     "bot.transports.telegram",
     "bot.transports.slack",
+    "bot.transports.teams",
     "bot.scheduler",
     "bot.summaries",
     "bot.dashboard.web",

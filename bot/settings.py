@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_steering_channel: str | None = None
+    # Microsoft Teams (issue 11): the Entra app registration of the bot; see the README.
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None  # the client secret; never logged
+    teams_tenant_id: str | None = None
+    teams_steering_conversation: str | None = None  # a channel or group chat id (19:…)
+    teams_service_url: str = "https://smba.trafficmanager.net/emea/"  # for the steering post
+    teams_privacy_url: str = "https://example.kommune.no/beholde/personvern"
+    teams_terms_url: str = "https://example.kommune.no/beholde/vilkar"
 
     # Learning network and scheduler (issue 5; see deploy/beholde.env.example).
     scheduler: bool = True

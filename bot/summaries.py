@@ -146,6 +146,7 @@ def steering_targets(settings: object, platforms: Iterable[str]) -> dict[str, st
     wanted = {
         "slack": getattr(settings, "slack_steering_channel", None),
         "telegram": getattr(settings, "telegram_steering_chat", None),
+        "teams": getattr(settings, "teams_steering_conversation", None),
         "console": "console",
     }
     return {p: str(wanted[p]) for p in platforms if wanted.get(p)}

@@ -32,6 +32,7 @@ from bot.cli import (
     rounds,
     service,
     summary,
+    teams,
 )
 
 app = typer.Typer(
@@ -41,7 +42,8 @@ app = typer.Typer(
 )
 
 GROUPS = (
-    demo, chat, roster, database, rounds, service, digest, invite, summary, dashboard, network, ops
+    demo, chat, roster, database, rounds, service, digest, invite, summary, dashboard, network, ops,
+    teams,
 )  # fmt: skip
 for group in GROUPS:
     group.register(app)

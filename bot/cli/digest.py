@@ -31,7 +31,7 @@ def digest(
             markup=False,
         )
         if post:
-            targets = steering_targets(settings, ["slack", "telegram"])
+            targets = steering_targets(settings, ["slack", "telegram", "teams"])
             queued = queue_digest(
                 session,
                 engine.survey,

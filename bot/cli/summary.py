@@ -87,7 +87,7 @@ def summary(
         info = RoundInfo(round_.opened_at, round_.closes_at, round_.closed_at)
         posted = None
         if post:
-            targets = steering_targets(settings, ("slack", "telegram"))
+            targets = steering_targets(settings, ("slack", "telegram", "teams"))
             posted = queue_summary(
                 session, engine.survey, round_, targets, options, engine.clock(), "cli"
             )

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 import storage.dashboard
 import storage.network_models
 import storage.summary_models  # noqa: F401  (steering-group summary posts)
+from storage import teams_models as _teams_models  # noqa: F401  (Teams conversation references)
 from storage.db import normalise_url
 from storage.models import Base
 
