@@ -123,6 +123,6 @@ def setup_logging(level: str) -> None:
         "slack_bolt",
         "slack_sdk",
         "apscheduler",
-        "alembic.runtime.migration",
+        "alembic",  # its plugin and migration chatter is no news to the person at the terminal
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

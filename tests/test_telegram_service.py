@@ -86,6 +86,9 @@ async def test_webhook_needs_the_secret(engine, fake):
         assert fake.webhook["url"].endswith("/telegram/hook")
         assert {c["command"] for c in fake.commands[""]} >= {"puls", "stopp", "hjelp", "sprak"}
         assert {c["command"] for c in fake.commands["en"]} >= {"pulse", "stop", "language"}
+        nynorsk = {c["command"]: c["description"] for c in fake.commands["nn"]}
+        assert {"puls", "stopp", "sprak"} <= set(nynorsk)  # the menu a nynorsk client shows
+        assert nynorsk != {c["command"]: c["description"] for c in fake.commands[""]}
         start = fake.message_update("9001", f"/start {code}")
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {telegram.SECRET_HEADER: "wrong"}, {telegram.SECRET_HEADER: ""}):

@@ -395,11 +395,13 @@ class TelegramBot:
         await app.shutdown()
 
     async def publish_commands(self) -> None:
-        """The command menu: bokmål by default, English for English-language clients."""
+        """The command menu in the instance's language, and in nynorsk and English for
+        clients set to those languages."""
         bot = self.application.bot
         try:
             await bot.set_my_commands(menu(self.settings.language), scope=BotCommandScopeDefault())
-            await bot.set_my_commands(menu("en"), language_code="en")
+            for lang in ("nn", "en"):
+                await bot.set_my_commands(menu(lang), language_code=lang)
         except TelegramError as error:  # the menu is a convenience; commands work without it
             log.warning("telegram: could not publish the command menu: %s", error.message)
 
