@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "postgresql", "postgres:")):
             raise ValueError("must start with sqlite:/// or postgresql://")
+        if value.startswith("sqlite:"):
+            from sqlalchemy.engine import make_url
+
+            database = make_url(value).database
+            if database and database != ":memory:":
+                folder = Path(database).expanduser().parent
+                # Only beholde's own data folder is made on demand; a typo elsewhere is not.
+                if not folder.is_dir() and folder != data_dir():
+                    raise ValueError(f"the folder {folder} does not exist; create it first")
         return value
 
     @field_validator("log_level")

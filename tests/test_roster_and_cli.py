@@ -137,3 +137,19 @@ def test_the_leader_reads_the_terminal_in_nynorsk_or_english(env: Path) -> None:
     assert "No tasks yet." in task.output
     closed = runner.invoke(app, ["round", "close"], env=en, terminal_width=120)
     assert "Participation in round 1" in closed.output and "fewer than 5" in closed.output
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_refused_and_no_folder_is_made(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "no" / "such" / "dir"
+    result = runner.invoke(
+        app,
+        ["round", "status"],
+        env={"BEHOLDE_DATABASE_URL": f"sqlite:///{missing / 'x.db'}"},
+        terminal_width=400,
+    )
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert result.exit_code == 2
+    assert "BEHOLDE_DATABASE_URL" in said and "does not exist" in said
+    assert not (tmp_path / "no").exists()
