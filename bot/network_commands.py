@@ -24,6 +24,7 @@ from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
 from surveys.dates import latest_day
 from surveys.network import (
+    LIVE_GATHERING,
     When,
     Window,
     local_day,
@@ -147,6 +148,9 @@ def gathering(
         return [
             _say(actor, key, id=g.id, title=g.title, when=when_text, place=place, planned=planned)
         ]
+    if action in ("vis", "show") and rest:  # `samling vis 3`: that one gathering
+        found = _gathering(session, actor, rest)
+        return [found if isinstance(found, str) else _line(found, tz, actor)]
     if action in ("liste", "list", "vis", "show", "ls"):
         rows = net.gatherings(session, now=now)
         if not rows:
@@ -364,6 +368,12 @@ def remind(
             listed = ", ".join(net.teams(session)) or "–"
             return [_say(actor, "net_team_unknown", team=" ".join(words[2:]), teams=listed)]
     number = int(words[1].lstrip("#"))
+    if kind == "gathering":
+        g = store.gathering(session, number)
+        if g is not None and g.status not in LIVE_GATHERING:  # cancelled, held: nothing to remind
+            return [
+                _say(actor, "net_remind_not_live", number=number, status=_status(actor, g.status))
+            ]
     result = net.remind_now(session, tz, now, kind, number, team)
     if result is None:
         return [_say(actor, f"net_{kind}_unknown", number=number)]

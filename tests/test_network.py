@@ -373,3 +373,22 @@ def test_outgoing_messages_fit_the_port(engine: Conversation, clock: FakeClock, 
     for row in outbox_rows(engine):
         message = OutgoingMessage.from_payload(row.payload)
         assert all(len(c.data) <= 40 and c.data.isascii() for c in message.choices)
+
+
+def test_a_cancelled_gathering_gets_no_reminder_and_vis_shows_one_gathering(
+    engine: Conversation, clock: FakeClock, team: dict[str, Address]
+) -> None:
+    leader = team["Christel"]
+    say(engine, leader, 'samling ny "Samling 1: Oppstart" 12.03.2027 09:00 Bodø')
+    first = last_id(engine, Gathering)
+    say(engine, leader, 'samling ny "Samling 2: Turnus" 16.04.2027 09:00 Fauske')
+    second = last_id(engine, Gathering)
+    shown = say(engine, leader, f"samling vis {first}")
+    assert len(shown) == 1 and "Samling 1: Oppstart" in shown[0]
+    assert "Samling 2" not in shown[0]  # one gathering, not the list
+    say(engine, leader, f"samling avlys {second}")
+    before = len(outbox_rows(engine, ""))
+    refused = say(engine, leader, f"påminn samling {second}")[0]
+    assert f"Samling {second} er avlyst" in refused and "ikke sendt" in refused
+    assert len(outbox_rows(engine, "")) == before  # nothing queued for anybody
+    assert "Fant ingen samling" in say(engine, leader, "samling vis 999999")[0]
