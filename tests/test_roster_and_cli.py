@@ -153,3 +153,11 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_and_no_folder_is_made(
     assert result.exit_code == 2
     assert "BEHOLDE_DATABASE_URL" in said and "does not exist" in said
     assert not (tmp_path / "no").exists()
+
+
+def test_demo_refuses_a_database_that_already_has_people(env: Path) -> None:
+    url = f"sqlite:///{env / 'demo-twice.db'}"
+    assert runner.invoke(app, ["demo", "--database", url]).exit_code == 0
+    again = runner.invoke(app, ["demo", "--database", url])
+    assert again.exit_code == 2 and isinstance(again.exception, SystemExit)  # no traceback
+    assert "tom database" in " ".join(again.output.split())

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, load_settings, say
+from bot.cli.common import engine_from, fail, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
@@ -25,12 +25,17 @@ def demo(
     """The whole loop in seconds: synthetic staff answer a round; the anonymous result is shown."""
     from bot.cli.rounds import print_round
     from bot.demo import run_demo
+    from storage import people
 
     with tempfile.TemporaryDirectory(prefix="beholde-demo-") as tmp:
         url = database or f"sqlite:///{Path(tmp) / 'demo.db'}"
         settings = load_settings(database_url=url, log_level="WARNING")
         lang = settings.language
         engine = engine_from(settings)
+        with engine.db.transaction() as session:
+            if people.list_people(session):  # the demo's synthetic staff must not mix in
+                engine.db.dispose()
+                raise fail(lang, "cli_demo_not_empty", code=2)
         started = time.perf_counter()
         counts = run_demo(engine, seed)
         closed = engine.close_round()
