@@ -161,3 +161,13 @@ def test_demo_refuses_a_database_that_already_has_people(env: Path) -> None:
     again = runner.invoke(app, ["demo", "--database", url])
     assert again.exit_code == 2 and isinstance(again.exception, SystemExit)  # no traceback
     assert "tom database" in " ".join(again.output.split())
+
+
+def test_round_open_says_why_nobody_was_invited_and_names_the_open_round(env: Path) -> None:
+    opened = runner.invoke(app, ["round", "open"])
+    said = " ".join(opened.output.split())
+    assert opened.exit_code == 0 and "0 er invitert" in said
+    assert "Ingen kan nås ennå" in said and "beholde invite" in said
+    again = runner.invoke(app, ["round", "open"])
+    assert again.exit_code == 1
+    assert "Runde 1 er allerede åpen" in " ".join(again.output.split())

@@ -37,9 +37,13 @@ def round_open(
     settings = load_settings()
     lang = settings.language
     engine = engine_from(settings)
+    with engine.db.transaction() as session:
+        current = answers.current_round(session)
+    if current is not None:
+        raise fail(lang, "cli_round_already_open", number=current.number)
     try:
         round_ = engine.open_round(days=days)
-    except ValueError as error:
+    except ValueError as error:  # opened by another instance meanwhile
         console.print(str(error), style="red", markup=False)
         raise typer.Exit(1) from None
     with engine.db.transaction() as session:
@@ -52,6 +56,8 @@ def round_open(
         closes=f"{closes:%d.%m.%Y %H:%M}",
         invited=counts.invited,
     )
+    if counts.invited == 0:  # nobody has a chat yet: they are invited when they first write
+        say(lang, "cli_round_nobody_reachable")
 
 
 @round_app.command("close")
