@@ -12,14 +12,11 @@ import textwrap
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.summary_colours import EXPERIENCED, GAP, IMPORTANCE, SURPLUS
 from bot.summary_text import factor_label, num, text
 from surveys.definition import Survey
 from surveys.summary import FactorStat, Summary
 
-EXPERIENCED = "#1f77b4"
-IMPORTANCE = "#222222"
-GAP = "#d62728"  # importance above experience: a gap to work on
-SURPLUS = "#2ca02c"  # experienced above importance: not the same red
 HIDDEN = "#999999"
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from storage.models import Facet, Invitation, Person, Response, Round
 
@@ -21,6 +25,8 @@ FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 
 def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
     """Anonymous responses (never anything from the identity tables)."""
+    import pandas as pd
+
     query = select(*(getattr(Response, c) for c in RESPONSE_COLUMNS))
     if round_ids is not None:
         query = query.where(Response.round_id.in_(round_ids))
@@ -30,6 +36,8 @@ def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFr
 
 def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
     """Unlinked facet records: one attribute with the answers needed by it, per row."""
+    import pandas as pd
+
     query = select(*(getattr(Facet, c) for c in FACET_COLUMNS))
     if round_ids is not None:
         query = query.where(Facet.round_id.in_(round_ids))
@@ -38,6 +46,8 @@ def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame
 
 def participation(session: Session, round_id: int) -> pd.DataFrame:
     """Invited and finished per municipality: counts only, from invitations."""
+    import pandas as pd
+
     query = (
         select(
             Person.municipality,
@@ -59,6 +69,8 @@ def participation(session: Session, round_id: int) -> pd.DataFrame:
 
 
 def rounds(session: Session) -> pd.DataFrame:
+    import pandas as pd
+
     rows = session.execute(
         select(Round.id, Round.number, Round.status, Round.opened_at, Round.closed_at).order_by(
             Round.number

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,9 @@ from storage import frames
 from storage.models import Facet, Person, Response, Round
 from storage.summary_models import RoundMoment, SummaryPost
 from surveys.summary import MOMENT_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -83,6 +86,8 @@ def factor_moments(session: Session, round_ids: list[int] | None = None) -> pd.D
 
     One GROUP BY per submission and factor pairs the two scales; a second one sums.
     """
+    import pandas as pd
+
     qid = Response.question_id
     factor = func.substr(qid, 1, func.length(qid) - 4).label("factor_id")
     exp = func.max(case((qid.like("%.exp"), Response.value))).label("e")
@@ -146,6 +151,8 @@ SUMS = ["sum_e", "sum_e2", "sum_i", "sum_i2", "sum_d", "sum_d2"]
 
 def facet_moments(session: Session, round_ids: list[int]) -> pd.DataFrame:
     """Per round, facet, group and factor, the sufficient statistics of the facet records."""
+    import pandas as pd
+
     e, i = cast(Facet.value, Float), cast(Facet.value2, Float)
     d = i - e
     rows = session.execute(
@@ -170,6 +177,8 @@ def facet_moments(session: Session, round_ids: list[int]) -> pd.DataFrame:
 
 def quit_counts(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
     """Per round: how many answered "considered quitting", and how many said yes."""
+    import pandas as pd
+
     query = (
         select(Response.round_id, func.count(), func.sum(Response.value))
         .where(Response.question_id == "quit", Response.value.is_not(None))
@@ -186,6 +195,8 @@ def store_round_moments(session: Session, round_id: int) -> int:
     Called when the round closes, after its last answers are flushed; a second call for the
     same round replaces what was stored (a round is only closed once, but never twice counted).
     """
+    import pandas as pd
+
     session.execute(delete(RoundMoment).where(RoundMoment.round_id == round_id))
     whole = factor_moments(session, [round_id]).assign(facet="", group_value="")
     groups = facet_moments(session, [round_id])
@@ -213,6 +224,8 @@ def trend_moments(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
     rounds — and computes them from the answers only for closed rounds that have none
     stored (rounds closed before the moments were kept).
     """
+    import pandas as pd
+
     columns = ["round_id", "factor_id", "n", *SUMS]
     rows = (
         session.connection()

@@ -38,7 +38,10 @@ UNKNOWN = ""  # the group of people who skipped a background question
 FEW = 30  # below this many answers per round, a change is read with extra care
 PRIORITY_MIN_IMPORTANCE = 4.0  # "important to people": upper half of the 1–6 scale
 MAX_PRIORITIES = 3
-MAX_QUOTES = 3
+# People are promised that what they write is shown only as themes. A comment may be quoted
+# (scrubbed) only once its writer has said yes to being quoted, which the pulse does not ask
+# yet: until it does, no quotes. Scrubbing itself stays tested with max_quotes > 0.
+MAX_QUOTES = 0
 FULL_POSITION = ("80-99", "100")
 POSITION_80 = "position_80"  # the facet: "80+" or "u80"
 FULL_80 = "80+"

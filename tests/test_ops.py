@@ -211,7 +211,8 @@ def test_json_log_lines_mask_every_secret_even_in_tracebacks() -> None:
 
 def test_the_service_path_imports_no_pandas_matplotlib_or_platform_libraries() -> None:
     code = (
-        "import sys, bot.serve, bot.outbox, bot.scheduler, bot.metrics, bot.doctor, bot.backup;"
+        "import sys, bot.serve, bot.outbox, bot.scheduler, bot.metrics, bot.doctor, bot.backup,"
+        " bot.summaries, bot.digest, bot.dashboard.web;"
         "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'slack_bolt', 'telegram')"
         " if m in sys.modules))"
     )

@@ -118,12 +118,19 @@ def test_comments_need_the_higher_threshold_and_quotes_are_scrubbed(survey: Surv
     assert nine.comments == 9 and nine.themes is None and nine.quotes == ()
     assert "Trude" not in full_text(nine, survey) and "Turnus og" not in full_text(nine, survey)
     ten = summarise(survey, _with_comments(survey, [*texts, "Mer kurs, takk"]),
-                    roster_names=["Per Hansen"])  # fmt: skip
-    assert ten.themes is not None and len(ten.quotes) <= 3
+                    roster_names=["Per Hansen"], max_quotes=3)  # fmt: skip
+    assert ten.themes is not None and 0 < len(ten.quotes) <= 3  # scrubbing really ran
     shown_text = full_text(ten, survey) + " ".join(q for _, q in ten.quotes)
     for secret in ("Trude", "Olsen", "912", "kari.nordmann", "Per", "Hansen"):
         assert secret not in shown_text
     assert ten.comment_threshold == 10
+
+
+def test_comments_are_shown_only_as_themes_as_people_are_promised(survey: Survey) -> None:
+    texts = [f"Turnus og vakter er tunge nummer {i}" for i in range(10)] + ["Mer kurs, takk"]
+    s = summarise(survey, _with_comments(survey, texts))
+    assert s.themes is not None and s.quotes == ()
+    assert "Turnus og vakter" not in full_text(s, survey) and "Mer kurs" not in full_text(s, survey)
 
 
 def _post(db: Database, survey: Survey, round_id: int):

@@ -11,7 +11,7 @@ from html import escape
 
 from bot.dashboard.figures import DashboardData, trend
 from bot.i18n import t
-from bot.summary_chart import EXPERIENCED, GAP, IMPORTANCE, SURPLUS
+from bot.summary_colours import EXPERIENCED, GAP, IMPORTANCE, SURPLUS
 from bot.summary_text import factor_label, group_label, lang_of, num, pct
 from storage.dashboard import FactorTask
 from surveys.definition import Survey
