@@ -379,7 +379,7 @@ def remind(
         return [_say(actor, f"net_{kind}_unknown", number=number)]
     sent, later = result
     if sent + later == 0:
-        return [_say(actor, "net_remind_nobody")]
+        return [_say(actor, f"net_remind_nobody_{kind}")]
     text = _say(actor, "net_remind_sent", sent=sent)
     if later:
         text += " " + _say(actor, "net_remind_later", later=later)
