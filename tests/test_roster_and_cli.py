@@ -171,3 +171,15 @@ def test_round_open_says_why_nobody_was_invited_and_names_the_open_round(env: Pa
     again = runner.invoke(app, ["round", "open"])
     assert again.exit_code == 1
     assert "Runde 1 er allerede åpen" in " ".join(again.output.split())
+
+
+def test_deliver_says_whom_each_message_is_for(env: Path) -> None:
+    assert runner.invoke(app, ["roster", "import", str(EXAMPLE)]).exit_code == 0
+    assert runner.invoke(app, ["round", "open"]).exit_code == 0
+    # Ingrid writes once: from now on she has a console chat and is invited there.
+    assert runner.invoke(app, ["chat", "--as", "Ingrid Hansen"], input="/avslutt\n").exit_code == 0
+    assert runner.invoke(app, ["round", "close"]).exit_code == 0
+    assert runner.invoke(app, ["round", "open"]).exit_code == 0
+    delivered = runner.invoke(app, ["deliver"])
+    assert delivered.exit_code == 0, delivered.output
+    assert "── Til Ingrid Hansen:" in delivered.output and "Ny puls" in delivered.output

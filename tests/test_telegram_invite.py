@@ -39,6 +39,8 @@ def test_invite_prints_one_single_use_link_per_person_without_telegram(tmp_path:
         app, ["invite", "--municipality", "Fauske", "--bot-username", "beholde_salten_bot"]
     )
     assert only.exit_code == 0 and "Kari" in only.output and "Ola" not in only.output
+    # The leader is told that Kari's first link, printed above, is dead now.
+    assert "tidligere, virker ikke lenger" in " ".join(only.output.split())
     new_code = LINK.findall(only.output)[0]
     with engine.db.transaction() as session:
         kari_codes = session.query(InviteCode).filter(InviteCode.used_at.is_(None)).count()

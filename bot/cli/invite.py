@@ -61,3 +61,5 @@ def invite(
         count=len(links),
         days=settings.invite_valid_days,
     )
+    # Each person gets a new code; a link printed for them before no longer works.
+    say(lang, "cli_invite_replaces", style="dim", err=True)

@@ -42,7 +42,7 @@ def deliver() -> None:
 
     settings = load_settings()
     engine = engine_from(settings)
-    transport = ConsoleTransport(typer.echo)
+    transport = ConsoleTransport(typer.echo, settings.language, addressed=True)
     stats = asyncio.run(
         deliver_due(engine.db, {PLATFORM: transport}, dt.datetime.now(dt.UTC), "cli")
     )

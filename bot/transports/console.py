@@ -13,6 +13,7 @@ import itertools
 import string
 from collections.abc import Callable, Sequence
 
+from bot.i18n import t
 from bot.ports import (
     Address,
     Choice,
@@ -48,17 +49,24 @@ class ConsoleTransport:
 
     platform = PLATFORM
 
-    def __init__(self, write: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, write: Callable[[str], None] = print, lang: str = "nb", addressed: bool = False
+    ) -> None:
         self.write = write
+        self.lang = lang
+        self.addressed = addressed  # `beholde deliver`: say whom each message is for
         self._ids = itertools.count(1)
         self.choices: dict[str, str] = {}  # what a person may type -> the button's data
 
     async def send(self, address: Address, message: OutgoingMessage) -> str:
+        if self.addressed:
+            self.write("")
+            self.write(t(self.lang, "console_to", who=address.chat_id))
         self.show(message)
         return str(next(self._ids))
 
     async def post_to_channel(self, message: OutgoingMessage) -> str:
-        self.write("[styringsgruppe] " + message.text)
+        self.write(t(self.lang, "console_steering", text=message.text))
         if message.image:
             self.write(f"[bilde: {message.image_name}, {len(message.image)} bytes]")
         return str(next(self._ids))
