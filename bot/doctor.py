@@ -10,7 +10,6 @@ per platform (`check_telegram`, `check_slack`, `check_teams`) so that a transpor
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ import aiohttp
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from bot import platform_forms as forms
 from bot.i18n import t
 from bot.settings import Settings, explain
 from storage.db import Database, alembic_config, safe_url
@@ -91,7 +91,7 @@ async def check_telegram(settings: Settings) -> Check:
     if settings.telegram_token is None:
         return Check("telegram", "skip", "ops.doctor.not_configured")
     token = settings.telegram_token.get_secret_value()
-    if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
+    if not forms.TELEGRAM_TOKEN.fullmatch(token):
         return Check("telegram", "fail", "ops.doctor.telegram_malformed")
     try:
         status, body = await _json("GET", f"{settings.telegram_api_url}{token}/getMe")
@@ -158,7 +158,7 @@ def check_steering(settings: Settings) -> list[Check]:
     checks = []
     chat = settings.telegram_steering_chat
     if chat is not None:
-        good = re.fullmatch(r"-\d{5,}", chat) is not None
+        good = forms.TELEGRAM_STEERING_CHAT.fullmatch(chat.strip()) is not None
         checks.append(
             Check(
                 "steering telegram",
@@ -169,7 +169,7 @@ def check_steering(settings: Settings) -> list[Check]:
         )
     channel = settings.slack_steering_channel
     if channel is not None:
-        good = re.fullmatch(r"[CG][A-Z0-9]{6,}", channel) is not None
+        good = forms.SLACK_CHANNEL_ID.fullmatch(channel.strip()) is not None
         checks.append(
             Check(
                 "steering slack",

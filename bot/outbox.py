@@ -28,14 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from bot import metrics
 from bot.ports import Address, OutgoingMessage, SendError, Transport
-from storage import outbox
+from storage import outbox, people
 from storage.db import INSTANCE, Database
-from storage.models import OutboxMessage, Person
+from storage.models import OutboxMessage
 from surveys.network import Window
 
 log = logging.getLogger(__name__)
@@ -505,8 +504,4 @@ def _record_failure(
     with db.transaction() as session:
         outbox.mark_failed(session, row.id, error.reason, final=final, retry_at=retry_at)
         if error.permanent and row.person_id is not None:
-            session.execute(
-                update(Person)
-                .where(Person.id == row.person_id)
-                .values(unreachable_reason=error.reason[:200])
-            )
+            people.mark_unreachable(session, row.person_id, error.reason)

@@ -40,6 +40,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import inbound
+from bot import platform_forms as forms
 from bot.i18n import t
 from bot.ports import (
     Address,
@@ -304,7 +305,6 @@ class SlackBot:
 
 
 def _choice_pattern() -> Any:
-    import re
 
     return re.compile(rf"^{CHOICE_ACTION}:\d+$")
 
@@ -446,7 +446,7 @@ async def prune_loop(service: Service) -> None:
 
 # ---------------------------------------------------------------------- start-up checks
 
-CHANNEL_ID_FORM = re.compile(r"[CGD][A-Z0-9]{8,}")
+CHANNEL_ID_FORM = forms.SLACK_CHANNEL_ID
 
 
 def _shown(value: str, limit: int = 40) -> str:

@@ -19,7 +19,6 @@ import datetime as dt
 import hmac
 import json
 import logging
-import re
 import warnings
 import weakref
 from collections.abc import Awaitable, Sequence
@@ -49,6 +48,7 @@ from telegram.ext import (
 )
 
 from bot import inbound
+from bot import platform_forms as forms
 from bot.i18n import t
 from bot.ports import (
     Address,
@@ -183,8 +183,8 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
 
 # --------------------------------------------------------------------------- start-up checks
 
-TOKEN_FORM = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
-STEERING_CHAT_FORM = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+TOKEN_FORM = forms.TELEGRAM_TOKEN
+STEERING_CHAT_FORM = forms.TELEGRAM_STEERING_CHAT
 
 
 def shown(value: str, limit: int = 40) -> str:
