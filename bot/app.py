@@ -56,6 +56,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         round_days=settings.round_days,
         tz=settings.tz,
         default_language=settings.language,
+        comment_threshold=settings.comment_threshold,
     )
 
 

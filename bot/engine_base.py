@@ -54,6 +54,7 @@ class EngineConfig:
     round_days: int = 5
     tz: dt.tzinfo = dt.UTC
     default_language: str = "nb"
+    comment_threshold: int = 10  # comments a round needs before themes (or a quote) are shown
     # Orders people for matrix sampling, stably across rounds. Kept outside the database so
     # that the database alone cannot tell which factors a person was asked.
     planning_secret: str = "beholde"

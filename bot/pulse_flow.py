@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot import pulse_render as render
+from bot import quote_consent
 from bot.engine_base import SKIP
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
@@ -91,6 +92,7 @@ class PulseFlow:
         invitation = self.engine.ensure_invitation(session, round_, person)
         if invitation.status != "invited":
             return [OutgoingMessage(t(person.language, "already_done"))] if explicit else []
+        quote_consent.skip_open(session, invitation, person, now)  # moving on is a no
         pending = answers.pending_answers(session, invitation.id)
         sequence = self.expanded(session, invitation, pending)
         remaining = [q for q in sequence if q not in pending]
@@ -198,6 +200,9 @@ class PulseFlow:
             shown = question.scale.label(value or "", lang) if question.scale else str(value)
             label = t(lang, "chosen", label=shown)
         edit = render.answered(question, lang, label, position, total)
+        if stored_text:  # "Kan vi sitere deg anonymt?" right after the comment
+            ask = quote_consent.ask(self, session, person, invitation, qid, now)
+            return Reply(edit=edit, messages=[ask])
         return Reply(edit=edit, messages=self.proceed(session, person, invitation, now, pending))
 
     def proceed(
@@ -213,6 +218,11 @@ class PulseFlow:
         if not remaining:
             return self.finish(session, person, invitation, now)
         return [self.pulse_question(session, person, invitation, remaining[0], now)]
+
+    def only_consent_left(self, session: Session, invitation: Invitation) -> bool:
+        """Every question is answered; only "may we quote you?" is still open."""
+        pending = answers.pending_answers(session, invitation.id)
+        return all(q in pending for q in self.expanded(session, invitation, pending))
 
     # ----------------------------------------------------------------- finishing
 

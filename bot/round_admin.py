@@ -70,6 +70,11 @@ class RoundAdmin:
         round_ = answers.current_round(session)
         if round_ is None:
             return None
+        # A pulse that waits only for "may we quote you?" is finished: silence is a no.
+        for invitation in answers.awaiting_consent(session, round_.id):
+            person = session.get(Person, invitation.person_id) if invitation.person_id else None
+            if person is not None and self.engine.flow.only_consent_left(session, invitation):
+                self.engine.flow.finish(session, person, invitation, now)
         today = now.astimezone(self.engine.config.tz).date()
         answers.close_round(session, round_, now, today, self.engine.config.k)
         log.info("round %s closed", round_.number)

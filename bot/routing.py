@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import quote_consent
 from bot.engine_base import CONFIRM_FOR, Context, typed_yes_no, well_formed
 from bot.i18n import t
 from bot.ports import (
@@ -29,6 +30,7 @@ from bot.ports import (
     TextReceived,
 )
 from storage import answers, people, prompts
+from storage.answers import QUOTE_PROMPT
 from storage.models import Person, Prompt
 from surveys.roster import clean_text
 
@@ -155,6 +157,8 @@ class Router:
             return flow.pulse_answer(session, person, prompt, value, None, now)
         if prompt.purpose == "background":
             return flow.background_answer(session, person, prompt, value, now)
+        if prompt.purpose == QUOTE_PROMPT:
+            return quote_consent.answer(flow, session, person, prompt, value, now)
         handler = self.engine.prompt_handlers.get(prompt.purpose)
         if handler is None:
             return Reply(notice=t(lang, "stale_button"))
@@ -171,7 +175,8 @@ class Router:
             return confirmed
         prompt = self.open_text_prompt(session, person)
         if prompt is None:
-            if prompts.has_open_question(session, person.id, since=now - CONFIRM_FOR):
+            waiting = quote_consent.open_prompt(session, person) is not None
+            if waiting or prompts.has_open_question(session, person.id, since=now - CONFIRM_FOR):
                 return Reply([OutgoingMessage(t(lang, "use_buttons"))])
             return Reply([OutgoingMessage(t(lang, "nothing_to_do"))])
         question = self.engine.survey.question(prompt.question_id or "")
@@ -199,11 +204,15 @@ class Router:
     def typed_confirmation(
         self, session: Session, person: Person, event: TextReceived, now: dt.datetime
     ) -> Reply | None:
-        """ "ja"/"yes" (or "nei"/"avbryt") typed at /slett's question counts as the button."""
+        """ "ja"/"yes" (or "nei"/"nei takk") typed at "may we quote you?" or at /slett's
+        question counts as the button."""
         value = typed_yes_no(event.text)
         if value is None:
             return None
-        token = prompts.open_delete_question(session, person.id, since=now - CONFIRM_FOR)
+        consent = quote_consent.open_prompt(session, person)
+        token = consent.token if consent else None
+        if token is None:
+            token = prompts.open_delete_question(session, person.id, since=now - CONFIRM_FOR)
         if token is None:
             return None
         reply = self.choice(session, person, ChoicePressed(event.address, f"{token}:{value}"), now)

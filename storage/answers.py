@@ -52,6 +52,7 @@ SEGMENT_FIELDS = (
 QUIT_BY = ("profession",)
 SHARES = (POSITION_80, "age_band", "tenure_band", "shifts")
 _shuffle = SystemRandom().shuffle
+QUOTE_PROMPT = "quote"  # the purpose of the "may we quote you?" buttons
 
 
 def random_key() -> str:
@@ -155,6 +156,40 @@ def store_pending(
     return row
 
 
+def set_quote_consent(session: Session, invitation_id: int, question_id: str, ok: bool) -> bool:
+    """Record the writer's yes or no to being quoted, on their pending comment (before the
+    pulse is sealed, so the consent leaves with the comment and nothing else links it).
+
+    False when there is no pending comment to attach it to (sealed already, or skipped).
+    """
+    result = session.execute(
+        update(PendingAnswer)
+        .where(
+            PendingAnswer.invitation_id == invitation_id,
+            PendingAnswer.question_id == question_id,
+            PendingAnswer.text.is_not(None),
+        )
+        .values(quote_ok=ok)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def awaiting_consent(session: Session, round_id: int) -> list[Invitation]:
+    """Open invitations whose pulse waits only for "may we quote you?" (an unused prompt)."""
+    waiting = select(Prompt.invitation_id).where(
+        Prompt.purpose == QUOTE_PROMPT, Prompt.used_at.is_(None)
+    )
+    return list(
+        session.scalars(
+            select(Invitation).where(
+                Invitation.round_id == round_id,
+                Invitation.status == "invited",
+                Invitation.id.in_(waiting),
+            )
+        )
+    )
+
+
 def attribute(person: Person | None, facet: str) -> str | None:
     """The person's value of one facet (position_80 derived from the position band)."""
     if person is None:
@@ -238,6 +273,7 @@ def seal(
                 question_id=a.question_id,
                 value=a.value,
                 text=a.text,
+                quote_ok=bool(a.text) and bool(a.quote_ok),
                 complete=complete,
             )
             for a in answers
@@ -291,6 +327,7 @@ def flush_holding(session: Session, round_id: int, k: int, force: bool = False) 
             question_id=row.question_id,
             value=row.value,
             text=row.text,
+            quote_ok=row.quote_ok,
             complete=row.complete,
         )
         for row in rows

@@ -20,6 +20,8 @@ RESPONSE_COLUMNS = [
     "text",
     "complete",
 ]
+# Read with the responses: whether a comment's writer said yes to being quoted.
+QUOTE_CONSENT = "quote_ok"
 FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 
 
@@ -27,11 +29,12 @@ def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFr
     """Anonymous responses (never anything from the identity tables)."""
     import pandas as pd
 
-    query = select(*(getattr(Response, c) for c in RESPONSE_COLUMNS))
+    columns = [*RESPONSE_COLUMNS, QUOTE_CONSENT]
+    query = select(*(getattr(Response, c) for c in columns))
     if round_ids is not None:
         query = query.where(Response.round_id.in_(round_ids))
     rows = session.execute(query).all()
-    return pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -176,6 +177,8 @@ class PendingAnswer(Base):
     question_id: Mapped[str] = mapped_column(String(40))
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+    # The writer said yes to "Kan vi sitere deg anonymt?" right after this comment.
+    quote_ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class _AnonymousAnswer:
@@ -187,6 +190,8 @@ class _AnonymousAnswer:
     question_id: Mapped[str] = mapped_column(String(40))
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+    # A comment may be quoted (scrubbed) only if this is true; otherwise it counts in themes.
+    quote_ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -38,10 +38,12 @@ UNKNOWN = ""  # the group of people who skipped a background question
 FEW = 30  # below this many answers per round, a change is read with extra care
 PRIORITY_MIN_IMPORTANCE = 4.0  # "important to people": upper half of the 1–6 scale
 MAX_PRIORITIES = 3
-# People are promised that what they write is shown only as themes. A comment may be quoted
-# (scrubbed) only once its writer has said yes to being quoted, which the pulse does not ask
-# yet: until it does, no quotes. Scrubbing itself stays tested with max_quotes > 0.
-MAX_QUOTES = 0
+# A comment is quoted (scrubbed of names, phone numbers and e-mail addresses) only when its
+# writer said yes to "Kan vi sitere deg anonymt?" right after writing it (the `quote_ok`
+# column), and only once the round's comments pass the comment threshold; every other
+# comment counts only in the themes.
+MAX_QUOTES = 3
+QUOTE_CONSENT = "quote_ok"
 FULL_POSITION = ("80-99", "100")
 POSITION_80 = "position_80"  # the facet: "80+" or "u80"
 FULL_80 = "80+"
@@ -533,9 +535,15 @@ def participation_rows(participation: pd.DataFrame, k: int) -> tuple[Participati
     return tuple(out)
 
 
-def comment_texts(frame: pd.DataFrame) -> list[str]:
-    """Non-empty free-text answers of the round."""
-    texts = frame.loc[frame["text"].notna(), "text"].astype(str).str.strip()
+def comment_texts(frame: pd.DataFrame, consented: bool = False) -> list[str]:
+    """Non-empty free-text answers of the round; `consented`: only those whose writer said
+    yes to being quoted (none when the frame does not say)."""
+    has_text = frame["text"].notna()
+    if consented:
+        if QUOTE_CONSENT not in frame.columns:
+            return []
+        has_text = has_text & frame[QUOTE_CONSENT].eq(True)
+    texts = frame.loc[has_text, "text"].astype(str).str.strip()
     return [t for t in texts if t]
 
 
@@ -610,7 +618,7 @@ def build_summary(
         )
         quotes = tuple(
             pick_quotes(
-                texts,
+                comment_texts(frame, consented=True),
                 lexicon,
                 counts,
                 max_quotes,

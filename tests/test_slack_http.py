@@ -219,6 +219,14 @@ async def reach_free_text(slack: Harness, user: str) -> str:
     return ts
 
 
+async def say_no_to_quoting(slack: Harness, user: str) -> None:
+    """Press "Nei" at "Kan vi sitere deg anonymt?", which follows every written comment."""
+    ts, buttons = slack.buttons(user)[-1]
+    no = next(b for b in buttons if str(b["value"]).endswith(":no"))
+    await slack.press(user, str(no["value"]), ts)
+    await slack.settle()
+
+
 async def test_free_text_answer_by_form(slack: Harness, engine: Conversation) -> None:
     import json
 
@@ -237,6 +245,7 @@ async def test_free_text_answer_by_form(slack: Harness, engine: Conversation) ->
     assert await slack.post(form) == 200
     assert await slack.post(form, retry=1) == 200  # a repeated submission is ignored
     await slack.settle()
+    await say_no_to_quoting(slack, "UINGRID")
     assert not slack.buttons("UINGRID")  # the question's buttons are gone
     assert pending_count(engine) == 0
     with engine.db.transaction() as session:
@@ -253,6 +262,7 @@ async def test_free_text_answer_by_typing_in_the_dm(slack: Harness, engine: Conv
     assert await slack.post(body, json_body=True) == 200
     assert await slack.post(body, json_body=True, retry=1) == 200
     await slack.settle()
+    await say_no_to_quoting(slack, "UINGRID")
     assert pending_count(engine) == 0
     with engine.db.transaction() as session:
         texts = list(session.scalars(select(Holding.text).where(Holding.text.is_not(None))))

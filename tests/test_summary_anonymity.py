@@ -98,12 +98,13 @@ def test_participation_is_suppressed_complementarily(survey: Survey) -> None:
     assert s.answered == 45 and "Beiarn: vises ikke (6 invitert)" in full_text(s, survey)
 
 
-def _with_comments(survey: Survey, texts: list[str]) -> pd.DataFrame:
-    frame = make(survey, 40, comment_share=0.0)
+def _with_comments(survey: Survey, texts: list[str], consent: bool = False) -> pd.DataFrame:
+    """`consent`: every writer said yes to being quoted (otherwise nobody did)."""
+    frame = make(survey, 40, comment_share=0.0).assign(quote_ok=False)
     keys = frame["submission_key"].drop_duplicates().tolist()
     extra = pd.DataFrame(
         {"round_id": 1, "submission_key": keys[: len(texts)], "question_id": "quit_text",
-         "value": None, "text": texts, "complete": True}
+         "value": None, "text": texts, "complete": True, "quote_ok": consent}
     )  # fmt: skip
     return pd.concat([frame, extra], ignore_index=True)
 
@@ -114,10 +115,10 @@ def test_comments_need_the_higher_threshold_and_quotes_are_scrubbed(survey: Surv
         "Skriv til kari.nordmann@bodo.kommune.no om turnusen",
         "Per Hansen i Bodø trenger flere kurs",
     ] + [f"Turnus og vakter er tunge nummer {i}" for i in range(6)]
-    nine = summarise(survey, _with_comments(survey, texts))
+    nine = summarise(survey, _with_comments(survey, texts, consent=True))
     assert nine.comments == 9 and nine.themes is None and nine.quotes == ()
     assert "Trude" not in full_text(nine, survey) and "Turnus og" not in full_text(nine, survey)
-    ten = summarise(survey, _with_comments(survey, [*texts, "Mer kurs, takk"]),
+    ten = summarise(survey, _with_comments(survey, [*texts, "Mer kurs, takk"], consent=True),
                     roster_names=["Per Hansen"], max_quotes=3)  # fmt: skip
     assert ten.themes is not None and 0 < len(ten.quotes) <= 3  # scrubbing really ran
     shown_text = full_text(ten, survey) + " ".join(q for _, q in ten.quotes)
