@@ -65,6 +65,7 @@ def roster_import(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Import people from a CSV file; nothing is imported unless every row is valid."""
+    from bot.network import plan_for_newcomers
     from storage import people
     from surveys.roster import parse_roster
 
@@ -95,6 +96,8 @@ def roster_import(
         added, updated = people.import_roster(session, entries, engine.clock())
         for person in missing if leaving else []:
             people.delete_identity(session, person)
+        # Someone new in a team gets the reminders of what was planned before they joined.
+        plan_for_newcomers(session, engine.config.tz, engine.clock())
     say(lang, "cli_roster_imported", added=added, updated=updated)
     if leaving:
         say(lang, "day_roster_left", count=len(missing))
