@@ -285,7 +285,7 @@ def plan_gathering(
     own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
-    for person in members(session):
+    for person in store.rostered_members(session):
         window = own.get(person.id, policy.window)
         if window not in plans:
             plans[window] = gathering_plan(g.starts_at, policy, tz, now, window)
@@ -526,7 +526,7 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
     own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
-    for person in members(session):
+    for person in store.rostered_members(session):
         if person.team not in open_teams:
             continue
         window = own.get(person.id, policy.window)

@@ -82,6 +82,18 @@ def members(session: Session, team: str | None = None) -> list[Person]:
     return list(session.scalars(query.order_by(Person.id)))
 
 
+def rostered_members(session: Session) -> list[Person]:
+    """Everyone in a team who has not stopped, with or without a chat yet: reminders are
+    planned for them all, and one whose person has no chat when it is due is dropped then —
+    so someone who connects after a gathering was planned still gets the later ones."""
+    query = select(Person).where(
+        Person.team.is_not(None),
+        Person.status != "stopped",
+        Person.unreachable_reason.is_(None),
+    )
+    return list(session.scalars(query.order_by(Person.id)))
+
+
 def people_by_id(session: Session, ids: Iterable[int]) -> dict[int, Person]:
     return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(list(ids))))}
 
