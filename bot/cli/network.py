@@ -21,13 +21,13 @@ GROUPS = (
     (
         ("samling", "gathering"),
         "gathering",
-        "Gatherings: ny, liste, vis N, flytt, avlys, webinar, holdt N [lag=antall …], "
+        "Gatherings: ny, liste, vis N, flytt, avlys, webinar, holdt N (lag=antall …), "
         "tema, program.",
     ),
     (
         ("oppgave", "task"),
         "task",
-        "Tasks between gatherings: ny, liste, status, flytt N <dato>, avlys N, slett N [ja], "
+        "Tasks between gatherings: ny, liste, status, flytt N <dato>, avlys N, slett N (ja), "
         "endre N tittel|beskrivelse|lag ….",
     ),
     (("paminn", "remind"), "remind", "Send a reminder now: samling N <lag> | oppgave N <lag>."),
