@@ -889,7 +889,9 @@ def plan_for_newcomers(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int
     """Plan the reminders of everyone who joined a team (or got a chat) after a gathering or
     task was planned: each plan inserts only keys not planned before, so those already
     planned get nothing twice. Returns how many reminders were added."""
-    network = ensure_network(session, now)
+    network = store.first_network(session)
+    if network is None:  # nothing planned yet (and no network to create for it)
+        return 0
     added = 0
     for g in store.live_gatherings_ahead(session, now, LIVE_GATHERING):
         added += plan_gathering(session, network, g, tz, now)
