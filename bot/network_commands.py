@@ -504,9 +504,12 @@ def mark_task_done(
     person = actor.person
     if person is None or not person.team:
         return _say(actor, "leader_no_team")
-    found = _task_of(session, actor, rest)
-    if isinstance(found, str):
-        return found
+    number = _number(actor, rest, "net_task_number")
+    if isinstance(number, str):
+        return number
+    found = store.task(session, number)
+    if found is None:  # a member's hint points to their own list, not the leader's
+        return _say(actor, "leader_my_task_unknown", number=number)
     row = store.task_row_of_team(session, found.id, person.team)
     if row is None or row.status == "cancelled":
         return _say(actor, "leader_task_not_yours", id=found.id, team=person.team)
@@ -620,9 +623,12 @@ def attend_command(ctx: Context) -> Reply:
     words = list(ctx.args)
     if len(words) != 2:
         return _reply([_say(actor, "leader_attend_how", id="N")])
-    found = _gathering(ctx.session, actor, words[:1])
-    if isinstance(found, str):
-        return _reply([found])
+    number = _number(actor, words[:1], "net_gathering_number")
+    if isinstance(number, str):
+        return _reply([number])
+    found = store.gathering(ctx.session, number)
+    if found is None:
+        return _reply([_say(actor, "leader_my_gathering_unknown", number=number)])
     value = attendance.answer_word(words[1]) or ""
     return _reply([attendance.answer(ctx.session, found, ctx.person, value, ctx.now)])
 
