@@ -6,12 +6,14 @@ loses nor repeats one): the steering group's on every configured steering channe
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import network
+from bot.attendance import counts_line
 from bot.i18n import t
 from bot.ports import OutgoingMessage
 from bot.summaries import KIND
@@ -182,6 +184,9 @@ def render_leader_digest(data: LeaderDigest, tz: dt.tzinfo, lang: str) -> str:
                 where=f", {g.where}" if g.where else "",
             )
         )
+        if data.attendance:
+            counts = {team: Counter(yes=y, no=n, online=o) for team, y, n, o in data.attendance}
+            lines.append(t(lang, "leader_digest_attendance", counts=counts_line(counts, lang)))
     return "\n".join(lines)
 
 

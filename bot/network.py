@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot import attendance
 from bot.i18n import t
 from bot.ports import Choice, OutgoingMessage
 from storage import answers, outbox, people, prompts
+from storage import attendance as attendance_store
 from storage import network as store
 from storage.models import Address, Person, Prompt
 from storage.network_models import Gathering, Network, Reminder, Task, TaskTeam, WorkWindow
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
 MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
+ASK_STEP = "d2"  # the reminder that asks "Kommer du?"
 KIND = "reminder"
 
 
@@ -66,6 +69,22 @@ def fmt_when(moment: dt.datetime, tz: dt.tzinfo, lang: str) -> str:
     """`torsdag 12. mars 2027 kl. 09:00` on the local clock."""
     local = moment.astimezone(tz)
     return t(lang, "net_when", day=fmt_day(local.date(), lang), time=f"{local:%H:%M}")
+
+
+def fmt_span(starts: dt.datetime, ends: dt.datetime, tz: dt.tzinfo, lang: str) -> str:
+    """`fredag 12. mars 2027 kl. 09:00–15:00` (the end's day too when it is another day)."""
+    start, end = starts.astimezone(tz), ends.astimezone(tz)
+    if end.date() != start.date():
+        return t(
+            lang, "leader_span_days", start=fmt_when(starts, tz, lang), end=fmt_when(ends, tz, lang)
+        )
+    return t(
+        lang,
+        "leader_span",
+        day=fmt_day(start.date(), lang),
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+    )
 
 
 def fmt_left(target: dt.date, today: dt.date, lang: str) -> str:
@@ -266,7 +285,7 @@ def plan_gathering(
     own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
-    for person in members(session):
+    for person in store.rostered_members(session):
         window = own.get(person.id, policy.window)
         if window not in plans:
             plans[window] = gathering_plan(g.starts_at, policy, tz, now, window)
@@ -358,6 +377,7 @@ def move_gathering(
     """New date: old reminders withdrawn, new ones planned, every member told once."""
     net = ensure_network(session, now)
     store.withdraw_gathering_reminders(session, now, g.id, "moved", MAX_PARTS)
+    attendance_store.forget_answers(session, g.id)  # given for the old date
     g.starts_at, g.ends_at = starts_at, ends_at
     g.version += 1
     g.status = "moved" if g.status != "replaced_by_webinar" else g.status
@@ -376,6 +396,7 @@ def move_gathering(
 
 def cancel_gathering(session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathering) -> int:
     store.withdraw_gathering_reminders(session, now, g.id, "cancelled", MAX_PARTS)
+    attendance_store.forget_answers(session, g.id)
     g.status = "cancelled"
     g.updated_at = now
     session.flush()
@@ -409,17 +430,31 @@ def webinar_gathering(
     )
 
 
-def mark_held(session: Session, now: dt.datetime, g: Gathering) -> None:
+def mark_held(
+    session: Session, now: dt.datetime, g: Gathering, came: dict[str, int] | None = None
+) -> None:
+    """Held: reminders withdrawn, per-person attendance folded into counts per team (and
+    deleted), and the leader's count of who came per team stored."""
     store.withdraw_gathering_reminders(session, now, g.id, "held", MAX_PARTS)
+    if g.status != "held":
+        attendance_store.fold_into_counts(session, g.id)
+    if came:
+        attendance_store.record_came(session, g.id, came)
     g.status = "held"
     g.updated_at = now
     session.flush()
 
 
 def gathering_messages(
-    session: Session, g: Gathering, person: Person, tz: dt.tzinfo, now: dt.datetime
+    session: Session,
+    g: Gathering,
+    person: Person,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    ask: bool = False,
 ) -> list[OutgoingMessage]:
-    """What a member sees: the gathering, then each open task of their team with buttons."""
+    """What a member sees: the gathering, then each open task of their team with buttons;
+    with `ask`, last the question "Kommer du?" (Ja / Nei / Digitalt)."""
     lang = person.language
     today = local_day(now, tz)
     lines = [
@@ -427,7 +462,7 @@ def gathering_messages(
             lang,
             "net_g_remind",
             title=g.title,
-            when=fmt_when(g.starts_at, tz, lang),
+            when=fmt_span(g.starts_at, g.ends_at, tz, lang),
             left=fmt_left(local_day(g.starts_at, tz), today, lang),
         )
     ]
@@ -445,7 +480,10 @@ def gathering_messages(
     open_tasks = open_tasks_of(session, person.team, now, tz) if person.team else []
     if person.team:
         lines.append(t(lang, "net_g_tasks" if open_tasks else "net_g_no_tasks"))
-    messages = [OutgoingMessage("\n".join(lines))]
+    asked = attendance.question(session, g, person, now) if ask and person.team else None
+    if asked is not None:  # "Kommer du?" with Ja / Nei / Digitalt on the gathering itself
+        lines.insert(1, asked.text)
+    messages = [OutgoingMessage("\n".join(lines), asked.choices if asked else ())]
     for task, row in open_tasks[:MAX_TASKS_IN_GATHERING]:
         text = t(lang, "net_t_item", title=task.title, due=fmt_day(task.due_on, lang))
         messages.append(OutgoingMessage(text, task_buttons(session, person, task, row, now)))
@@ -488,7 +526,7 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
     own = _windows(session)
     rows: list[dict[str, object]] = []
     plans: dict[Window, list] = {}
-    for person in members(session):
+    for person in store.rostered_members(session):
         if person.team not in open_teams:
             continue
         window = own.get(person.id, policy.window)
@@ -497,7 +535,7 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
         for item in plans[window]:
             rows.append(
                 {
-                    "key": f"t:{task.id}:{item.step}:p{person.id}",
+                    "key": f"{task_prefix(task)}{item.step}:p{person.id}",
                     "kind": "task",
                     "gathering_id": None,
                     "task_id": task.id,
@@ -509,7 +547,14 @@ def plan_task(session: Session, net: Network, task: Task, tz: dt.tzinfo, now: dt
                     "created_at": now,
                 }
             )
-    return store.insert_new_reminders(session, rows, f"t:{task.id}:d")
+    return store.insert_new_reminders(session, rows, task_prefix(task))
+
+
+def task_prefix(task: Task) -> str:
+    """The key prefix of a task's planned reminders; a moved task (version 2 on) gets new
+    keys, so its new plan never collides with the withdrawn one."""
+    version = task.version or 1
+    return f"t:{task.id}:" if version == 1 else f"t:{task.id}:v{version}:"
 
 
 tasks = store.tasks
@@ -616,7 +661,7 @@ def remind_now(
         for person in members(session, team):
             hours = window_for(session, person.id, default)
             at = hours.fit(now, tz)
-            msgs = gathering_messages(session, g, person, tz, at)
+            msgs = gathering_messages(session, g, person, tz, at, ask=True)
             if send(
                 session,
                 person,
@@ -763,7 +808,7 @@ def _render(
         if g is None or g.status not in LIVE_GATHERING or g.starts_at <= now:
             r.status, r.reason = "dropped", "gathering not live"
             return None
-        return gathering_messages(session, g, person, tz, now)
+        return gathering_messages(session, g, person, tz, now, ask=r.step == ASK_STEP)
     task = store.task(session, r.task_id) if r.task_id else None
     row = store.task_row_of_team(session, task.id, person.team) if task else None
     if task is None or row is None or row.status != "open":
@@ -835,3 +880,21 @@ def nudge_due(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int:
 
 plan_counts = store.plan_counts
 pending_for = store.pending_for
+
+
+# --------------------------------------------------------------------------- late joiners
+
+
+def plan_for_newcomers(session: Session, tz: dt.tzinfo, now: dt.datetime) -> int:
+    """Plan the reminders of everyone who joined a team (or got a chat) after a gathering or
+    task was planned: each plan inserts only keys not planned before, so those already
+    planned get nothing twice. Returns how many reminders were added."""
+    network = store.first_network(session)
+    if network is None:  # nothing planned yet (and no network to create for it)
+        return 0
+    added = 0
+    for g in store.live_gatherings_ahead(session, now, LIVE_GATHERING):
+        added += plan_gathering(session, network, g, tz, now)
+    for task in store.open_tasks_ahead(session, local_day(now, tz)):
+        added += plan_task(session, network, task, tz, now)
+    return added

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot import attendance
 from bot import network as net
+from bot import network_tasks as tasks_change
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
+from storage import attendance as attendance_store
 from storage import network as store
 from storage.models import Person, Prompt
 from storage.network_models import Gathering, Task
@@ -33,6 +36,7 @@ from surveys.network import (
     split_args,
     starts_quoted,
 )
+from surveys.roster import ROLES
 
 if TYPE_CHECKING:
     from bot.conversation import Context, Conversation
@@ -105,11 +109,51 @@ def _status(actor: Actor, status: str) -> str:
 
 
 def _line(g: Gathering, tz: dt.tzinfo, actor: Actor) -> str:
+    """One gathering in a list: time span, place, status; its tema and programme under it."""
     where = g.place or g.online_link or "–"
-    return (
-        f"{g.id}. {g.title} — {net.fmt_when(g.starts_at, tz, actor.lang)}, {where} "
+    lines = [
+        f"{g.id}. {g.title} — {net.fmt_span(g.starts_at, g.ends_at, tz, actor.lang)}, {where} "
         f"({_status(actor, g.status)})"
-    )
+    ]
+    if g.theme:
+        lines.append("   " + _say(actor, "net_g_theme", theme=g.theme))
+    if g.programme:
+        short = g.programme if len(g.programme) <= 120 else g.programme[:119] + "…"
+        lines.append("   " + _say(actor, "net_g_programme", programme=short))
+    return "\n".join(lines)
+
+
+def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bool) -> str:
+    """One gathering in full (`samling vis N`, `/samlinger`); attendance counts per team only
+    for the leader, the person's own answer for a member."""
+    lang = actor.lang
+    lines = [
+        _say(actor, "leader_card_head", id=g.id, title=g.title, status=_status(actor, g.status)),
+        net.fmt_span(g.starts_at, g.ends_at, tz, lang),
+    ]
+    if g.place:
+        lines.append(_say(actor, "net_g_place", place=g.place))
+    if g.online_link:
+        lines.append(_say(actor, "net_g_link", link=g.online_link))
+    if g.theme:
+        lines.append(_say(actor, "net_g_theme", theme=g.theme))
+    if g.programme:
+        lines.append(_say(actor, "net_g_programme", programme=g.programme))
+    if leader:
+        counts = attendance.leader_counts(session, g)
+        key = "leader_card_attendance_held" if g.status == "held" else "leader_card_attendance"
+        shown = attendance.counts_line(counts, lang) if counts else _say(actor, "leader_card_none")
+        lines.append(_say(actor, key, counts=shown))
+    elif actor.person is not None and g.status in LIVE_GATHERING:
+        mine = attendance_store.answer_of(session, g.id, actor.person.id)
+        answer = _say(actor, f"leader_attend_{mine}") if mine else _say(actor, "leader_attend_none")
+        lines.append(_say(actor, "leader_card_mine", answer=answer, id=g.id))
+    return "\n".join(lines)
+
+
+def _is_leader(actor: Actor) -> bool:
+    """The CLI (no person) and project leaders."""
+    return actor.person is None or actor.person.role in LEADERS
 
 
 # --------------------------------------------------------------------------- samling
@@ -124,7 +168,7 @@ def gathering(
     today = local_day(now, tz)
     if action in ("ny", "new", "add", "legg"):
         if not rest:
-            return [_say(actor, "net_gathering_help")]
+            return [_say(actor, "leader_gathering_help")]
         title, rest = _title(rest, today, starts_quoted(args))
         when = parse_when(rest, today)
         if when is not None and when.problem:
@@ -150,7 +194,7 @@ def gathering(
         ]
     if action in ("vis", "show") and rest:  # `samling vis 3`: that one gathering
         found = _gathering(session, actor, rest)
-        return [found if isinstance(found, str) else _line(found, tz, actor)]
+        return [found if isinstance(found, str) else card(session, found, tz, actor, True)]
     if action in ("liste", "list", "vis", "show", "ls"):
         rows = net.gatherings(session, now=now)
         if not rows:
@@ -169,7 +213,7 @@ def gathering(
         "program",
         "programme",
     ):
-        return [_say(actor, "net_gathering_help")]
+        return [_say(actor, "leader_gathering_help")]
     found = _gathering(session, actor, rest)
     if isinstance(found, str):
         return [found]
@@ -210,16 +254,40 @@ def gathering(
         told = net.webinar_gathering(session, tz, now, g, link[:500])
         return [_say(actor, "net_webinar_set", id=g.id, told=told)]
     if action in ("holdt", "held"):
-        net.mark_held(session, now, g)
-        return [_say(actor, "net_held", id=g.id)]
+        came = _came(session, actor, rest)
+        if isinstance(came, str):
+            return [came]
+        if g.status == "cancelled":
+            return [_say(actor, "net_cannot_move", id=g.id, status=_status(actor, g.status))]
+        if g.starts_at > now:
+            return [_say(actor, "leader_not_held_yet", id=g.id)]
+        net.mark_held(session, now, g, came)
+        counts = attendance.counts_line(attendance.leader_counts(session, g), actor.lang)
+        return [_say(actor, "net_held", id=g.id) + (" " + counts if counts else "")]
     text = " ".join(rest).strip()
     if not text:
-        return [_say(actor, "net_gathering_help")]
+        return [_say(actor, "leader_gathering_help")]
     if action in ("tema", "theme"):
         g.theme = text[:300]
     else:
         g.programme = text[:4000]
     return [_say(actor, "net_gathering_updated", id=g.id)]
+
+
+def _came(session: Session, actor: Actor, words: list[str]) -> dict[str, int] | str:
+    """`Bodø=5 Fauske=3` → {"Bodø": 5, "Fauske": 3}, or a sentence saying what is wrong."""
+    out: dict[str, int] = {}
+    for word in words:
+        name, sep, number = word.rpartition("=")
+        team = net.resolve_team(session, name) if sep else None
+        if team is None or not number.isdigit() or int(number) > MAX_PEOPLE:
+            listed = ", ".join(net.teams(session)) or _say(actor, "net_no_teams_listed")
+            return _say(actor, "leader_came_bad", got=word[:60], teams=listed)
+        out[team] = int(number)
+    return out
+
+
+MAX_PEOPLE = 10_000
 
 
 # --------------------------------------------------------------------------- oppgave
@@ -237,9 +305,15 @@ def task(
     action = words[0].lower() if words else "liste"
     rest = words[1:]
     picked: Priority | None = None
+    if action in ("ferdig", "done"):
+        return [mark_task_done(session, actor, rest, now, tz)]
+    if not _is_leader(actor):
+        return [_say(actor, "not_allowed")]
+    if action in CHANGES:
+        return [change_task(session, actor, action, rest, words, now, tz)]
     if action in ("ny", "new", "add"):
         if not rest:
-            return [_say(actor, "net_task_help")]
+            return [_say(actor, "leader_task_help")]
         # `oppgave ny fra prioritet 1 frist 12.02 alle`: a task tied to a summary's priority.
         if [w.lower() for w in rest[:2]] in (["fra", "prioritet"], ["from", "priority"]):
             if priority is None or len(rest) < 3 or not rest[2].isdigit():
@@ -301,18 +375,19 @@ def task(
         lines = []
         for item in rows:
             teams = net.task_rows(session, item.id)
-            lines.append(
-                _say(
-                    actor,
-                    "net_task_line",
-                    id=item.id,
-                    title=item.title,
-                    due=net.fmt_day(item.due_on, actor.lang),
-                    who=item.team or _say(actor, "net_all"),
-                    done=sum(1 for r in teams if r.status == "done"),
-                    total=len(teams),
-                )
+            line = _say(
+                actor,
+                "net_task_line",
+                id=item.id,
+                title=item.title,
+                due=net.fmt_day(item.due_on, actor.lang),
+                who=item.team or _say(actor, "net_all"),
+                done=sum(1 for r in teams if r.status == "done"),
+                total=len(teams),
             )
+            if any(r.status == "cancelled" for r in teams):
+                line += " " + _say(actor, "leader_task_cancelled_mark")
+            lines.append(line)
         return ["\n".join(lines)]
     if action in ("status",):
         chosen: list[Task]
@@ -339,7 +414,109 @@ def task(
                 else:
                     lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]
-    return [_say(actor, "net_task_help")]
+    return [_say(actor, "leader_task_help")]
+
+
+CHANGES = {
+    "flytt": "move", "move": "move",
+    "avlys": "cancel", "cancel": "cancel",
+    "slett": "delete", "delete": "delete",
+    "endre": "edit", "edit": "edit", "rediger": "edit",
+}  # fmt: skip
+FIELDS = {
+    "tittel": "title", "title": "title", "navn": "title",
+    "beskrivelse": "description", "skildring": "description", "description": "description",
+    "lag": "team", "team": "team",
+}  # fmt: skip
+YES = {"ja", "j", "yes", "y"}
+
+
+def _task_of(session: Session, actor: Actor, words: list[str]) -> Task | str:
+    number = _number(actor, words, "net_task_number")
+    if isinstance(number, str):
+        return number
+    found = store.task(session, number)
+    return found if found is not None else _say(actor, "net_task_unknown", number=number)
+
+
+def change_task(
+    session: Session,
+    actor: Actor,
+    action: str,
+    rest: list[str],
+    words: list[str],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+) -> str:
+    """`oppgave flytt|avlys|slett|endre N …`: one sentence saying what changed, or why not."""
+    kind = CHANGES[action]
+    found = _task_of(session, actor, rest)
+    if isinstance(found, str):
+        return found
+    item, rest = found, rest[1:]
+    cancelled = tasks_change.is_cancelled(session, item)
+    if kind == "delete":
+        if not rest or rest[0].lower() not in YES:
+            return _say(actor, "leader_task_confirm_delete", id=item.id, title=item.title)
+        number, title = item.id, item.title
+        told = tasks_change.delete_task(session, now, item)
+        return _say(actor, "leader_task_deleted", id=number, title=title, told=told)
+    if cancelled:
+        return _say(actor, "leader_task_is_cancelled", id=item.id)
+    if kind == "cancel":
+        told = tasks_change.cancel_task(session, now, item)
+        return _say(actor, "leader_task_cancelled", id=item.id, told=told)
+    if kind == "move":
+        today = local_day(now, tz)
+        when = parse_when(rest, today)
+        if when is not None and when.problem:
+            return _date_problem(actor, when, rest, today)
+        if when is None or when.used != len(rest):
+            return _bad_date(actor, " ".join(rest[:3]))
+        due = net.fmt_day(when.day, actor.lang)
+        if when.day == item.due_on:
+            return _say(actor, "leader_task_already_due", id=item.id, due=due)
+        planned, told = tasks_change.move_task(session, tz, now, item, when.day)
+        return _say(actor, "leader_task_moved", id=item.id, due=due, told=told, planned=planned)
+    field = FIELDS.get(rest[0].lower()) if rest else None
+    value = " ".join(rest[1:]).strip()
+    if field is None or (not value and field != "description"):
+        return _say(actor, "leader_task_edit_help", id=item.id)
+    if field == "title":
+        told = tasks_change.rename_task(session, now, item, value[:200])
+        return _say(actor, "leader_task_renamed", id=item.id, title=item.title, told=told)
+    if field == "description":
+        told = tasks_change.describe_task(session, now, item, value[:4000] or None)
+        return _say(actor, "leader_task_described", id=item.id, told=told)
+    team = None if value.lower() in ALL else net.resolve_team(session, value)
+    if team is None and value.lower() not in ALL:
+        listed = ", ".join(net.teams(session)) or _say(actor, "net_no_teams_listed")
+        return _say(actor, "net_team_unknown", team=value[:60], teams=listed)
+    planned, told = tasks_change.retarget_task(session, tz, now, item, team)
+    who = team or _say(actor, "net_all_teams")
+    return _say(actor, "leader_task_retargeted", id=item.id, who=who, told=told, planned=planned)
+
+
+def mark_task_done(
+    session: Session, actor: Actor, rest: list[str], now: dt.datetime, tz: dt.tzinfo
+) -> str:
+    """`/oppgave ferdig N`: the person's own team's part, as the Ferdig button does."""
+    person = actor.person
+    if person is None or not person.team:
+        return _say(actor, "leader_no_team")
+    number = _number(actor, rest, "net_task_number")
+    if isinstance(number, str):
+        return number
+    found = store.task(session, number)
+    if found is None:  # a member's hint points to their own list, not the leader's
+        return _say(actor, "leader_my_task_unknown", number=number)
+    row = store.task_row_of_team(session, found.id, person.team)
+    if row is None or row.status == "cancelled":
+        return _say(actor, "leader_task_not_yours", id=found.id, team=person.team)
+    if row.status == "done":
+        return _say(actor, "net_t_already", title=found.title, name=row.done_by_name or "?")
+    net.mark_done(session, now, row, found, person)
+    return _say(actor, "net_t_done_edit", title=found.title, team=row.team)
 
 
 # --------------------------------------------------------------------------- påminn
@@ -397,6 +574,74 @@ def _reply(lines: list[str]) -> Reply:
     return Reply([OutgoingMessage(line) for line in lines])
 
 
+MAX_LISTED = 10
+
+
+def my_gatherings(ctx: Context) -> Reply:
+    """`/samlinger`: the leader's full list; for a team member the upcoming gatherings, each
+    in full with their own "Kommer du?" answer."""
+    actor = Actor(ctx.person, ctx.lang)
+    if _is_leader(actor):
+        return gathering_command(ctx)
+    if not ctx.person.team:
+        return _reply([_say(actor, "leader_no_team")])
+    rows = store.live_gatherings_ahead(ctx.session, ctx.now, LIVE_GATHERING)[:MAX_LISTED]
+    if not rows:
+        return _reply([_say(actor, "leader_my_no_gatherings")])
+    return _reply([card(ctx.session, g, _tz(ctx), actor, False) for g in rows])
+
+
+def my_tasks(ctx: Context) -> Reply:
+    """`/oppgaver`: the leader's full list; for a team member the team's open tasks, each
+    with the Ferdig/Utsett buttons of the reminders."""
+    actor = Actor(ctx.person, ctx.lang)
+    if _is_leader(actor):
+        return task_command(ctx)
+    person = ctx.person
+    if not person.team:
+        return _reply([_say(actor, "leader_no_team")])
+    rows = net.open_tasks_of(ctx.session, person.team, ctx.now, _tz(ctx))[:MAX_LISTED]
+    if not rows:
+        return _reply([_say(actor, "leader_my_no_tasks", team=person.team)])
+    messages = [OutgoingMessage(_say(actor, "leader_my_tasks_head", team=person.team))]
+    for item, row in rows:
+        text = _say(
+            actor, "leader_my_task", id=item.id, title=item.title,
+            due=net.fmt_day(item.due_on, ctx.lang),
+        )  # fmt: skip
+        if item.description:
+            text += "\n" + item.description
+        messages.append(
+            OutgoingMessage(text, net.task_buttons(ctx.session, person, item, row, ctx.now))
+        )
+    return Reply(messages)
+
+
+def attend_command(ctx: Context) -> Reply:
+    """`/kommer N ja|nei|digitalt`: answer or change "Kommer du?" by typing."""
+    actor = Actor(ctx.person, ctx.lang)
+    words = list(ctx.args)
+    if len(words) != 2:
+        return _reply([_say(actor, "leader_attend_how", id="N")])
+    number = _number(actor, words[:1], "net_gathering_number")
+    if isinstance(number, str):
+        return _reply([number])
+    found = store.gathering(ctx.session, number)
+    if found is None:
+        return _reply([_say(actor, "leader_my_gathering_unknown", number=number)])
+    value = attendance.answer_word(words[1]) or ""
+    return _reply([attendance.answer(ctx.session, found, ctx.person, value, ctx.now)])
+
+
+def attend_prompt(ctx: Context, prompt: Prompt) -> Reply:
+    """A Ja/Nei/Digitalt press (the token was checked and used up by the engine)."""
+    gathering_id, _, version = (prompt.ref or "").partition(":v")
+    g = store.gathering(ctx.session, int(gathering_id)) if gathering_id.isdigit() else None
+    number = int(version) if version.isdigit() else None
+    text = attendance.answer(ctx.session, g, ctx.person, ctx.args[0], ctx.now, number or -1)
+    return Reply(edit=OutgoingMessage(text))
+
+
 def gathering_command(ctx: Context) -> Reply:
     return _reply(
         gathering(ctx.session, Actor(ctx.person, ctx.lang), list(ctx.args), ctx.now, _tz(ctx))
@@ -452,17 +697,23 @@ def register(engine: Conversation) -> None:
     """Add the network's commands and the Ferdig/Utsett buttons to an engine."""
     add = engine.commands.add
     add(
-        ("samling", "gathering", "samlinger", "gatherings"),
+        ("samling", "gathering"),
         gathering_command,
         roles=LEADERS,
-        summary='/samling ny "Tittel" 12.03.2027 09:00 Sted | liste | flytt | avlys | webinar',
+        summary='/samling ny "Tittel" 12.03.2027 09:00 Sted | liste | vis | flytt | avlys | holdt',
     )
+    # Everyone may type /oppgave (members: `/oppgave ferdig N`); task() refuses the rest to
+    # anyone but the leader. Listed with roles so that it stays in the leader's help.
     add(
-        ("oppgave", "task", "oppgaver", "tasks"),
+        ("oppgave", "task"),
         task_command,
-        roles=LEADERS,
-        summary='/oppgave ny "Tittel" frist 05.03.2027 alle | liste | status',
+        roles=set(ROLES),
+        summary='/oppgave ny "Tittel" frist 05.03.2027 alle | liste | status | flytt | avlys'
+        " | slett | endre",
     )
+    add(("samlinger", "gatherings"), my_gatherings)  # a member's own team's plan
+    add(("oppgaver", "tasks"), my_tasks)
+    add(("kommer", "kjem", "attend"), attend_command)
     add(
         ("påminn", "paminn", "pamin", "remind"),
         remind_command,
@@ -471,6 +722,7 @@ def register(engine: Conversation) -> None:
     )
     add(("arbeidstid", "hours"), hours_command)
     engine.prompt_handlers["task"] = task_prompt
+    engine.prompt_handlers[attendance.PURPOSE] = attend_prompt
     from bot.dashboard.commands import register as register_dashboard
 
     register_dashboard(engine)  # /styring (issue 12)

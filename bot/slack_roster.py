@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.conversation import Conversation
+from bot.network import plan_for_newcomers
 from bot.ports import SendError
 from bot.transports.slack import PLATFORM
 from bot.transports.slack_sender import SlackSender
@@ -41,6 +42,8 @@ def bind_and_greet(engine: Conversation, person_id: int, user_id: str) -> bool:
         if person is None:
             return False
         people.bind_address(session, person, PLATFORM, user_id, now)
+        # Reachable now: the reminders of gatherings and tasks planned before (issue 14).
+        plan_for_newcomers(session, engine.config.tz, now)
         if person.onboarded_at is not None or person.status != "active":
             return False
         messages = engine.first_contact(session, person, now)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import frames, releases
+from storage import attendance, frames, releases
 from storage.models import Person, Round
 from storage.network_models import Gathering, Task, TaskTeam
 from surveys.digest import (
@@ -49,7 +49,12 @@ def load_leader_digest(session: Session, now: dt.datetime, tz: dt.tzinfo) -> Lea
         select(Person.team).where(Person.team.is_not(None), Person.status == "active").distinct()
     ).all()
     upcoming = _next_gathering(session, now)
+    counts = attendance.live_counts(session, upcoming.id) if upcoming else {}
     return LeaderDigest(
+        attendance=tuple(
+            (team, c["yes"], c["no"], c["online"])
+            for team, c in sorted(counts.items(), key=lambda item: item[0].casefold())
+        ),
         week=iso_week(now, tz),
         teams=team_tasks(
             [TaskRow(r.team, r.title, r.due_on, r.status == "done") for r in rows],
@@ -68,7 +73,7 @@ def load_digest(session: Session, now: dt.datetime, tz: dt.tzinfo, k: int) -> Di
     for task in session.scalars(select(Task).order_by(Task.due_on, Task.id)):
         rows = session.scalars(select(TaskTeam).where(TaskTeam.task_id == task.id)).all()
         done = tuple(sorted(r.team for r in rows if r.status == "done"))
-        open_ = tuple(sorted(r.team for r in rows if r.status != "done"))
+        open_ = tuple(sorted(r.team for r in rows if r.status == "open"))  # not cancelled
         recently_done = any(r.done_at and r.done_at >= week_ago for r in rows)
         if open_ or recently_done:
             tasks.append(TaskStatus(task.title, task.due_on, done, open_))

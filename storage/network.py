@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Address, Invitation, OutboxMessage, Person
@@ -79,6 +79,18 @@ def members(session: Session, team: str | None = None) -> list[Person]:
     )
     if team is not None:
         query = query.where(Person.team == team)
+    return list(session.scalars(query.order_by(Person.id)))
+
+
+def rostered_members(session: Session) -> list[Person]:
+    """Everyone in a team who has not stopped, with or without a chat yet: reminders are
+    planned for them all, and one whose person has no chat when it is due is dropped then —
+    so someone who connects after a gathering was planned still gets the later ones."""
+    query = select(Person).where(
+        Person.team.is_not(None),
+        Person.status != "stopped",
+        Person.unreachable_reason.is_(None),
+    )
     return list(session.scalars(query.order_by(Person.id)))
 
 
@@ -240,6 +252,69 @@ def withdraw_team_task_reminders(
     """A task's reminders for everyone in one team (the team marked it done)."""
     in_team = Reminder.person_id.in_(select(Person.id).where(Person.team == team))
     return _withdraw(session, now, (Reminder.task_id == task_id) & in_team, reason, parts)
+
+
+def withdraw_task_reminders(
+    session: Session, now: dt.datetime, task_id: int, reason: str, parts: int
+) -> int:
+    """Every planned reminder of a task (it moved, was cancelled or deleted)."""
+    return _withdraw(session, now, Reminder.task_id == task_id, reason, parts)
+
+
+def delete_task(session: Session, task: Task) -> None:
+    """A task with its team rows and planned reminders (they cascade)."""
+    session.execute(delete(Reminder).where(Reminder.task_id == task.id))
+    session.execute(delete(TaskTeam).where(TaskTeam.task_id == task.id))
+    session.delete(task)
+    session.flush()
+
+
+def cancel_open_rows(session: Session, task_id: int) -> list[str]:
+    """Mark the task's open team rows cancelled; returns those teams (done ones stay done)."""
+    rows = list(
+        session.scalars(
+            select(TaskTeam).where(TaskTeam.task_id == task_id, TaskTeam.status == "open")
+        )
+    )
+    for row in rows:
+        row.status = "cancelled"
+    session.flush()
+    return sorted(row.team for row in rows)
+
+
+def set_task_teams(
+    session: Session, task_id: int, names: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The task is now for exactly these teams: rows added and removed; returns (added, removed)."""
+    have = {row.team: row for row in task_rows(session, task_id)}
+    added = sorted(set(names) - set(have))
+    removed = sorted(set(have) - set(names))
+    for name in added:
+        session.add(TaskTeam(task_id=task_id, team=name, status="open"))
+    for name in removed:
+        session.delete(have[name])
+    session.flush()
+    return added, removed
+
+
+def live_gatherings_ahead(
+    session: Session, now: dt.datetime, live: Sequence[str]
+) -> list[Gathering]:
+    query = select(Gathering).where(Gathering.status.in_(list(live)), Gathering.starts_at > now)
+    return list(session.scalars(query.order_by(Gathering.starts_at, Gathering.id)))
+
+
+def open_tasks_ahead(session: Session, today: dt.date) -> list[Task]:
+    """Tasks due today or later that some team has still open."""
+    query = (
+        select(Task)
+        .where(
+            Task.due_on >= today,
+            Task.id.in_(select(TaskTeam.task_id).where(TaskTeam.status == "open")),
+        )
+        .order_by(Task.due_on, Task.id)
+    )
+    return list(session.scalars(query))
 
 
 def due_reminders(session: Session, now: dt.datetime, limit: int) -> list[Reminder]:

@@ -99,6 +99,8 @@ class Task(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The survey factor this task works on ("fra prioritet"): its trend is shown beside it.
     factor_id: Mapped[str | None] = mapped_column(String(20))
+    # Grows when the due day moves, so reminders planned for the old day never fire.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class TaskTeam(Base):
@@ -145,4 +147,48 @@ class Reminder(Base):
     queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-NETWORK_TABLES = ("networks", "work_windows", "gatherings", "tasks", "task_teams", "reminders")
+class Attendance(Base):
+    """One person's "Kommer du?" answer (yes | no | online) for a gathering not yet held.
+
+    Kept only until the gathering is held: `samling holdt` turns these rows into counts per
+    team (AttendanceCount) and deletes them, so afterwards nothing says who said what.
+    """
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("gathering_id", "person_id", name="uq_attendance_gathering_person"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gathering_id: Mapped[int] = mapped_column(ForeignKey("gatherings.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AttendanceCount(Base):
+    """A held gathering's attendance for one team: answers given (yes/no/online) and, when
+    the leader recorded it, how many came (`came`). Counts only, no people."""
+
+    __tablename__ = "attendance_counts"
+    __table_args__ = (
+        UniqueConstraint("gathering_id", "team", "kind", name="uq_attendance_counts_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gathering_id: Mapped[int] = mapped_column(ForeignKey("gatherings.id", ondelete="CASCADE"))
+    team: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # yes | no | online | came
+    count: Mapped[int] = mapped_column(Integer)
+
+
+NETWORK_TABLES = (
+    "networks",
+    "work_windows",
+    "gatherings",
+    "tasks",
+    "task_teams",
+    "reminders",
+    "attendance",
+    "attendance_counts",
+)

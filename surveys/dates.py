@@ -73,6 +73,8 @@ DAY_WORDS = {
     "i morgen": 1, "imorgen": 1, "i morgon": 1, "imorgon": 1, "tomorrow": 1,
     "i overmorgen": 2, "iovermorgen": 2, "i overmorgon": 2, "iovermorgon": 2,
     "overmorgen": 2, "overmorgon": 2, "the day after tomorrow": 2,
+    # Past days are read too, so that "i går" is told it has passed instead of not understood.
+    "i går": -1, "igår": -1, "yesterday": -1, "i forgårs": -2, "iforgårs": -2,
 }  # fmt: skip
 UNIT_DAYS = {
     "dag": 1, "dager": 1, "dagar": 1, "døgn": 1, "day": 1, "days": 1,

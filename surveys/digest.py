@@ -79,6 +79,9 @@ class LeaderDigest:
     week: str
     teams: tuple[TeamTasks, ...] = ()
     next_gathering: GatheringLine | None = None
+    # "Kommer du?" for the next gathering, per team: (team, yes, no, online). The leader's
+    # only; the steering digest (DigestData) never carries it.
+    attendance: tuple[tuple[str, int, int, int], ...] = ()
 
 
 def team_tasks(rows: list[TaskRow], teams: list[str], today: dt.date) -> tuple[TeamTasks, ...]:

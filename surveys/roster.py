@@ -44,11 +44,15 @@ class RosterEntry:
 
 @dataclass(frozen=True)
 class RosterError:
-    line: int
-    message: str
+    """A problem on one line, as a code and its values: the person importing reads it in
+    their language from the text catalogue (bot/roster_errors.py renders it)."""
 
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+    line: int
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:  # for logs and tests; never shown to a person
+        return f"line {self.line}: {self.code} {self.params}"
 
 
 def clean_text(value: str, limit: int) -> str:
@@ -112,11 +116,14 @@ def _lookup(table: dict[str, tuple[str, ...]], raw: str) -> str | None:
     return next((key for key, words in table.items() if wanted in words), None)
 
 
-def _records(text: str, delimiter: str) -> list[tuple[int, int, list[str] | str]]:
+Problem = tuple[str, dict[str, object]]  # (code, values) of one problem
+
+
+def _records(text: str, delimiter: str) -> list[tuple[int, int, list[str] | Problem]]:
     """(first line, last line, values or the reason the row cannot be read) per record."""
     lines = io.StringIO(text, newline="")
     reader = csv.reader(lines, delimiter=delimiter)
-    out: list[tuple[int, int, list[str] | str]] = []
+    out: list[tuple[int, int, list[str] | Problem]] = []
     first = 1
     while True:
         try:
@@ -124,10 +131,10 @@ def _records(text: str, delimiter: str) -> list[tuple[int, int, list[str] | str]
         except StopIteration:
             break
         except csv.Error as error:
-            reason = (
-                f"a value is longer than {csv.field_size_limit():,} characters"
+            reason: Problem = (
+                ("csv_too_long", {"limit": csv.field_size_limit()})
                 if "field larger" in str(error)
-                else f"the row cannot be read as CSV ({error})"
+                else ("csv_unreadable", {"error": str(error)[:200]})
             )
             out.append((first, reader.line_num, reason))
             break  # the reader cannot find the next row reliably: stop here
@@ -150,8 +157,8 @@ def parse_roster(text: str, survey: Survey) -> tuple[list[RosterEntry], list[Ros
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     records = _records(text, delimiter)
-    if not records or isinstance(records[0][2], str):
-        return [], [RosterError(1, "the first line must be the header, e.g. navn;e-post;kommune")]
+    if not records or isinstance(records[0][2], tuple):
+        return [], [RosterError(1, "no_header")]
     raw_headers = records[0][2]
     headers: list[str] = []
     for raw in raw_headers:
@@ -161,91 +168,94 @@ def parse_roster(text: str, survey: Survey) -> tuple[list[RosterEntry], list[Ros
                 words[1] if len(words) > 1 else words[0] for words in HEADERS.values()
             )
             errors.append(
-                RosterError(1, f"unknown column {clean_text(raw, 60)!r} (known: {known})")
+                RosterError(1, "unknown_column", {"column": clean_text(raw, 60), "known": known})
             )
         elif field_name in headers:
-            errors.append(RosterError(1, f"the column {clean_text(raw, 60)!r} appears twice"))
+            errors.append(RosterError(1, "column_twice", {"column": clean_text(raw, 60)}))
         headers.append(field_name or "")
     if "name" not in headers:
-        errors.append(RosterError(1, "the header must have a 'navn' (name) column"))
+        errors.append(RosterError(1, "no_name_column"))
     if errors:
         return [], errors
     seen: dict[str, int] = {}
     for first, last, values in records[1:]:
         line = first
-        if isinstance(values, str):
-            errors.append(RosterError(line, values))
+        if isinstance(values, tuple):
+            errors.append(RosterError(line, *values))
             continue
         if not values or all(not v.strip() for v in values):
             continue  # an empty line
         problems = _row_problems(values, headers, first, last)
         if problems:
-            errors.extend(RosterError(line, p) for p in problems)
+            errors.extend(RosterError(line, *p) for p in problems)
             continue
         get = {k: v.strip() for k, v in zip(headers, values, strict=True)}
         entry, problems = _entry(get, survey)
         if entry is not None and not problems:
             if entry.key in seen:
-                problems.append(f"the same person as on line {seen[entry.key]}")
+                problems.append(("same_person", {"line": seen[entry.key]}))
             seen[entry.key] = line
         if problems or entry is None:
-            errors.extend(RosterError(line, p) for p in problems)
+            errors.extend(RosterError(line, *p) for p in problems)
         else:
             entries.append(entry)
     if not entries and not errors:
-        errors.append(RosterError(1, "the file has no people"))
+        errors.append(RosterError(1, "no_people"))
     return entries, errors
 
 
-def _row_problems(values: list[str], headers: list[str], first: int, last: int) -> list[str]:
+def _row_problems(values: list[str], headers: list[str], first: int, last: int) -> list[Problem]:
     """What makes a row unreadable as a whole: swallowed lines, wrong count, huge values."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     if last > first or any("\n" in v or "\r" in v for v in values):
-        problems.append(
-            f'a quote (") opens a value that runs on to line {last}, swallowing the rows '
-            "between; remove the stray quote or close it"
-        )
+        problems.append(("swallowed", {"last": last}))
     elif len(values) != len(headers):
-        problems.append(f"{len(values)} values, but the header has {len(headers)} columns")
+        problems.append(("value_count", {"values": len(values), "columns": len(headers)}))
     for column, value in zip(headers, values, strict=False):
         if len(value) > MAX_FIELD:
-            problems.append(f"{column} is {len(value):,} characters long (at most {MAX_FIELD:,})")
+            problems.append(
+                ("field_too_long", {"column": column, "length": len(value), "limit": MAX_FIELD})
+            )
     return problems
 
 
-def _entry(get: dict[str, str], survey: Survey) -> tuple[RosterEntry | None, list[str]]:
+def _entry(get: dict[str, str], survey: Survey) -> tuple[RosterEntry | None, list[Problem]]:
     """One row's values checked and turned into an entry (None when a value is unusable)."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     raw_name = clean_text(get.get("name", ""), 0)
     name = clean_text(raw_name, MAX_NAME + 1)
     if not name:
-        problems.append("name is empty")
+        problems.append(("name_empty", {}))
     elif len(name) > MAX_NAME:
-        problems.append(f"name is longer than {MAX_NAME} characters")
+        problems.append(("name_too_long", {"limit": MAX_NAME}))
     email = get.get("email", "").lower() or None
     if email and len(email) > MAX_EMAIL:
-        problems.append(f"email is longer than {MAX_EMAIL} characters")
+        problems.append(("email_too_long", {"limit": MAX_EMAIL}))
     elif email and not _EMAIL.match(email):
-        problems.append(f"email {email!r} is not an e-mail address")
+        problems.append(("email_invalid", {"email": email}))
     municipality = None
     if get.get("municipality"):
         municipality = _option(survey, "municipality", get["municipality"])
         if municipality is None:
             known = ", ".join(o.label["nb"] for o in survey.scales["municipality"].options)
-            problems.append(f"unknown municipality {get['municipality']!r} (known: {known})")
+            problems.append(
+                ("municipality_unknown", {"value": get["municipality"], "known": known})
+            )
     profession = None
     if get.get("profession"):
         profession = _option(survey, "profession", get["profession"])
         if profession is None:
             known = ", ".join(o.value for o in survey.scales["profession"].options)
-            problems.append(f"unknown profession {get['profession']!r} (known: {known})")
+            problems.append(("profession_unknown", {"value": get["profession"], "known": known}))
     role = _lookup(ROLE_WORDS, get["role"]) if get.get("role") else "employee"
     if role is None:
         known = ", ".join(f"{words[1]} ({key})" for key, words in ROLE_WORDS.items())
-        problems.append(f"role must be one of {known}, not {get['role']!r}")
+        problems.append(("role_invalid", {"value": get["role"], "known": known}))
     language = _lookup(LANGUAGE_WORDS, get["language"]) if get.get("language") else "nb"
     if language is None:
-        problems.append(f"language must be one of {', '.join(LANGUAGES)}, not {get['language']!r}")
+        problems.append(
+            ("language_invalid", {"value": get["language"], "known": ", ".join(LANGUAGES)})
+        )
     background: dict[str, str] = {}
     for column in BACKGROUND_COLUMNS:
         raw = get.get(column, "")
@@ -257,12 +267,12 @@ def _entry(get: dict[str, str], survey: Survey) -> tuple[RosterEntry | None, lis
         else:
             value = _option(survey, column, raw)
         if value is None:
-            problems.append(f"{column} {raw!r} is not a known value")
+            problems.append(("background_unknown", {"column": column, "value": raw}))
         else:
             background[column] = value
     team = clean_text(get.get("team", ""), MAX_TEAM + 1) or None
     if team and len(team) > MAX_TEAM:
-        problems.append(f"team is longer than {MAX_TEAM} characters")
+        problems.append(("team_too_long", {"limit": MAX_TEAM}))
     if problems or role is None or language is None:
         return None, problems
     return RosterEntry(name, email, municipality, profession, role, team, language, background), []

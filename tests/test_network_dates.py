@@ -150,3 +150,11 @@ def test_the_cli_keeps_quoted_titles_and_answers_huge_numbers(
     assert "Det finnes ingen med nummer" in result.output
     result = runner.invoke(app, ["oppgave", "ny", "X", "frist", "31.12.9999", "alle"])
     assert result.exception is None and "mer enn to år" in result.output
+
+
+def test_yesterday_is_told_it_has_passed_not_misunderstood(engine, leaders) -> None:
+    reply = say(engine, leaders["nb"], "samling ny Samling i går 10:00 Bodø")
+    assert "«i går» har alt vært" in reply
+    reply = say(engine, leaders["nn"], 'oppgave ny "Innlegg" frist i forgårs alle')
+    assert "«i forgårs» har alt vore" in reply
+    assert gatherings(engine) == []

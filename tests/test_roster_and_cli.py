@@ -57,14 +57,14 @@ def test_bad_rows_are_reported_per_line_and_nothing_is_imported(env: Path) -> No
     assert result.exit_code == 1
     out = result.output
     assert "8 feil; ingenting ble importert:" in out
-    assert "line 3: name is empty" in out
-    assert "line 4: email 'not-an-email' is not an e-mail address" in out
-    assert (
-        "line 4: unknown municipality 'Oslo'" in out and "line 4: unknown profession 'Lege'" in out
-    )
-    assert "line 4: role must be one of" in out and "line 4: language must be one of" in out
-    assert "line 4: position_band '120 %' is not a known value" in out
-    assert "line 5: the same person as on line 2" in out
+    # In the importing person's language (BEHOLDE_LANGUAGE), from the catalogue (issue 14).
+    assert "Linje 3: Navnet er tomt" in out
+    assert "Linje 4: «not-an-email» er ikke en e-postadresse" in out
+    assert "Linje 4: Ukjent kommune «Oslo»" in out and "Linje 4: Ukjent yrke «Lege»" in out
+    assert "Linje 4: Rollen må være en av" in out and "Linje 4: Språket må være et av" in out
+    assert "Linje 4: position_band «120 %» er ikke en kjent verdi" in out
+    assert "Linje 5: Samme person som på linje 2" in out
+    assert "line " not in out and "is not" not in out  # no English left
     listing = runner.invoke(app, ["roster", "list"])
     assert "Ok Person" not in listing.output
 

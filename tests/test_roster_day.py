@@ -17,6 +17,7 @@ from bot.cli import app, common
 from bot.conversation import Conversation
 from bot.ports import Address as ChatAddress
 from bot.ports import Command
+from bot.roster_errors import render
 from storage import people
 from storage.db import Database
 from storage.models import Address, Invitation, Person, Response
@@ -81,9 +82,13 @@ def test_norwegian_headers_values_semicolons_and_a_bom(survey: Survey) -> None:
 
 def test_an_unknown_column_is_named_and_nothing_is_read(survey: Survey) -> None:
     entries, errors = parse_roster("navn;epost;ansattnr\nKari;kari@k.test;17\n", survey)
-    assert entries == [] and str(errors[0]).startswith(
-        "line 1: unknown column 'ansattnr' (known: navn, epost"
+    assert entries == [] and errors[0].code == "unknown_column"
+    assert render(errors[0], "en").startswith(
+        "Line 1: Unknown column 'ansattnr' (known: navn, epost"
     )
+    # The person importing reads it in their language, from the catalogue (issue 14).
+    assert render(errors[0], "nb").startswith("Linje 1: Ukjent kolonne «ansattnr» (kjente: navn")
+    assert render(errors[0], "nn").startswith("Linje 1: Ukjend kolonne «ansattnr» (kjende: navn")
 
 
 BROKEN = {
@@ -91,25 +96,28 @@ BROKEN = {
         'name,email,municipality\n"Kari K,p0@kommune.test,Bodø\n'
         + "".join(f"P{i},p{i}@kommune.test,Bodø\n" for i in range(1, 5))
         + "Siste,siste@kommune.test,Bodø\n",
-        'line 2: a quote (") opens a value that runs on to line',
+        'Line 2: A quote (") opens a value that runs on to line',
     ),
     "huge field": (
         "name,email\nOk,ok@k.test\n" + "x" * 131_073 + ",big@k.test\nAfter,after@k.test\n",
-        "line 3: a value is longer than 131,072 characters",
+        "Line 3: A value is longer than 131,072 characters",
     ),
-    "long field": ("name,email\n" + "y" * 5000 + ",y@k.test\n", "line 2: name is 5,000 characters"),
+    "long field": (
+        "name,email\n" + "y" * 5000 + ",y@k.test\n",
+        "Line 2: name is 5,000 characters long (at most 1,000)",
+    ),
     "long name": ("name,email\n" + "z" * 201 + ",z@k.test\n", "longer than 200 characters"),
     "long e-mail": (
         "name,email\nLang," + "a" * 64 + "@" + "b" * 250 + ".example\n",
-        "line 2: email is longer than 320 characters",
+        "Line 2: Email is longer than 320 characters",
     ),
     "too few values": (
         "navn;e-post;kommune\nKari;kari@k.test\n",
-        "line 2: 2 values, but the header has 3 columns",
+        "Line 2: 2 values, but the header has 3 columns",
     ),
     "too many values": (
         "navn;e-post\nKari;kari@k.test;Bodø\n",
-        "line 2: 3 values, but the header has 2 columns",
+        "Line 2: 3 values, but the header has 2 columns",
     ),
 }
 

@@ -36,7 +36,10 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def engine_from(settings: Settings) -> Conversation:
-    """The assembled engine on a migrated database; a bad survey file stops here."""
+    """The assembled engine on a migrated database; a bad survey file or a database that
+    cannot be reached stops here, in one sentence."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.app import build
     from surveys.definition import SurveyError
 
@@ -45,13 +48,36 @@ def engine_from(settings: Settings) -> Conversation:
     except SurveyError as error:
         say(settings.language, "cli_cannot_start", style="red", error=str(error))
         raise typer.Exit(2) from None
+    except SQLAlchemyError as error:
+        raise database_failed(settings, error) from None
 
 
 def database_from(settings: Settings) -> Database:
     """Only the migrated database, for commands that read counts and need no engine."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.app import database
 
-    return database(settings)
+    try:
+        return database(settings)
+    except SQLAlchemyError as error:
+        raise database_failed(settings, error) from None
+
+
+def database_failed(settings: Settings, error: Exception) -> typer.Exit:
+    """One sentence naming the setting BEHOLDE_DATABASE_URL (password hidden) and the
+    driver's first line — never the traceback (exit code 2)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show none of it
+        where = "?"
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = (lines[0] if lines else type(cause).__name__)[:200]
+    say(settings.language, "leader_db_unreachable", style="red", where=where, reason=reason)
+    return typer.Exit(2)
 
 
 def text(lang: str, key: str, **values: Any) -> str:

@@ -18,8 +18,18 @@ import typer
 from bot.cli.common import database_from, engine_from, fail, load_settings, say, text
 
 GROUPS = (
-    (("samling", "gathering"), "gathering", "Gatherings: ny, liste, flytt, avlys, webinar, holdt."),
-    (("oppgave", "task"), "task", "Tasks between gatherings: ny, liste, status."),
+    (
+        ("samling", "gathering"),
+        "gathering",
+        "Gatherings: ny, liste, vis N, flytt, avlys, webinar, holdt N (lag=antall …), "
+        "tema, program.",
+    ),
+    (
+        ("oppgave", "task"),
+        "task",
+        "Tasks between gatherings: ny, liste, status, flytt N <dato>, avlys N, slett N (ja), "
+        "endre N tittel|beskrivelse|lag ….",
+    ),
     (("paminn", "remind"), "remind", "Send a reminder now: samling N <lag> | oppgave N <lag>."),
 )
 

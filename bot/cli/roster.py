@@ -65,6 +65,8 @@ def roster_import(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Import people from a CSV file; nothing is imported unless every row is valid."""
+    from bot.network import plan_for_newcomers
+    from bot.roster_errors import render as render_error
     from storage import people
     from surveys.roster import parse_roster
 
@@ -78,8 +80,8 @@ def roster_import(
     entries, errors = parse_roster(content, engine.survey)
     if errors:
         say(lang, "cli_roster_problems", style="red", file=str(file), count=len(errors))
-        for error in errors:
-            console.print(f"  {error}", markup=False)
+        for error in errors:  # in the importing person's language (bot/roster_errors.py)
+            console.print(f"  {render_error(error, lang)}", markup=False)
         raise typer.Exit(1)
     with engine.db.transaction() as session:
         missing = people.missing_from(session, entries)
@@ -95,6 +97,8 @@ def roster_import(
         added, updated = people.import_roster(session, entries, engine.clock())
         for person in missing if leaving else []:
             people.delete_identity(session, person)
+        # Someone new in a team gets the reminders of what was planned before they joined.
+        plan_for_newcomers(session, engine.config.tz, engine.clock())
     say(lang, "cli_roster_imported", added=added, updated=updated)
     if leaving:
         say(lang, "day_roster_left", count=len(missing))
