@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 
 KIND = "steering"
 
+# What else happens, in the same transaction, when a summary is queued: features register
+# here by name (bot/dashboard/priority_buttons.py offers the leader its buttons).
+PostHook = Callable[[Session, Survey, Summary, dt.datetime], object]
+AFTER_POST: dict[str, PostHook] = {}
+
 
 @dataclass(frozen=True)
 class SummaryOptions:
@@ -184,6 +189,8 @@ def queue_summary(
                 now=now,
             )
     store.record_post(session, round_.id, summary.submissions, source, now)
+    for hook in AFTER_POST.values():  # the leader's "Lag oppgave fra prioritet N" buttons
+        hook(session, survey, summary, now)
     return PostResult("queued", round_.number, queued, summary.submissions, last)
 
 
