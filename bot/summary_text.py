@@ -98,6 +98,9 @@ def headline(summary: Summary, survey: Survey, lang: str = "nb") -> str:
     if "too_few" in summary.notes:
         lines.append(text(lang, "too_few", k=summary.k))
         return "\n".join(lines)
+    partial = partial_count(summary)
+    if partial:
+        lines[-1] += " " + text(lang, "title_partial", partial=partial)
     gap = summary.biggest_gap
     if gap is not None and gap.importance is not None and gap.experienced is not None:
         lines.append(
@@ -125,6 +128,16 @@ def headline(summary: Summary, survey: Survey, lang: str = "nb") -> str:
         elif summary.changes:
             lines.append(text(lang, "no_clear_change", before=summary.previous.round_number))
     return "\n".join(lines)[:CAPTION_LIMIT]
+
+
+def partial_count(summary: Summary) -> int:
+    """Pulses begun but not finished before the round closed (their answers are counted).
+
+    The title counts finished pulses; figures that every submission carries (the position)
+    rest on more. Said in the title, so that "90 svarte" and "98 oppga stillingen" agree."""
+    if summary.answered is None:
+        return 0
+    return max(summary.submissions - summary.answered, 0)
 
 
 def _share(e: Estimate, lang: str) -> dict[str, str]:
@@ -218,14 +231,10 @@ def body_sections(
     elif "enps" not in summary.withheld:
         quit_lines.append(text(lang, "enps_hidden", k=k))
     if summary.position_80 is not None:
-        quit_lines.append(
-            text(
-                lang,
-                "position",
-                share=pct(summary.position_80.value, lang),
-                n=summary.position_80.n,
-            )
-        )
+        position = summary.position_80
+        answered = summary.answered if summary.answered is not None else position.n
+        key = "position_partial" if position.n > answered else "position"
+        quit_lines.append(text(lang, key, share=pct(position.value, lang), n=position.n))
     sections.append(quit_lines)
 
     comment_lines = []
