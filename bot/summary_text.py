@@ -17,7 +17,7 @@ from bot.i18n import LANGUAGES, t
 from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.stats import Estimate
-from surveys.summary import FEW, UNKNOWN, FactorChange, Summary
+from surveys.summary import FEW, UNKNOWN, FactorChange, FactorStat, Summary
 from surveys.themes import Lexicon, load_lexicon
 
 CAPTION_LIMIT = 1024
@@ -343,15 +343,28 @@ def task_lines(
         for task in tasks.get(f.factor_id, ()):
             name = factor_label(survey, f.factor_id, lang)
             line = text(lang, "task", title=task.title, done=task.done, teams=task.teams)
-            change = summary.change(f.factor_id)
-            if f.experienced is not None and change is not None and change.experienced:
-                before = num(f.experienced - change.experienced.value, lang)
-                line += text(lang, "task_trend", factor=name.lower(), before=before,
-                             now=num(f.experienced, lang))  # fmt: skip
-            elif f.experienced is not None:
+            trend = task_trend(task, f, summary.round_number)
+            if trend is not None:
+                line += text(lang, "task_trend", factor=name.lower(), before=num(trend[1], lang),
+                             before_round=trend[0], now=num(trend[2], lang),
+                             now_round=summary.round_number)  # fmt: skip
+            elif f.experienced is not None and f.gap is not None:
                 line += text(lang, "task_now", factor=name.lower(), now=num(f.experienced, lang))
             lines.append(line + ".")
     return lines if len(lines) > 1 else []
+
+
+def task_trend(
+    task: FactorTask, now: FactorStat, now_round: int
+) -> tuple[int, float, float] | None:
+    """(round before the task, experienced then, experienced now) when both were released
+    and the task is older than the latest round; None otherwise (no trend to tell yet)."""
+    if task.baseline is None or now.gap is None or now.experienced is None:
+        return None
+    before_round, before = task.baseline
+    if before is None or before_round >= now_round:
+        return None
+    return before_round, before, now.experienced
 
 
 def explanation(lang: str) -> str:

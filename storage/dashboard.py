@@ -152,6 +152,10 @@ class FactorTask:
     due_on: dt.date
     done: int
     teams: int
+    created_at: dt.datetime | None = None
+    # The round before the task was created and its released experienced mean (None where
+    # not shown); filled in by bot.summaries.task_trends, never here.
+    baseline: tuple[int, float | None] | None = None
 
 
 def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
@@ -172,8 +176,20 @@ def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
     for t in tasks:
         assert t.factor_id is not None
         done, teams = counts[t.id]
-        out[t.factor_id].append(FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams))
+        out[t.factor_id].append(
+            FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams, t.created_at)
+        )
     return dict(out)
+
+
+def closed_rounds(session: Session) -> list[tuple[int, int, dt.datetime]]:
+    """(id, number, closed at) of every closed round, oldest first."""
+    rows = session.execute(
+        select(Round.id, Round.number, Round.closed_at)
+        .where(Round.status == "closed", Round.closed_at.is_not(None))
+        .order_by(Round.number)
+    ).all()
+    return [(int(i), int(n), c) for i, n, c in rows if c is not None]
 
 
 # --------------------------------------------------------------------------- priority buttons

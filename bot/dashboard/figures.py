@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.summaries import SummaryOptions, compose
+from bot.summaries import SummaryOptions, compose, task_trends
 from storage import dashboard as store
 from storage.dashboard import FactorTask
 from storage.models import Round
@@ -72,7 +72,11 @@ def gather(
                 session, rounds[-1].id, options.k, SOURCE, now.date()
             )
         grid = cache.grids[key2]
-    return DashboardData(tuple(summaries), grid, store.factor_tasks(session))
+    tasks = {}
+    if summaries:  # each task beside the round before it and the newest, both as released
+        released = {s.round_id: s for s in summaries}
+        tasks = task_trends(session, survey, summaries[-1], options, now, released)
+    return DashboardData(tuple(summaries), grid, tasks)
 
 
 def trend(data: DashboardData, factor_id: str) -> list[tuple[int, float | None, float | None]]:
