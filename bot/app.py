@@ -75,9 +75,17 @@ def register_network_features(engine: Conversation) -> None:
     register(engine)
 
 
+def register_steering_features(engine: Conversation) -> None:
+    """The leader's "Lag oppgave fra prioritet N" buttons under a posted summary (issue 12)."""
+    from bot.dashboard.priority_buttons import register
+
+    register(engine)
+
+
 FEATURES: tuple[Callable[[Conversation], None], ...] = (
     register_employee_features,
     register_network_features,
+    register_steering_features,
 )
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.ports import OutgoingMessage
 from bot.summary_text import body, full_text, headline, participation_lines
+from storage import dashboard as board
 from storage import outbox, releases
 from storage import summaries as store
 from storage.dashboard import FactorTask, factor_tasks
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "steering"
+
+# What else happens, in the same transaction, when a summary is queued: features register
+# here by name (bot/dashboard/priority_buttons.py offers the leader its buttons).
+PostHook = Callable[[Session, Survey, Summary, dt.datetime], object]
+AFTER_POST: dict[str, PostHook] = {}
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,57 @@ def report(
 ) -> str:
     """The whole summary as terminal text (`summary`, `round close`, `demo`)."""
     summary = compose(session, survey, round_, options, source, now)
-    return full_text(summary, survey, options.language, tasks=factor_tasks(session))
+    tasks = task_trends(session, survey, summary, options, now)
+    return full_text(summary, survey, options.language, tasks=tasks)
+
+
+TREND_SOURCE = "task_trend"
+
+
+def baseline_round(
+    created_at: dt.datetime | None,
+    rounds: Sequence[tuple[int, int, dt.datetime]],
+    latest_number: int,
+) -> tuple[int, int] | None:
+    """(id, number) of the newest round closed before the task was created, up to `latest`."""
+    if created_at is None:
+        return None
+    before = [(i, n) for i, n, closed in rounds if closed <= created_at and n <= latest_number]
+    return before[-1] if before else None
+
+
+def task_trends(
+    session: Session,
+    survey: Survey,
+    latest: Summary,
+    options: SummaryOptions,
+    now: dt.datetime | None = None,
+    released: Mapping[int, Summary] | None = None,
+) -> dict[str, list[FactorTask]]:
+    """Factor → its tasks, each with the round before it was created and that round's
+    experienced mean as released (from `released` by round id, else composed through the
+    release path), so a trend reads "before the task → the latest round"."""
+    tasks = factor_tasks(session)
+    if not tasks:
+        return {}
+    rounds = board.closed_rounds(session)
+    known = dict(released or {})
+    out: dict[str, list[FactorTask]] = {}
+    for factor_id, items in tasks.items():
+        for task in items:
+            base = baseline_round(task.created_at, rounds, latest.round_number)
+            baseline = None
+            if base is not None:
+                round_id, number = base
+                if round_id not in known:
+                    round_ = session.get(Round, round_id)
+                    assert round_ is not None
+                    known[round_id] = compose(session, survey, round_, options, TREND_SOURCE, now)
+                f = next((f for f in known[round_id].factors if f.factor_id == factor_id), None)
+                shown = f is not None and f.gap is not None
+                baseline = (number, f.experienced if shown and f is not None else None)
+            out.setdefault(factor_id, []).append(replace(task, baseline=baseline))
+    return out
 
 
 def participation_report(
@@ -169,7 +225,8 @@ def queue_summary(
     if not may_post(raw.submissions, last, options.k):
         return PostResult("too_few_new", round_.number, 0, raw.submissions, last)
     summary = releases.release_summary(session, raw, options.k, "post", now.date())
-    out = messages(summary, survey, options.language, factor_tasks(session))
+    out = messages(summary, survey, options.language, task_trends(session, survey, summary,
+                                                                  options, now))  # fmt: skip
     queued = 0
     for platform, channel in sorted(targets.items()):
         for i, message in enumerate(out):
@@ -184,6 +241,8 @@ def queue_summary(
                 now=now,
             )
     store.record_post(session, round_.id, summary.submissions, source, now)
+    for hook in AFTER_POST.values():  # the leader's "Lag oppgave fra prioritet N" buttons
+        hook(session, survey, summary, now)
     return PostResult("queued", round_.number, queued, summary.submissions, last)
 
 

@@ -37,7 +37,15 @@ def row_label(summary: Summary, f: FactorStat, survey: Survey, lang: str) -> str
 
 
 def chart_png(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150) -> bytes:
-    """The chart as PNG bytes. Factors under k get a grey "fewer than k" instead of dots,
+    """The chart as PNG bytes (see `chart_figure`)."""
+    buffer = io.BytesIO()
+    chart_figure(summary, survey, lang, dpi).savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def chart_figure(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150) -> Figure:
+    """The chart as a figure (tests read its words). Factors under k get a grey "fewer than
+    k" instead of dots,
     held-back ones "held back"; each label carries its n and, after a previous round, the
     change in experienced ("+0,5 siden runde 1"). The title counts finished answers, the
     same figure the text gives, never stored submissions."""
@@ -83,6 +91,4 @@ def chart_png(summary: Summary, survey: Survey, lang: str = "nb", dpi: int = 150
     ]
     figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=12, frameon=False)
     figure.tight_layout(rect=(0, 0.06, 0.93, 1))
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return figure

@@ -17,14 +17,15 @@ import datetime as dt
 import hashlib
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, Integer, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import releases
-from storage.models import Base, Facet, Person, UTCDateTime
-from storage.network_models import Task, TaskTeam
+from storage.models import Base, Facet, Person, Prompt, Round, UTCDateTime
+from storage.network_models import Gathering, Task, TaskTeam
 from surveys import disclosure
 from surveys.grid import GridRow, gap_grid, grid_cells, held
 
@@ -151,6 +152,10 @@ class FactorTask:
     due_on: dt.date
     done: int
     teams: int
+    created_at: dt.datetime | None = None
+    # The round before the task was created and its released experienced mean (None where
+    # not shown); filled in by bot.summaries.task_trends, never here.
+    baseline: tuple[int, float | None] | None = None
 
 
 def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
@@ -171,5 +176,59 @@ def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
     for t in tasks:
         assert t.factor_id is not None
         done, teams = counts[t.id]
-        out[t.factor_id].append(FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams))
+        out[t.factor_id].append(
+            FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams, t.created_at)
+        )
     return dict(out)
+
+
+def closed_rounds(session: Session) -> list[tuple[int, int, dt.datetime]]:
+    """(id, number, closed at) of every closed round, oldest first."""
+    rows = session.execute(
+        select(Round.id, Round.number, Round.closed_at)
+        .where(Round.status == "closed", Round.closed_at.is_not(None))
+        .order_by(Round.number)
+    ).all()
+    return [(int(i), int(n), c) for i, n, c in rows if c is not None]
+
+
+# --------------------------------------------------------------------------- priority buttons
+
+
+def leaders(session: Session) -> list[Person]:
+    """Everyone with the project leader's role who has not stopped (they get the buttons)."""
+    query = select(Person).where(Person.role == "leader", Person.status != "stopped")
+    return list(session.scalars(query.order_by(Person.id)))
+
+
+def next_gathering(session: Session, now: dt.datetime, live: Sequence[str]) -> Gathering | None:
+    """The first gathering still to come (in one of the `live` statuses)."""
+    return session.scalar(
+        select(Gathering)
+        .where(Gathering.status.in_(list(live)), Gathering.starts_at > now)
+        .order_by(Gathering.starts_at, Gathering.id)
+        .limit(1)
+    )
+
+
+def newest_task_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(Task.id))) or 0)
+
+
+def factor_task_since(session: Session, factor_id: str, since: dt.datetime) -> Task | None:
+    """A task tied to this factor created at or after `since` (the round's close)."""
+    return session.scalar(
+        select(Task)
+        .where(Task.factor_id == factor_id, Task.created_at >= since)
+        .order_by(Task.id)
+        .limit(1)
+    )
+
+
+def round_closed_at(session: Session, number: int) -> dt.datetime | None:
+    return session.scalar(select(Round.closed_at).where(Round.number == number))
+
+
+def unclaim(session: Session, token: str) -> None:
+    """Make a claimed prompt pressable again: a refused press changes nothing."""
+    session.execute(update(Prompt).where(Prompt.token == token).values(used_at=None))

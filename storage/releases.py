@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import answers
@@ -34,6 +34,15 @@ def released(session: Session, round_ids: Iterable[int]) -> list[Cell]:
         ).where(ReleasedCell.round_id.in_(ids))
     )
     return [Cell(int(r), str(m), str(g), int(n)) for r, m, g, n in rows]
+
+
+def version(session: Session) -> tuple[int, int]:
+    """The ledger's state in one cheap query: (newest id, rows); changes with any release
+    or with a ledger put back from a backup."""
+    newest, count = session.execute(
+        select(func.max(ReleasedCell.id), func.count(ReleasedCell.id))
+    ).one()
+    return int(newest or 0), int(count or 0)
 
 
 def record(

@@ -24,7 +24,7 @@ from surveys.definition import Survey
 from surveys.synthetic import survey_round
 from tests.conftest import FakeClock, add_person
 from tests.dashboard_support import experienced_mean, seed_rounds
-from tests.summary_support import EXP19, IMPORTANCE, add_round, store_frame
+from tests.summary_support import EXP19, EXP21, IMPORTANCE, add_round, store_frame
 
 
 def say(engine: Conversation, address: Address, line: str) -> list[str]:
@@ -39,6 +39,24 @@ def largest_gap(frame: pd.DataFrame) -> str:
     means = scales.groupby("question_id")["value"].mean()
     factors = {q.split(".")[0] for q in means.index}
     return max(factors, key=lambda f: means[f"{f}.imp"] - means[f"{f}.exp"])
+
+
+def later_round(
+    engine: Conversation, survey: Survey, clock: FakeClock, number: int, seed: int
+) -> pd.DataFrame:
+    """A round that opens after now and closes three weeks later (the clock moves there)."""
+    round_id = add_round(engine.db, number)
+    start = clock()
+    with engine.db.transaction() as session:
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        round_.opened_at = start + dt.timedelta(days=1)
+        round_.closes_at = round_.closed_at = start + dt.timedelta(days=21)
+    frame = survey_round(survey, round_id=round_id, n=60, quit_share=0.2, position_share=0.6,
+                         experienced=EXP21, importance=IMPORTANCE, seed=seed)  # fmt: skip
+    store_frame(engine.db, frame, round_id, invited=70)
+    clock.advance(days=22)
+    return frame
 
 
 def test_task_from_priority_and_its_trend_on_the_dashboard(
@@ -64,14 +82,24 @@ def test_task_from_priority_and_its_trend_on_the_dashboard(
         assert task.factor_id == top and task.due_on == dt.date(2027, 2, 12)
         bodo = session.scalars(select(TaskTeam).where(TaskTeam.team == "Bodø")).one()
         bodo.status = "done"
-        session.flush()
-        data = gather(session, engine.survey, SummaryOptions(k=5), clock())
-        html = render(data, engine.survey, "nb", "Siri")
         round_ = session.scalars(select(Round).where(Round.number == 2)).one()
         summary = report(session, engine.survey, round_, SummaryOptions(k=5), "print", clock())
-    before = num(experienced_mean(setup.frames[1], top), "nb")
-    now = num(experienced_mean(setup.frames[2], top), "nb")
-    trend = f"1 av 2 team har gjort oppgaven; opplevd {label.lower()} {before} → {now}"
+    # Made after round 2 closed: round 2 is the task's "before", so no trend yet (not 1 → 2).
+    now2 = num(experienced_mean(setup.frames[2], top), "nb")
+    assert f"«Ta tak i {label}»: 1 av 2 team har gjort oppgaven; opplevd {label.lower()} nå " \
+           f"{now2}." in summary  # fmt: skip
+    assert "før oppgaven" not in summary
+
+    # Round 3 closes three weeks later: the trend is round 2 (before the task) → round 3.
+    frame3 = later_round(engine, survey, clock, 3, seed=13)
+    with engine.db.transaction() as session:
+        data = gather(session, engine.survey, SummaryOptions(k=5), clock())
+        html = render(data, engine.survey, "nb", "Siri")
+        round_ = session.scalars(select(Round).where(Round.number == 3)).one()
+        summary = report(session, engine.survey, round_, SummaryOptions(k=5), "print", clock())
+    now3 = num(experienced_mean(frame3, top), "nb")
+    trend = (f"1 av 2 team har gjort oppgaven; opplevd {label.lower()} {now2} → {now3} "
+             "(runde 2, før oppgaven → runde 3)")  # fmt: skip
     assert trend in html
     assert f"«Ta tak i {label}»: {trend}." in summary  # the next summaries show it too
 
@@ -118,3 +146,30 @@ def test_cli_task_from_priority(tmp_path, survey: Survey, monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     label = survey.factor(largest_gap(frame)).short["nb"]
     assert f"Knyttet til prioriteten {label} fra runde 1" in result.output
+
+
+def test_task_trend_runs_from_the_round_before_the_task_not_the_last_two(
+    engine: Conversation, survey: Survey, clock: FakeClock
+) -> None:
+    """A task made between rounds 1 and 2 is measured from round 1 to the newest (3)."""
+    from tests.dashboard_support import add_factor_task
+
+    setup = seed_rounds(engine, survey)
+    title = add_factor_task(engine, "F03", done=3, teams=5)
+    with engine.db.transaction() as session:
+        first = session.scalars(select(Round).where(Round.number == 1)).one()
+        first.closed_at = clock() - dt.timedelta(days=14)
+        task = session.scalars(select(Task)).one()
+        task.created_at = clock() - dt.timedelta(days=7)  # after round 1, before round 2 closed
+    frame3 = later_round(engine, survey, clock, 3, seed=21)
+    with engine.db.transaction() as session:
+        round_ = session.scalars(select(Round).where(Round.number == 3)).one()
+        summary = report(session, engine.survey, round_, SummaryOptions(k=5), "print", clock())
+        html = render(gather(session, engine.survey, SummaryOptions(k=5), clock()),
+                      engine.survey, "nb", "Siri")  # fmt: skip
+    label = survey.factor("F03").short["nb"].lower()
+    before = num(experienced_mean(setup.frames[1], "F03"), "nb")
+    now = num(experienced_mean(frame3, "F03"), "nb")
+    trend = f"3 av 5 team har gjort oppgaven; opplevd {label} {before} → {now} (runde 1, før"
+    assert f"«{title}»: {trend} oppgaven → runde 3)." in summary
+    assert trend in html

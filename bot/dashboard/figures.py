@@ -5,7 +5,7 @@ printed summary and the exports make — so the page can never show more than th
 the heatmap is its own release (`storage.dashboard.release_gap_grid`), recorded in the same
 ledger. Only closed rounds are shown: their answers no longer change, so once released (and
 recorded) a closed round's figures are the same on every later call — `Cache` keeps them, and
-a page load composes only the rounds it has not seen.
+a page load composes only the rounds it has not seen, until the release ledger changes.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.summaries import SummaryOptions, compose
+from bot.summaries import SummaryOptions, compose, task_trends
 from storage import dashboard as store
+from storage import releases
 from storage.dashboard import FactorTask
 from storage.models import Round
 from surveys.definition import Survey
@@ -39,11 +40,23 @@ class DashboardData:
 
 
 class Cache:
-    """Released figures of closed rounds, by (round id, k, language); heatmaps by round."""
+    """Released figures of closed rounds, by (round id, k, language); heatmaps by round.
+
+    Valid for one state of the release ledger: when anyone else releases (a round closes and
+    its summary is posted, `beholde summary` prints, a restore puts an older ledger back),
+    the ledger's version changes and the next page composes afresh. The page's own releases
+    are taken into the version it records, so a quiet dashboard stays cached."""
 
     def __init__(self) -> None:
         self.summaries: dict[tuple[int, int, str], Summary] = {}
         self.grids: dict[tuple[int, int], dict[str, GridRow]] = {}
+        self.version: tuple[int, int] | None = None
+
+    def check(self, version: tuple[int, int]) -> None:
+        """Forget everything if the ledger is not the one these figures were released from."""
+        if version != self.version:
+            self.summaries.clear()
+            self.grids.clear()
 
 
 def gather(
@@ -55,6 +68,7 @@ def gather(
 ) -> DashboardData:
     """The released figures of every closed round, the newest round's heatmap, the tasks."""
     cache = cache or Cache()
+    cache.check(releases.version(session))
     rounds = session.scalars(
         select(Round).where(Round.status == "closed").order_by(Round.number)
     ).all()
@@ -72,7 +86,12 @@ def gather(
                 session, rounds[-1].id, options.k, SOURCE, now.date()
             )
         grid = cache.grids[key2]
-    return DashboardData(tuple(summaries), grid, store.factor_tasks(session))
+    cache.version = releases.version(session)  # including what this page just released
+    tasks = {}
+    if summaries:  # each task beside the round before it and the newest, both as released
+        released = {s.round_id: s for s in summaries}
+        tasks = task_trends(session, survey, summaries[-1], options, now, released)
+    return DashboardData(tuple(summaries), grid, tasks)
 
 
 def trend(data: DashboardData, factor_id: str) -> list[tuple[int, float | None, float | None]]:

@@ -12,10 +12,11 @@ from html import escape
 from bot.dashboard.figures import DashboardData, trend
 from bot.i18n import t
 from bot.summary_colours import EXPERIENCED, GAP, IMPORTANCE, SURPLUS
-from bot.summary_text import factor_label, group_label, lang_of, num, pct
+from bot.summary_text import factor_label, group_label, lang_of, num, pct, task_trend
 from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.grid import GridCell
+from surveys.summary import FactorStat
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
@@ -79,19 +80,17 @@ def trend_svg(points: list[tuple[int, float | None, float | None]], lang: str) -
     return "".join(parts)
 
 
-def task_line(task: FactorTask, change: tuple[float, float] | None, name: str, lang: str) -> str:
-    """«3 av 5 team har gjort oppgaven; opplevd anerkjennelse 2,8 → 3,3»."""
+def task_line(task: FactorTask, now: FactorStat, now_round: int, name: str, lang: str) -> str:
+    """«3 av 5 team har gjort oppgaven; opplevd anerkjennelse 2,8 → 3,3 (runde 2, før
+    oppgaven → runde 3)»: the round before the task against the newest, both released."""
     line = _t(lang, "task_status", title=task.title, done=task.done, teams=task.teams,
               due=task.due_on.strftime("%d.%m.%Y"))  # fmt: skip
-    if change is not None:
-        line += _t(lang, "task_trend", factor=name.lower(), before=num(change[0], lang),
-                   now=num(change[1], lang))  # fmt: skip
+    trend = task_trend(task, now, now_round)
+    if trend is not None:
+        line += _t(lang, "task_trend", factor=name.lower(), before=num(trend[1], lang),
+                   before_round=trend[0], now=num(trend[2], lang),
+                   now_round=now_round)  # fmt: skip
     return f'<div class="task" data-testid="task-{task.task_id}">{line}</div>'
-
-
-def _change(points: list[tuple[int, float | None, float | None]]) -> tuple[float, float] | None:
-    shown = [e for _, e, _ in points if e is not None]
-    return (shown[-2], shown[-1]) if len(shown) > 1 else None
 
 
 def heat_cell(group: str, cell: GridCell | None, k: int, lang: str) -> str:
@@ -131,7 +130,8 @@ def render(data: DashboardData, survey: Survey, lang: str, who: str) -> str:
                    n=f.n) if f.gap is not None and f.experienced is not None
                 and f.importance is not None else _t(lang, "not_shown"))  # fmt: skip
         tasks = "".join(
-            task_line(task, _change(points), name, lang) for task in data.tasks.get(f.factor_id, [])
+            task_line(task, f, newest.round_number, name, lang)
+            for task in data.tasks.get(f.factor_id, [])
         )
         prio = ""
         if f.factor_id in newest.priorities:
