@@ -85,19 +85,19 @@ UNSIGNED: list[tuple[str, dict[str, str]]] = [
     (
         "signature not hex",
         {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": f"v0={MARKER}"},
-    ),  # fmt: skip
+    ),
     (
         "signature version v1",
         {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v1=" + "0" * 64},
-    ),  # fmt: skip
+    ),
     (
         "timestamp an hour old",
         slack_client.signed_headers(_press_body(), timestamp=int(time.time()) - 3600),
-    ),  # fmt: skip
+    ),
     (
         "timestamp an hour ahead",
         slack_client.signed_headers(_press_body(), timestamp=int(time.time()) + 3600),
-    ),  # fmt: skip
+    ),
 ]
 
 

@@ -22,7 +22,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.hostile.support import CLAIMS, HUGE, MARKER, Judge, Seen, ids
 from tests.telegram_support import handled, roundtrip, start_bot, until
 from tests.test_hostile_endpoints import SECRET, TELEGRAM_CASES, tg_message
-from tests.test_hostile_endpoints import webhook as webhook  # noqa: PLC0414 (the fixture)
+from tests.test_hostile_endpoints import webhook as webhook  # the fixture
 
 SURFACE = "telegram requests"
 TEXT_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto")
