@@ -382,10 +382,7 @@ def install(service: Service) -> bool:
     if not settings.teams_app_id:
         return False
     if settings.teams_app_password is None or not settings.teams_tenant_id:
-        raise SystemExit(
-            "beholde cannot start: BEHOLDE_TEAMS_APP_PASSWORD and BEHOLDE_TEAMS_TENANT_ID are "
-            "needed with BEHOLDE_TEAMS_APP_ID (see the README's Teams section)."
-        )
+        raise SystemExit(t(settings.language, "ops.start.teams_needs"))
     bot, adapter, configuration = build(settings, service.engine)
     # The connector client logs every refused call at ERROR with the conversation id; the
     # outbox classifies and records those itself (teams_sender.py), so keep the SDK quiet.
