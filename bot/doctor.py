@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from bot import platform_forms as forms
 from bot.i18n import t
-from bot.settings import Settings, explain
+from bot.settings import Settings, cli_language, explain
 from storage.db import Database, alembic_config, safe_url
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -187,13 +187,14 @@ PLATFORM_CHECKS: tuple[Callable[[Settings], Any], ...] = (check_telegram, check_
 
 
 def run_checks(load: Callable[[], Settings]) -> tuple[list[Check], str]:
-    """Every check, in order; the language is the configured one (bokmål if unreadable)."""
+    """Every check, in order; the language is the configured one (BEHOLDE_LANGUAGE or
+    bokmål when the settings cannot be read)."""
     try:
         settings = load()
     except ValidationError as error:
         return [
             Check("settings", "fail", "ops.doctor.settings_bad", {"problems": explain(error)})
-        ], "nb"
+        ], cli_language()
     checks = [Check("settings", "ok", "ops.doctor.settings_ok")]
     checks += check_database(settings)
 

@@ -66,6 +66,16 @@ def _title(words: list[str], today: dt.date, quoted: bool = False) -> tuple[str,
     return words[0], words[1:]
 
 
+MAX_TITLE = 200  # what the title columns hold
+
+
+def _title_problem(actor: Actor, title: str) -> str | None:
+    """An empty title, or one longer than is stored, is refused rather than cut short."""
+    if title.strip() and len(title) <= MAX_TITLE:
+        return None
+    return _say(actor, "ops.title_bad", max=MAX_TITLE)
+
+
 def _say(actor: Actor, key: str, **values: object) -> str:
     """A text from the catalogue in the actor's language."""
     return t(actor.lang, key, **values)
@@ -170,6 +180,8 @@ def gathering(
         if not rest:
             return [_say(actor, "leader_gathering_help")]
         title, rest = _title(rest, today, starts_quoted(args))
+        if (problem := _title_problem(actor, title)) is not None:
+            return [problem]
         when = parse_when(rest, today)
         if when is not None and when.problem:
             return [_date_problem(actor, when, rest, today)]
@@ -325,6 +337,8 @@ def task(
             if not rest or rest[0].lower() in DUE_WORDS:
                 rest = [t(actor.lang, "dashboard_task_title", factor=picked.label), *rest]
         title, rest = _title(rest, local_day(now, tz), starts_quoted(args))
+        if (problem := _title_problem(actor, title)) is not None:
+            return [problem]
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
         when = parse_when(rest, local_day(now, tz))

@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
+from bot.i18n import t
 from storage import answers
 from storage.db import Database
 from surveys.network import Cadence, Policy, Window, parse_clock
@@ -207,11 +208,7 @@ async def on_start(state: State) -> None:
     if state.db.is_sqlite:
         if not await asyncio.to_thread(state.lock.try_acquire):
             path = getattr(state.lock, "path", "")
-            message = (
-                f"beholde cannot start: another instance already runs on this SQLite database "
-                f"({path}). SQLite supports one instance; use PostgreSQL "
-                f"(BEHOLDE_DATABASE_URL) to run several."
-            )
+            message = t(state.service.settings.language, "ops.start.sqlite_locked", path=path)
             log.error(message)
             raise SystemExit(message)
         log.info("SQLite: this is the only instance; it runs the scheduler")

@@ -1,7 +1,9 @@
 """Configuration: one `.env` file or environment variables, all prefixed `BEHOLDE_`.
 
 Every setting is documented in `deploy/beholde.env.example`. A wrong value stops the service
-at start with a message naming the setting and what is expected (see `explain`).
+at start with a message naming the setting and what is expected (see `explain`), in the
+language of BEHOLDE_LANGUAGE (bokmål when that is unset or itself wrong). Validators raise
+`SettingError` with a catalogue key (bot/texts/ops.*.yaml), never an English sentence.
 """
 
 from __future__ import annotations
@@ -9,10 +11,22 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingError(ValueError):
+    """A setting's problem as a catalogue key (`ops.settings.*`) and its values; `setting`
+    names it when the check spans several settings (a model validator has no field)."""
+
+    def __init__(self, key: str, setting: str | None = None, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.setting = setting
+        self.values = values
 
 
 def data_dir() -> Path:
@@ -96,7 +110,10 @@ class Settings(BaseSettings):
     def _work_hours(cls, value: str) -> str:
         from surveys.network import Window
 
-        return str(Window.parse(value))  # ValueError names what is expected
+        try:
+            return str(Window.parse(value))
+        except ValueError:
+            raise SettingError("ops.settings.work_hours") from None
 
     @field_validator("reminder_time", "pulse_time", "digest_time")
     @classmethod
@@ -105,7 +122,7 @@ class Settings(BaseSettings):
 
         parsed = parse_clock(value)
         if parsed is None:
-            raise ValueError("must be a time of day such as 09:00")
+            raise SettingError("ops.settings.clock_time")
         return f"{parsed:%H:%M}"
 
     @field_validator("task_reminder_days", "gathering_reminder_days")
@@ -114,16 +131,16 @@ class Settings(BaseSettings):
         try:
             days = [int(v) for v in value.replace(" ", "").split(",") if v]
         except ValueError:
-            raise ValueError("must be days before, comma-separated, such as 7,1,0") from None
+            raise SettingError("ops.settings.day_list") from None
         if not days or any(d < 0 or d > 90 for d in days):
-            raise ValueError("must be days before (0-90), comma-separated, such as 7,1,0")
+            raise SettingError("ops.settings.day_list")
         return ",".join(str(d) for d in days)
 
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
         if value not in ("nb", "en", "nn"):
-            raise ValueError("must be nb, en or nn")
+            raise SettingError("ops.settings.language")
         return value
 
     @field_validator("timezone")
@@ -132,14 +149,14 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Europe/Oslo") from None
+            raise SettingError("ops.settings.timezone") from None
         return value
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "postgresql", "postgres:")):
-            raise ValueError("must start with sqlite:/// or postgresql://")
+            raise SettingError("ops.settings.database_url")
         if value.startswith("sqlite:"):
             from sqlalchemy.engine import make_url
 
@@ -148,7 +165,7 @@ class Settings(BaseSettings):
                 folder = Path(database).expanduser().parent
                 # Only beholde's own data folder is made on demand; a typo elsewhere is not.
                 if not folder.is_dir() and folder != data_dir():
-                    raise ValueError(f"the folder {folder} does not exist; create it first")
+                    raise SettingError("ops.settings.database_folder", folder=str(folder))
         return value
 
     @field_validator("log_level")
@@ -156,7 +173,7 @@ class Settings(BaseSettings):
     def _log_level(cls, value: str) -> str:
         value = value.upper()
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+            raise SettingError("ops.settings.log_level")
         return value
 
     @field_validator("log_format")
@@ -164,25 +181,20 @@ class Settings(BaseSettings):
     def _log_format(cls, value: str) -> str:
         value = value.lower()
         if value not in ("text", "json"):
-            raise ValueError("must be text or json")
+            raise SettingError("ops.settings.log_format")
         return value
 
     @model_validator(mode="after")
     def _telegram_webhook(self) -> Settings:
         if self.telegram_webhook_url and self.telegram_webhook_secret is None:
-            raise ValueError(
-                "BEHOLDE_TELEGRAM_WEBHOOK_SECRET must be set when BEHOLDE_TELEGRAM_WEBHOOK_URL is"
-            )
+            raise SettingError("ops.settings.webhook_secret_missing", "telegram_webhook_secret")
         if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
-            raise ValueError("BEHOLDE_TELEGRAM_WEBHOOK_URL must start with https://")
+            raise SettingError("ops.settings.webhook_https", "telegram_webhook_url")
         secret = self.telegram_webhook_secret
         if secret is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{16,256}", secret.get_secret_value()
         ):
-            raise ValueError(
-                "BEHOLDE_TELEGRAM_WEBHOOK_SECRET must be 16-256 characters"
-                " of A-Z, a-z, 0-9, _ and -"
-            )
+            raise SettingError("ops.settings.webhook_secret_form", "telegram_webhook_secret")
         return self
 
     @property
@@ -193,11 +205,46 @@ class Settings(BaseSettings):
         return [m.strip() for m in self.municipalities.split(",") if m.strip()]
 
 
-def explain(error: ValidationError) -> str:
-    """A message for the IT person: which setting, and what is expected."""
-    lines = ["beholde cannot start: the configuration has problems:"]
+def cli_language() -> str:
+    """The language for messages before the settings are read: BEHOLDE_LANGUAGE, else nb."""
+    value = (os.environ.get("BEHOLDE_LANGUAGE") or "").strip().lower()
+    return value if value in ("nb", "nn", "en") else "nb"
+
+
+# pydantic's own checks, by error type: the catalogue key and the context values it needs.
+BUILT_IN = {
+    "greater_than_equal": ("ops.settings.at_least", "ge"),
+    "greater_than": ("ops.settings.more_than", "gt"),
+    "less_than_equal": ("ops.settings.at_most", "le"),
+    "less_than": ("ops.settings.less_than", "lt"),
+    "int_parsing": ("ops.settings.whole_number", None),
+    "int_from_float": ("ops.settings.whole_number", None),
+    "bool_parsing": ("ops.settings.yes_no", None),
+}
+
+
+def _problem_text(problem: Any, lang: str) -> tuple[str, str]:
+    """(the setting's name, what is wrong with it) for one of pydantic's errors."""
+    from bot.i18n import t
+
+    loc = "_".join(str(p) for p in problem.get("loc", ()))
+    error = (problem.get("ctx") or {}).get("error")
+    if isinstance(error, SettingError):
+        return "BEHOLDE_" + (error.setting or loc).upper(), t(lang, error.key, **error.values)
+    key, limit = BUILT_IN.get(problem.get("type", ""), ("ops.settings.invalid", None))
+    values = {"limit": (problem.get("ctx") or {}).get(limit)} if limit else {}
+    return "BEHOLDE_" + loc.upper(), t(lang, key, **values)
+
+
+def explain(error: ValidationError, lang: str | None = None) -> str:
+    """A message for the IT person: which setting, and what is expected (never the value,
+    which may be a token)."""
+    from bot.i18n import t
+
+    lang = lang or cli_language()
+    lines = [t(lang, "ops.settings.head")]
     for problem in error.errors():
-        name = "BEHOLDE_" + "_".join(str(p) for p in problem["loc"]).upper()
-        lines.append(f"  {name}: {problem['msg']}")
-    lines.append("Every setting is described in deploy/beholde.env.example.")
+        name, text = _problem_text(problem, lang)
+        lines.append(f"  {name}: {text}")
+    lines.append(t(lang, "ops.settings.foot"))
     return "\n".join(lines)

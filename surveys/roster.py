@@ -18,7 +18,9 @@ ROLES = ("employee", "team_member", "union_rep", "leader", "steering")
 LANGUAGES = ("nb", "en", "nn")
 BACKGROUND_COLUMNS = ("age_band", "tenure_band", "position_band", "shifts")
 MAX_NAME = 200
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+# No control characters either: a NUL would end in a database error on PostgreSQL.
+_PART = r"[^@\s\x00-\x1f\x7f]"
+_EMAIL = re.compile(rf"^{_PART}{{1,64}}@{_PART}{{1,255}}\.{_PART}{{2,63}}$")
 _YES = {"1", "ja", "yes", "j", "y", "true"}
 _NO = {"0", "nei", "no", "n", "false"}
 

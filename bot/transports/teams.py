@@ -22,6 +22,7 @@ that package brings msgraph-sdk and its Azure dependencies for one call we alrea
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import warnings
@@ -32,6 +33,7 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
+from pydantic import ValidationError
 
 from bot import teams_directory as directory
 from bot.conversation import Conversation
@@ -194,6 +196,8 @@ class TeamsBot:
         if typed is not None:
             return TextReceived(address, typed)
         text = MENTION.sub(" ", activity.text or "").strip()
+        if not text and activity.value is not None:
+            return ChoicePressed(address, "")  # card data we never made: refused kindly
         if not text:
             return None
         return command_of(self.engine, address, text) or TextReceived(address, text)
@@ -350,10 +354,23 @@ def http_handler(bot: TeamsBot, adapter: CloudAdapter) -> Any:
 
     @jwt_authorization_decorator
     async def messages(request: web.Request) -> web.StreamResponse:
+        if not await _is_activity(request):  # the SDK would answer 500 and log the body
+            log.warning("Teams: refused a body that is not an activity")
+            return web.Response(status=400, text="not an activity")
         response = await adapter.process(request, bot)  # what start_agent_process calls
         return response if response is not None else web.Response(status=202)
 
     return messages
+
+
+async def _is_activity(request: web.Request) -> bool:
+    """Whether the body is an activity the SDK can take: JSON, a valid `Activity`, with a
+    sender and a conversation (Teams always sends both)."""
+    try:
+        activity = Activity.model_validate(json.loads(await request.read()))
+    except (ValueError, ValidationError):  # not JSON, not UTF-8, not an activity
+        return False
+    return activity.from_property is not None and activity.conversation is not None
 
 
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
@@ -365,14 +382,13 @@ def install(service: Service) -> bool:
     if not settings.teams_app_id:
         return False
     if settings.teams_app_password is None or not settings.teams_tenant_id:
-        raise SystemExit(
-            "beholde cannot start: BEHOLDE_TEAMS_APP_PASSWORD and BEHOLDE_TEAMS_TENANT_ID are "
-            "needed with BEHOLDE_TEAMS_APP_ID (see the README's Teams section)."
-        )
+        raise SystemExit(t(settings.language, "ops.start.teams_needs"))
     bot, adapter, configuration = build(settings, service.engine)
     # The connector client logs every refused call at ERROR with the conversation id; the
     # outbox classifies and records those itself (teams_sender.py), so keep the SDK quiet.
     logging.getLogger("microsoft_agents.hosting.core.connector").setLevel(logging.CRITICAL)
+    # Activity's validator logs a refused body in full, with a traceback; we refuse it (400).
+    logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():  # the SDK's middleware reads this plain string key
         warnings.simplefilter("ignore")
         service.web["agent_configuration"] = configuration

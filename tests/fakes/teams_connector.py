@@ -266,7 +266,8 @@ class FakeTeams:
             return refused
         member = self.members.get(request.match_info["mid"])
         if member is None:
-            return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, 404)
+            missing = {"error": {"code": "MemberNotFoundInConversation"}}
+            return web.json_response(missing, status=404)
         return web.json_response(member)
 
 
