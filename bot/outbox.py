@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from bot import metrics
+from bot import budgets, metrics
+from bot.budgets import DatabaseBudgets
 from bot.ports import Address, OutgoingMessage, SendError, Transport
 from storage import outbox, people
 from storage.db import INSTANCE, Database
@@ -96,6 +97,7 @@ class Delivery:
     file_state: tuple[int, ...] = ()  # SQLite: the database files as last seen
     next_at: dt.datetime | None = None  # when the next known row becomes due
     failing: dict[str, int] = field(default_factory=dict)  # failed sends in a row, by platform
+    budgets: DatabaseBudgets | None = None  # rate budgets shared with other instances
 
     # ----------------------------------------------------------------- one pass
 
@@ -135,6 +137,7 @@ class Delivery:
                 loop.call_soon_threadsafe(self.wake.set)
 
         unsubscribe = outbox.on_queued(queued_here)
+        self.budgets = budgets.share(self.db, self.transports)  # PostgreSQL: with all instances
         helpers = [asyncio.create_task(self._renew_loop(stopping))]
         notified = not self.db.is_sqlite
         if notified:

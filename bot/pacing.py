@@ -20,6 +20,13 @@ than the limit to the platform. Checking and taking happen without an `await` in
 concurrent senders in one event loop never overshoot; waiters queue instead of all polling.
 `back_off` adds up to 10 % jitter, so chats that were told to wait together do not all come
 back in the same instant.
+
+Several instances on one database share a platform's budget (its limits are per app, not per
+process): `pacer.share(limits, name, scope)` makes every call also take a place in a window
+every instance sees (`SharedLimits`, in the database: bot/budgets.py). `scope="global"`
+shares the global limits (Telegram's 30/s, Teams' tenant); `scope="chats"` shares each
+key's own limits (Slack's methods, where the "chat" is the method name). The local windows
+stay: within one process they are exact and cost nothing; the shared one only adds a wait.
 """
 
 from __future__ import annotations
@@ -31,11 +38,20 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Literal, Protocol
 
 Limit = tuple[int, float]  # (count, period in seconds): at most `count` per `period`
 Clock = Callable[[], float]
 
 MAX_CHATS = 20_000  # per-chat state kept; the least recently used is forgotten (it is full)
+
+
+class SharedLimits(Protocol):
+    """A window every instance sees: take one place under `limits` of budget `key`."""
+
+    async def take(self, key: str, limits: Sequence[Limit]) -> float:
+        """0.0 when the place was taken, else the seconds to wait before asking again."""
+        ...
 
 
 class Stamp:
@@ -132,6 +148,26 @@ class Pacer:
         self.paused: dict[str, float] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._global_lock = asyncio.Lock()
+        self.shared: SharedLimits | None = None
+        self.shared_name = ""
+        self.shared_scope: Literal["global", "chats"] = "global"
+
+    def share(
+        self, limits: SharedLimits, name: str, scope: Literal["global", "chats"] = "global"
+    ) -> None:
+        """Count this pacer's calls in a budget shared by every instance (see module doc)."""
+        self.shared, self.shared_name, self.shared_scope = limits, name, scope
+
+    def _shared(self, chat_id: str | None) -> tuple[str, Sequence[Limit]] | None:
+        if self.shared is None:
+            return None
+        if self.shared_scope == "global":
+            limits = [(w.count, w.period) for w in self.global_windows]
+            return (self.shared_name, limits) if limits else None
+        if chat_id is None:
+            return None
+        limits = list(self.chat_limits(chat_id))
+        return (f"{self.shared_name}:{chat_id}", limits) if limits else None
 
     def _windows(self, chat_id: str | None) -> list[Window]:
         if chat_id is None:
@@ -178,7 +214,16 @@ class Pacer:
                 return await self._take_when_free(chat_id)
 
     async def _take_when_free(self, chat_id: str | None) -> Slot:
-        while (wait := self.delay(chat_id)) > 0:
+        shared = self._shared(chat_id)
+        while True:
+            while (wait := self.delay(chat_id)) > 0:
+                await asyncio.sleep(wait)
+            if shared is None or self.shared is None:
+                break
+            # Under this pacer's locks, so no local caller takes a place meanwhile.
+            wait = await self.shared.take(*shared)
+            if wait <= 0:
+                break
             await asyncio.sleep(wait)
         now = self.clock()
         return Slot([(w, w.take(now)) for w in self._windows(chat_id)])

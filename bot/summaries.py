@@ -25,15 +25,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.ports import OutgoingMessage
-from bot.summary_text import body, full_text, headline, participation_lines
+from bot.summary_text import (
+    body,
+    full_text,
+    headline,
+    participation_table_lines,
+)
 from storage import dashboard as board
-from storage import outbox, releases
+from storage import frames, outbox, releases
 from storage import summaries as store
 from storage.dashboard import FactorTask, factor_tasks
 from storage.models import Round
-from surveys.anonymity import may_post
+from surveys.anonymity import may_post, shown
 from surveys.definition import Survey
-from surveys.summary import Summary, build_summary
+from surveys.summary import Summary, build_summary, participation_table
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -172,9 +177,24 @@ def participation_report(
     source: str,
     now: dt.datetime | None = None,
 ) -> str:
-    """Only the participation table (`round status`), through the same release path."""
-    summary = compose(session, survey, round_, options, source, now)
-    return "\n".join(participation_lines(summary, survey, options.language))
+    """Only the participation table (`round status`), through the release path for it.
+
+    A handful of counts per municipality, summed in Python: no DataFrame (pandas would cost
+    `round status` more than everything else), and only the figures shown go into the ledger.
+    """
+    counts = frames.participation_counts(session, round_.id)
+    k = options.k
+    invited = sum(c[1] for c in counts)
+    finished = sum(c[2] for c in counts)
+    answered = finished if shown(finished, k) else None
+    today = (now or dt.datetime.now(dt.UTC)).date()
+    rows = releases.release_participation(
+        session, round_.id, participation_table(counts, k), answered, k, source, today
+    )
+    lines = participation_table_lines(
+        round_.number, k, rows, answered, invited, survey, options.language
+    )
+    return "\n".join(lines)
 
 
 def messages(

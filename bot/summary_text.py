@@ -17,7 +17,7 @@ from bot.i18n import LANGUAGES, t
 from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.stats import Estimate
-from surveys.summary import FEW, UNKNOWN, FactorChange, FactorStat, Summary
+from surveys.summary import FEW, UNKNOWN, FactorChange, FactorStat, ParticipationRow, Summary
 from surveys.themes import Lexicon, load_lexicon
 
 CAPTION_LIMIT = 1024
@@ -409,9 +409,29 @@ def held_back_lines(summary: Summary, survey: Survey, lang: str) -> list[str]:
 
 def participation_lines(summary: Summary, survey: Survey, lang: str = "nb") -> list[str]:
     """The participation table: `summary`, `round close`, `round status` and `demo` print it."""
-    k = summary.k
-    lines = [text(lang, "table_title", number=summary.round_number)]
-    for p in summary.participation:
+    return participation_table_lines(
+        summary.round_number,
+        summary.k,
+        summary.participation,
+        summary.answered,
+        summary.invited,
+        survey,
+        lang,
+    )
+
+
+def participation_table_lines(
+    round_number: int,
+    k: int,
+    participation: Sequence[ParticipationRow],
+    answered: int | None,
+    invited: int,
+    survey: Survey,
+    lang: str = "nb",
+) -> list[str]:
+    """The participation table from released rows (`round status` has no whole summary)."""
+    lines = [text(lang, "table_title", number=round_number)]
+    for p in participation:
         name = group_label(survey, "municipality", p.group, lang)
         if p.answered is not None:
             rate = pct(p.answered / p.invited, lang) if p.invited else "–"
@@ -423,17 +443,14 @@ def participation_lines(summary: Summary, survey: Survey, lang: str = "nb") -> l
             lines.append(text(lang, "table_row_held", name=name, invited=p.invited))
         else:
             lines.append(text(lang, "table_row_few", name=name, invited=p.invited))
-    if summary.answered is None:
-        lines.append(text(lang, "table_total_few", k=k, invited=summary.invited))
+    if answered is None:
+        lines.append(text(lang, "table_total_few", k=k, invited=invited))
     else:
-        rate = pct(summary.answered / summary.invited, lang) if summary.invited else "–"
-        lines.append(
-            text(lang, "table_total", answered=summary.answered, invited=summary.invited,
-                 rate=rate)
-        )  # fmt: skip
-    if any(p.held for p in summary.participation):
+        rate = pct(answered / invited, lang) if invited else "–"
+        lines.append(text(lang, "table_total", answered=answered, invited=invited, rate=rate))
+    if any(p.held for p in participation):
         lines.append(text(lang, "table_held", k=k))
-    elif any(p.answered is None for p in summary.participation):
+    elif any(p.answered is None for p in participation):
         lines.append(text(lang, "table_note", k=k))
     return lines
 

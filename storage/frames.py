@@ -47,10 +47,9 @@ def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame
     return pd.DataFrame(session.execute(query).all(), columns=FACET_COLUMNS)
 
 
-def participation(session: Session, round_id: int) -> pd.DataFrame:
-    """Invited and finished per municipality: counts only, from invitations."""
-    import pandas as pd
-
+def participation_counts(session: Session, round_id: int) -> list[tuple[str | None, int, int]]:
+    """(municipality, invited, finished) per municipality, without pandas: `round status`
+    needs only these few rows, and loading pandas would cost it more than the query."""
     query = (
         select(
             Person.municipality,
@@ -62,7 +61,17 @@ def participation(session: Session, round_id: int) -> pd.DataFrame:
         .where(Invitation.round_id == round_id)
         .group_by(Person.municipality)
     )
-    rows = session.execute(query).all()
+    return [
+        (municipality, int(invited or 0), int(finished or 0))
+        for municipality, invited, finished in session.execute(query)
+    ]
+
+
+def participation(session: Session, round_id: int) -> pd.DataFrame:
+    """Invited and finished per municipality: counts only, from invitations."""
+    import pandas as pd
+
+    rows = participation_counts(session, round_id)
     frame = pd.DataFrame(rows, columns=["municipality", "invited", "finished"])
     frame["finished"] = frame["finished"].fillna(0).astype(int)
     # A skipped municipality stays None (not NaN, which is truthy and no option's value).

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, func, not_, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import OutboxMessage
 
@@ -151,16 +151,30 @@ def claim_due(
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows for this worker until the lease runs out.
 
-    `busy_chats` (platform, chat id) are being sent to by this worker right now: their later
-    rows wait, so one chat's messages never overtake each other. `skip_ids` were already
-    handled in this pass.
+    One chat's messages never overtake each other, across instances too: a chat with a
+    message leased by anyone (being sent right now) is skipped, `busy_chats` (platform, chat
+    id) are the chats this worker sends to right now, and on PostgreSQL a chat's rows are
+    kept only from its first due message on (`_in_order`: another instance may have locked
+    that one a moment ago). `skip_ids` were already handled in this pass.
     """
+    other = aliased(OutboxMessage)
+    leased_elsewhere = (
+        select(other.id)
+        .where(
+            other.platform == OutboxMessage.platform,
+            other.chat_id == OutboxMessage.chat_id,
+            other.status == "pending",
+            other.lease_until >= now,
+        )
+        .exists()
+    )
     query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == "pending",
             OutboxMessage.not_before <= now,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            not_(leased_elsewhere),
         )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
@@ -173,15 +187,49 @@ def claim_due(
         )
     if skip_ids:
         query = query.where(OutboxMessage.id.not_in(list(skip_ids)))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list(session.scalars(query))
+    if postgres and rows:
+        rows = _in_order(session, rows, now)
     for row in rows:
         row.lease_until = now + lease
         row.claimed_by = worker
         row.attempts += 1
     session.flush()
     return rows
+
+
+def _in_order(session: Session, rows: list[OutboxMessage], now: dt.datetime) -> list[OutboxMessage]:
+    """Keep each chat's rows only up to the first due row of that chat that is not ours.
+
+    `SKIP LOCKED` passes over rows another instance is claiming at this very moment; its
+    chat's later rows must then wait for it, or they would overtake it. Read after our rows
+    are locked, so a claim committed meanwhile is seen.
+    """
+    chats = sorted({(row.platform, row.chat_id) for row in rows})
+    due = session.execute(
+        select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(chats),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+    )
+    ours = {row.id for row in rows}
+    blocked: set[tuple[str, str]] = set()
+    keep: set[int] = set()
+    for platform, chat_id, row_id in due:
+        chat = (platform, chat_id)
+        if chat in blocked:
+            continue
+        if row_id in ours:
+            keep.add(row_id)
+        else:
+            blocked.add(chat)
+    return [row for row in rows if row.id in keep]
 
 
 def mark_sent(

@@ -521,18 +521,28 @@ def participation_rows(participation: pd.DataFrame, k: int) -> tuple[Participati
     if participation.empty:
         return ()
     groups = participation["municipality"].fillna(UNKNOWN).astype(str)
-    table = (
-        participation.assign(group=groups)
-        .groupby("group")[["invited", "finished"]]
-        .sum()
-        .astype(int)
+    return participation_table(
+        zip(groups, participation["invited"], participation["finished"], strict=True), k
     )
-    hidden = hidden_groups({str(g): int(r.finished) for g, r in table.iterrows()}, k)
-    out = []
-    for group, row in table.sort_values("invited", ascending=False).iterrows():
-        finished = None if group in hidden else int(row["finished"])
-        out.append(ParticipationRow(str(group), int(row["invited"]), finished))
-    return tuple(out)
+
+
+def participation_table(
+    counts: Iterable[tuple[str | None, int, int]], k: int
+) -> tuple[ParticipationRow, ...]:
+    """`participation_rows` from (municipality, invited, finished) tuples, in plain Python:
+    the few rows of `round status` need no DataFrame. Largest municipality first."""
+    table: dict[str, list[int]] = {}
+    for municipality, invited, finished in counts:
+        group = UNKNOWN if municipality is None else str(municipality)
+        sums = table.setdefault(group, [0, 0])
+        sums[0] += int(invited)
+        sums[1] += int(finished)
+    hidden = hidden_groups({g: sums[1] for g, sums in table.items()}, k)
+    ordered = sorted(sorted(table.items()), key=lambda item: -item[1][0])  # stable: ties by name
+    return tuple(
+        ParticipationRow(group, invited, None if group in hidden else finished)
+        for group, (invited, finished) in ordered
+    )
 
 
 def comment_texts(frame: pd.DataFrame, consented: bool = False) -> list[str]:

@@ -25,7 +25,7 @@ import logging
 import re
 from collections.abc import Coroutine
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -66,6 +66,7 @@ from bot.transports.slack_sender import SlackSender, make_client
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from bot.pacing import Pacer
     from bot.serve import Service
     from bot.settings import Settings
 
@@ -89,6 +90,10 @@ class SlackTransport:
         self.sender = sender
         self.engine = engine
         self.steering_channel = steering_channel
+
+    def shared_pacers(self) -> dict[str, tuple[Pacer, Literal["global", "chats"]]]:
+        """The tier budgets (one per method) are per workspace: shared across instances."""
+        return {"": (self.sender.methods, "chats")}
 
     async def send(self, address: Address, message: OutgoingMessage) -> str:
         channel = await self.sender.open_dm(address.chat_id)

@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 from microsoft_agents.activity import Activity
@@ -53,6 +53,7 @@ from bot.transports import teams_cards as cards
 from bot.transports.teams_sender import TeamsSender
 
 if TYPE_CHECKING:
+    from bot.pacing import Pacer
     from bot.serve import Service
     from bot.settings import Settings
 
@@ -84,6 +85,10 @@ class TeamsTransport:
         self.engine = engine
         self.steering_conversation = steering_conversation
         self.service_url = service_url
+
+    def shared_pacers(self) -> dict[str, tuple[Pacer, Literal["global", "chats"]]]:
+        """The tenant's ~50 requests a second are per app: shared across instances."""
+        return {"": (self.sender.pacer, "global")}
 
     async def send(self, address: Address, message: OutgoingMessage) -> str:
         found = await asyncio.to_thread(self._where, address.chat_id)

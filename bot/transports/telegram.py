@@ -23,7 +23,7 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -65,6 +65,7 @@ from bot.transports.telegram_sender import TelegramSender, telegram_pacer
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from bot.pacing import Pacer
     from bot.serve import Service
     from bot.settings import Settings
 
@@ -246,6 +247,10 @@ class TelegramTransport:
         self.application = application
         self.sender = sender
         self.steering_chat = steering_chat
+
+    def shared_pacers(self) -> dict[str, tuple[Pacer, Literal["global", "chats"]]]:
+        """Telegram's ~30 messages a second are per bot: shared across instances."""
+        return {"": (self.sender.pacer, "global")}
 
     async def send(self, address: Address, message: OutgoingMessage) -> str:
         return await self.send_to(address.chat_id, message)
