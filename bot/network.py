@@ -481,8 +481,8 @@ def gathering_messages(
     if person.team:
         lines.append(t(lang, "net_g_tasks" if open_tasks else "net_g_no_tasks"))
     asked = attendance.question(session, g, person, now) if ask and person.team else None
-    if asked is not None:  # "Kommer du?" with Ja / Nei / Digitalt on the gathering itself
-        lines.insert(1, asked.text)
+    if asked is not None:  # "Kommer du?" last, just above its Ja / Nei / Digitalt buttons
+        lines.append(asked.text)
     messages = [OutgoingMessage("\n".join(lines), asked.choices if asked else ())]
     for task, row in open_tasks[:MAX_TASKS_IN_GATHERING]:
         text = t(lang, "net_t_item", title=task.title, due=fmt_day(task.due_on, lang))

@@ -173,3 +173,24 @@ def test_roster_import_plans_for_late_joiners(
     db.dispose()
     # Kari joined after the task was planned: she has her own plan now (and Ingrid one plan).
     assert sorted(rows) == [(1, "d0"), (1, "d1"), (1, "d7"), (2, "d0"), (2, "d1"), (2, "d7")]
+
+
+def test_slack_roster_sync_plans_for_someone_found_later(engine, clock, team) -> None:
+    from bot.slack_roster import bind_and_greet
+    from storage import people
+
+    plan(engine, team)
+    with engine.db.transaction() as session:  # rostered in Fauske, no chat, then stopped+back
+        person = people.create_person(session, "Siv Slack", clock.now, team="Fauske")
+        person.status = "stopped"
+        siv = person.id
+    with engine.db.transaction() as session:
+        assert not session.scalars(select(Reminder).where(Reminder.person_id == siv)).all()
+        session.get(type(person), siv).status = "active"
+    assert bind_and_greet(engine, siv, "U123")
+    with engine.db.transaction() as session:
+        steps = sorted(
+            (r.kind, r.step)
+            for r in session.scalars(select(Reminder).where(Reminder.person_id == siv))
+        )
+    assert ("gathering", "d14") in steps and ("task", "d7") in steps
