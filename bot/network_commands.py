@@ -503,7 +503,7 @@ def mark_task_done(
     """`/oppgave ferdig N`: the person's own team's part, as the Ferdig button does."""
     person = actor.person
     if person is None or not person.team:
-        return _say(actor, "leader_no_team")
+        return _say(actor, "leader_done_by_team" if _is_leader(actor) else "leader_no_team")
     number = _number(actor, rest, "net_task_number")
     if isinstance(number, str):
         return number
@@ -642,10 +642,24 @@ def attend_prompt(ctx: Context, prompt: Prompt) -> Reply:
     return Reply(edit=OutgoingMessage(text))
 
 
+MEMBER_VIEWS = ("", "liste", "list", "ls", "vis", "show")
+
+
 def gathering_command(ctx: Context) -> Reply:
-    return _reply(
-        gathering(ctx.session, Actor(ctx.person, ctx.lang), list(ctx.args), ctx.now, _tz(ctx))
-    )
+    """`/samling …` for the leader; a member's `/samling liste` or `vis N` shows their own
+    view (as /samlinger), anything else is refused with where to look instead."""
+    actor = Actor(ctx.person, ctx.lang)
+    if not _is_leader(actor):
+        words = [w.lower() for w in ctx.args]
+        if (words[0] if words else "") not in MEMBER_VIEWS:
+            return _reply([_say(actor, "not_allowed") + " " + _say(actor, "leader_see_own")])
+        if len(words) > 1 and ctx.person.team:
+            found = _gathering(ctx.session, actor, list(ctx.args[1:2]))
+            if isinstance(found, Gathering):
+                return _reply([card(ctx.session, found, _tz(ctx), actor, False)])
+            return _reply([_say(actor, "leader_my_gathering_unknown", number=ctx.args[1][:30])])
+        return my_gatherings(ctx)
+    return _reply(gathering(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx)))
 
 
 def task_command(ctx: Context) -> Reply:
@@ -699,7 +713,7 @@ def register(engine: Conversation) -> None:
     add(
         ("samling", "gathering"),
         gathering_command,
-        roles=LEADERS,
+        roles=set(ROLES),  # members: their own view only (gathering_command checks)
         summary='/samling ny "Tittel" 12.03.2027 09:00 Sted | liste | vis | flytt | avlys | holdt',
     )
     # Everyone may type /oppgave (members: `/oppgave ferdig N`); task() refuses the rest to

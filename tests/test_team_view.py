@@ -194,3 +194,21 @@ def test_slack_roster_sync_plans_for_someone_found_later(engine, clock, team) ->
             for r in session.scalars(select(Reminder).where(Reminder.person_id == siv))
         )
     assert ("gathering", "d14") in steps and ("task", "d7") in steps
+
+
+def test_a_members_samling_liste_is_their_own_view_and_changes_are_refused(
+    engine, clock, team
+) -> None:
+    g, task = plan(engine, team)
+    listed = say(engine, team["Ingrid"], "samling liste")[0]
+    assert "Samling 3: Turnus" in listed and "Ditt svar på «Kommer du?»" in listed
+    card = say(engine, team["Ingrid"], f"samling vis {g}")[0]
+    assert "Tema: Heltid og turnus" in card and "Påmelding per lag" not in card
+    assert "Fant ingen samling nr. 999" in say(engine, team["Ingrid"], "samling vis 999")[0]
+    for line in (f"samling avlys {g}", f"samling holdt {g} Bodø=9", "samling ny X i morgen 10:00"):
+        refused = say(engine, team["Ingrid"], line)[0]
+        assert "bare for prosjektleder" in refused and "/samlinger" in refused
+    with engine.db.transaction() as session:
+        assert [x.status for x in session.scalars(select(Gathering))] == ["planned"]
+    leader = say(engine, team["Christel"], f"oppgave ferdig {task}")[0]
+    assert "markeres av laget selv" in leader
