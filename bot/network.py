@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
 MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
 ASK_STEP = "d2"  # the reminder that asks "Kommer du?"
+FOLD_AFTER = dt.timedelta(days=1)  # per-person attendance kept at most this long after the end
 KIND = "reminder"
 
 
@@ -739,6 +740,8 @@ def queue_due_reminders(
     task is done, or whose person has left the team is dropped, never sent late. One due
     outside the person's working hours waits for the window to open.
     """
+    # Answers to "Kommer du?" never outlive their gathering, held-marked or not.
+    attendance_store.fold_past(session, now - FOLD_AFTER)
     rows = store.due_reminders(session, now, limit)
     if not rows:
         return 0, 0
