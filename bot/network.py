@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LENGTH = dt.timedelta(hours=6)  # a gathering without an end time (for expiry only)
 MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
 MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
 ASK_STEP = "d2"  # the reminder that asks "Kommer du?"
@@ -86,6 +87,15 @@ def fmt_span(starts: dt.datetime, ends: dt.datetime, tz: dt.tzinfo, lang: str) -
         start=f"{start:%H:%M}",
         end=f"{end:%H:%M}",
     )
+
+
+def gathering_when(g: Gathering, tz: dt.tzinfo, lang: str) -> str:
+    """Start–end when the leader gave the end time, else only the start (a default end is
+    no fact to show). Older rows without the flag show an end that is not the default."""
+    given = g.end_given
+    if given is None:
+        given = g.ends_at - g.starts_at != DEFAULT_LENGTH
+    return fmt_span(g.starts_at, g.ends_at, tz, lang) if given else fmt_when(g.starts_at, tz, lang)
 
 
 def fmt_left(target: dt.date, today: dt.date, lang: str) -> str:
@@ -318,6 +328,7 @@ def add_gathering(
     place: str | None = None,
     link: str | None = None,
     theme: str | None = None,
+    end_given: bool | None = None,
 ) -> tuple[Gathering, int]:
     net = ensure_network(session, now)
     g = store.add_gathering(
@@ -329,6 +340,7 @@ def add_gathering(
         ends_at=ends_at,
         place=place,
         online_link=link,
+        end_given=end_given,
         status="planned",
         version=1,
         created_at=now,
@@ -374,12 +386,15 @@ def move_gathering(
     g: Gathering,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
+    end_given: bool = False,
 ) -> tuple[int, int]:
     """New date: old reminders withdrawn, new ones planned, every member told once."""
     net = ensure_network(session, now)
     store.withdraw_gathering_reminders(session, now, g.id, "moved", MAX_PARTS)
     attendance_store.forget_answers(session, g.id)  # given for the old date
     g.starts_at, g.ends_at = starts_at, ends_at
+    if end_given:
+        g.end_given = True
     g.version += 1
     g.status = "moved" if g.status != "replaced_by_webinar" else g.status
     g.updated_at = now
@@ -463,7 +478,7 @@ def gathering_messages(
             lang,
             "net_g_remind",
             title=g.title,
-            when=fmt_span(g.starts_at, g.ends_at, tz, lang),
+            when=gathering_when(g, tz, lang),
             left=fmt_left(local_day(g.starts_at, tz), today, lang),
         )
     ]

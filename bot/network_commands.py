@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from bot.dashboard.commands import Priority
 
 LEADERS = {"leader"}
-DEFAULT_LENGTH = dt.timedelta(hours=6)
+DEFAULT_LENGTH = net.DEFAULT_LENGTH
 ALL = {"alle", "all", "*"}
 DUE_WORDS = ("frist", "due", "innen", "by")
 
@@ -112,7 +112,7 @@ def _line(g: Gathering, tz: dt.tzinfo, actor: Actor) -> str:
     """One gathering in a list: time span, place, status; its tema and programme under it."""
     where = g.place or g.online_link or "–"
     lines = [
-        f"{g.id}. {g.title} — {net.fmt_span(g.starts_at, g.ends_at, tz, actor.lang)}, {where} "
+        f"{g.id}. {g.title} — {net.gathering_when(g, tz, actor.lang)}, {where} "
         f"({_status(actor, g.status)})"
     ]
     if g.theme:
@@ -129,7 +129,7 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
     lang = actor.lang
     lines = [
         _say(actor, "leader_card_head", id=g.id, title=g.title, status=_status(actor, g.status)),
-        net.fmt_span(g.starts_at, g.ends_at, tz, lang),
+        net.gathering_when(g, tz, lang),
     ]
     if g.place:
         lines.append(_say(actor, "net_g_place", place=g.place))
@@ -186,7 +186,9 @@ def gathering(
         place_words = rest[when.used :]
         link = next((w for w in place_words if w.startswith(("http://", "https://"))), None)
         place = " ".join(w for w in place_words if w != link) or None
-        g, planned = net.add_gathering(session, tz, now, title[:200], starts, ends, place, link)
+        g, planned = net.add_gathering(
+            session, tz, now, title[:200], starts, ends, place, link, end_given=bool(when.until)
+        )
         when_text = net.fmt_when(starts, tz, actor.lang)
         key = "net_gathering_added_place" if place else "net_gathering_added"
         return [
@@ -240,7 +242,7 @@ def gathering(
         when_text = net.fmt_when(starts, tz, actor.lang)
         if starts == g.starts_at and ends == g.ends_at:
             return [_say(actor, "net_already_at", id=g.id, when=when_text)]
-        planned, told = net.move_gathering(session, tz, now, g, starts, ends)
+        planned, told = net.move_gathering(session, tz, now, g, starts, ends, bool(when.until))
         return [_say(actor, "net_moved", id=g.id, when=when_text, told=told, planned=planned)]
     if action in ("avlys", "cancel"):
         if g.status == "cancelled":
@@ -480,13 +482,13 @@ def change_task(
         return _say(actor, "leader_task_moved", id=item.id, due=due, told=told, planned=planned)
     field = FIELDS.get(rest[0].lower()) if rest else None
     value = " ".join(rest[1:]).strip()
-    if field is None or (not value and field != "description"):
+    if field is None or not value:
         return _say(actor, "leader_task_edit_help", id=item.id)
     if field == "title":
         told = tasks_change.rename_task(session, now, item, value[:200])
         return _say(actor, "leader_task_renamed", id=item.id, title=item.title, told=told)
     if field == "description":
-        told = tasks_change.describe_task(session, now, item, value[:4000] or None)
+        told = tasks_change.describe_task(session, now, item, value[:4000])
         return _say(actor, "leader_task_described", id=item.id, told=told)
     team = None if value.lower() in ALL else net.resolve_team(session, value)
     if team is None and value.lower() not in ALL:

@@ -212,3 +212,13 @@ def test_a_members_samling_liste_is_their_own_view_and_changes_are_refused(
         assert [x.status for x in session.scalars(select(Gathering))] == ["planned"]
     leader = say(engine, team["Christel"], f"oppgave ferdig {task}")[0]
     assert "markeres av laget selv" in leader
+
+
+def test_an_end_time_nobody_gave_is_not_shown(engine, clock, team) -> None:
+    say(engine, team["Christel"], "samling ny Nettmøte 12.03.2027 10:00 Teams")
+    g = last_id(engine, Gathering)
+    listed = say(engine, team["Christel"], "samling liste")[0]
+    assert "fredag 12. mars 2027 kl. 10:00, Teams" in listed and "–16:00" not in listed
+    say(engine, team["Christel"], f"samling flytt {g} 19.03.2027 10:00-12:00")
+    card = say(engine, team["Christel"], f"samling vis {g}")[0]
+    assert "fredag 19. mars 2027 kl. 10:00–12:00" in card
