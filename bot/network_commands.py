@@ -413,6 +413,8 @@ def task(
                 if r.status == "done" and r.done_at is not None:
                     done_at = net.fmt_when(r.done_at, tz, actor.lang)
                     lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
+                elif r.status == "cancelled":
+                    lines.append(f"   {r.team}: {_say(actor, 'leader_task_cancelled_mark')}")
                 else:
                     lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]

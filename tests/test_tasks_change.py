@@ -99,6 +99,8 @@ def test_cancelling_withdraws_reminders_tells_open_teams_and_leaves_the_digest(
     assert {r.status for r in outbox_rows(engine, "rem:")} == {"dropped"}
     assert {r.status for r in reminders(engine, number)} <= {"cancelled", "queued"}
     assert "(avlyst)" in say(engine, team["Christel"], "oppgave liste")[0]
+    status = say(engine, team["Christel"], f"oppgave status {number}")[0]
+    assert "Bodø: (avlyst)" in status and "åpen" not in status
     assert (
         "avlyst og kan ikke endres" in say(engine, team["Christel"], f"oppgave avlys {number}")[0]
     )
