@@ -555,6 +555,10 @@ def remind(
             return [
                 _say(actor, "net_remind_not_live", number=number, status=_status(actor, g.status))
             ]
+    if kind == "task":
+        item = store.task(session, number)
+        if item is not None and tasks_change.is_cancelled(session, item):
+            return [_say(actor, "leader_task_is_cancelled", id=number)]
     result = net.remind_now(session, tz, now, kind, number, team)
     if result is None:
         return [_say(actor, f"net_{kind}_unknown", number=number)]
