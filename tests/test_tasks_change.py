@@ -101,6 +101,8 @@ def test_cancelling_withdraws_reminders_tells_open_teams_and_leaves_the_digest(
     assert "(avlyst)" in say(engine, team["Christel"], "oppgave liste")[0]
     status = say(engine, team["Christel"], f"oppgave status {number}")[0]
     assert "Bodø: (avlyst)" in status and "åpen" not in status
+    reminded = say(engine, team["Christel"], f"påminn oppgave {number}")[0]
+    assert "er avlyst" in reminded and not outbox_rows(engine, f"t:{number}:now:")
     assert (
         "avlyst og kan ikke endres" in say(engine, team["Christel"], f"oppgave avlys {number}")[0]
     )
