@@ -475,8 +475,10 @@ def change_task(
         when = parse_when(rest, today)
         if when is not None and when.problem:
             return _date_problem(actor, when, rest, today)
-        if when is None or when.used != len(rest):
+        if when is None:
             return _bad_date(actor, " ".join(rest[:3]))
+        if when.used != len(rest):  # words after the date: say what the command takes
+            return _say(actor, "leader_task_move_only_date", id=item.id)
         due = net.fmt_day(when.day, actor.lang)
         if when.day == item.due_on:
             return _say(actor, "leader_task_already_due", id=item.id, due=due)

@@ -74,6 +74,7 @@ def test_bad_moves_get_one_sentence_and_change_nothing(engine, clock, team) -> N
         f"oppgave flytt {number} 31.12.9999": "mer enn to år fram",
         f"oppgave flytt {number} snart": "forstod ikke datoen",
         f"oppgave flytt {number}": "forstod ikke datoen",
+        f"oppgave flytt {number} 19.03.2027 fordi": "Skriv bare den nye fristen",
         "oppgave flytt 99999999999999999999 19.03.2027": "ingen med nummer",
         "oppgave flytt 999999 19.03.2027": "Fant ingen oppgave nr. 999999",
         "oppgave avlys": "Skriv nummeret på oppgaven",
