@@ -198,3 +198,16 @@ def test_the_same_in_the_terminal(cli: CliRunner) -> None:
     assert "slett 1 ja" in asked
     assert "er slettet" in cli.invoke(app, ["oppgave", "slett", "1", "ja"]).output
     assert "Ingen oppgaver" in cli.invoke(app, ["oppgave", "liste"]).output
+    nested = cli.invoke(
+        app, ["network", "oppgave", "ny", "Les", "frist", "om", "ti", "dager", "alle"]
+    )
+    assert nested.exit_code == 0 and "Oppgave 1 «Les»" in nested.output, nested.output
+    moved = cli.invoke(app, ["network", "oppgave", "flytt", "1", "om", "tre", "uker"])
+    assert "ny frist" in moved.output
+    assert (
+        "heter nå «Lese»"
+        in cli.invoke(
+            app, ["network", "task", "edit", "1", "title", "Lese", "--language", "nb"]
+        ).output
+    )
+    assert cli.invoke(app, ["network", "nonsense"]).exit_code == 2
