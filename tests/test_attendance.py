@@ -139,3 +139,16 @@ def test_answers_never_outlive_the_gathering_even_if_never_marked_held(engine, c
     assert answers(engine) == []
     card = say(engine, team["Christel"], f"samling vis {g}")[0]
     assert "Bodø: 1 ja, 0 nei, 0 digitalt" in card  # as counts per team only
+
+
+def test_deleting_ones_identity_deletes_ones_answer(engine, clock, team) -> None:
+    from storage import people
+    from storage.models import Person
+
+    _, asked = two_days_before(engine, clock, team)
+    press(engine, "Kari Berg", asked["Kari Berg"], "Ja")
+    press(engine, "Ingrid Hansen", asked["Ingrid Hansen"], "Nei")
+    with engine.db.transaction() as session:
+        kari = session.scalars(select(Person).where(Person.name == "Kari Berg")).one()
+        people.delete_identity(session, kari)
+    assert [a for _, a in answers(engine)] == ["no"]
