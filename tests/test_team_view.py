@@ -175,19 +175,30 @@ def test_roster_import_plans_for_late_joiners(
     assert sorted(rows) == [(1, "d0"), (1, "d1"), (1, "d7"), (2, "d0"), (2, "d1"), (2, "d7")]
 
 
-def test_slack_roster_sync_plans_for_someone_found_later(engine, clock, team) -> None:
-    from bot.slack_roster import bind_and_greet
+async def test_slack_roster_sync_plans_for_someone_found_later(engine, clock, team) -> None:
+    from bot.slack_roster import sync_slack_roster
+    from bot.transports.slack_sender import SlackSender, make_client
     from storage import people
+    from tests.fakes.slack_api import FakeSlack
 
     plan(engine, team)
-    with engine.db.transaction() as session:  # rostered in Fauske, no chat, then stopped+back
-        person = people.create_person(session, "Siv Slack", clock.now, team="Fauske")
+    with engine.db.transaction() as session:  # in Fauske, but had stopped when it was planned
+        person = people.create_person(
+            session, "Siv Slack", clock.now, team="Fauske", email="siv@fauske.kommune.no"
+        )
         person.status = "stopped"
         siv = person.id
     with engine.db.transaction() as session:
         assert not session.scalars(select(Reminder).where(Reminder.person_id == siv)).all()
         session.get(type(person), siv).status = "active"
-    assert bind_and_greet(engine, siv, "U123")
+    api = FakeSlack()
+    await api.start()
+    try:
+        api.add_user("siv@fauske.kommune.no", "USIV")
+        result = await sync_slack_roster(engine, SlackSender(make_client(api.token, api.base_url)))
+    finally:
+        await api.stop()
+    assert result.matched == 1
     with engine.db.transaction() as session:
         steps = sorted(
             (r.kind, r.step)
