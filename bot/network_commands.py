@@ -310,7 +310,7 @@ def task(
     if action in ("ferdig", "done"):
         return [mark_task_done(session, actor, rest, now, tz)]
     if not _is_leader(actor):
-        return [_say(actor, "not_allowed")]
+        return [_say(actor, "not_allowed") + " " + _say(actor, "leader_see_own")]
     if action in CHANGES:
         return [change_task(session, actor, action, rest, words, now, tz)]
     if action in ("ny", "new", "add"):
