@@ -91,9 +91,6 @@ def counts_line(counts: dict[str, Counter[str]], lang: str) -> str:
 
 
 def leader_counts(session: Session, g: Gathering) -> dict[str, Counter[str]]:
-    """Counts per team for the leader: stored ones once held, live ones before."""
-    return (
-        store.stored_counts(session, g.id)
-        if g.status == "held"
-        else store.live_counts(session, g.id)
-    )
+    """Counts per team for the leader: stored ones once held (or folded after it ended),
+    live ones before."""
+    return store.stored_counts(session, g.id) or store.live_counts(session, g.id)

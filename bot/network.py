@@ -49,9 +49,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LENGTH = dt.timedelta(hours=6)  # a gathering without an end time (for expiry only)
 MAX_TASKS_IN_GATHERING = 10  # open tasks listed in one gathering reminder
 MAX_PARTS = MAX_TASKS_IN_GATHERING + 1  # outbox rows one reminder can become
 ASK_STEP = "d2"  # the reminder that asks "Kommer du?"
+FOLD_AFTER = dt.timedelta(days=1)  # per-person attendance kept at most this long after the end
 KIND = "reminder"
 
 
@@ -85,6 +87,15 @@ def fmt_span(starts: dt.datetime, ends: dt.datetime, tz: dt.tzinfo, lang: str) -
         start=f"{start:%H:%M}",
         end=f"{end:%H:%M}",
     )
+
+
+def gathering_when(g: Gathering, tz: dt.tzinfo, lang: str) -> str:
+    """Start–end when the leader gave the end time, else only the start (a default end is
+    no fact to show). Older rows without the flag show an end that is not the default."""
+    given = g.end_given
+    if given is None:
+        given = g.ends_at - g.starts_at != DEFAULT_LENGTH
+    return fmt_span(g.starts_at, g.ends_at, tz, lang) if given else fmt_when(g.starts_at, tz, lang)
 
 
 def fmt_left(target: dt.date, today: dt.date, lang: str) -> str:
@@ -317,6 +328,7 @@ def add_gathering(
     place: str | None = None,
     link: str | None = None,
     theme: str | None = None,
+    end_given: bool | None = None,
 ) -> tuple[Gathering, int]:
     net = ensure_network(session, now)
     g = store.add_gathering(
@@ -328,6 +340,7 @@ def add_gathering(
         ends_at=ends_at,
         place=place,
         online_link=link,
+        end_given=end_given,
         status="planned",
         version=1,
         created_at=now,
@@ -373,12 +386,15 @@ def move_gathering(
     g: Gathering,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
+    end_given: bool = False,
 ) -> tuple[int, int]:
     """New date: old reminders withdrawn, new ones planned, every member told once."""
     net = ensure_network(session, now)
     store.withdraw_gathering_reminders(session, now, g.id, "moved", MAX_PARTS)
     attendance_store.forget_answers(session, g.id)  # given for the old date
     g.starts_at, g.ends_at = starts_at, ends_at
+    if end_given:
+        g.end_given = True
     g.version += 1
     g.status = "moved" if g.status != "replaced_by_webinar" else g.status
     g.updated_at = now
@@ -462,7 +478,7 @@ def gathering_messages(
             lang,
             "net_g_remind",
             title=g.title,
-            when=fmt_span(g.starts_at, g.ends_at, tz, lang),
+            when=gathering_when(g, tz, lang),
             left=fmt_left(local_day(g.starts_at, tz), today, lang),
         )
     ]
@@ -481,8 +497,8 @@ def gathering_messages(
     if person.team:
         lines.append(t(lang, "net_g_tasks" if open_tasks else "net_g_no_tasks"))
     asked = attendance.question(session, g, person, now) if ask and person.team else None
-    if asked is not None:  # "Kommer du?" with Ja / Nei / Digitalt on the gathering itself
-        lines.insert(1, asked.text)
+    if asked is not None:  # "Kommer du?" last, just above its Ja / Nei / Digitalt buttons
+        lines.append(asked.text)
     messages = [OutgoingMessage("\n".join(lines), asked.choices if asked else ())]
     for task, row in open_tasks[:MAX_TASKS_IN_GATHERING]:
         text = t(lang, "net_t_item", title=task.title, due=fmt_day(task.due_on, lang))
@@ -739,6 +755,8 @@ def queue_due_reminders(
     task is done, or whose person has left the team is dropped, never sent late. One due
     outside the person's working hours waits for the window to open.
     """
+    # Answers to "Kommer du?" never outlive their gathering, held-marked or not.
+    attendance_store.fold_past(session, now - FOLD_AFTER)
     rows = store.due_reminders(session, now, limit)
     if not rows:
         return 0, 0

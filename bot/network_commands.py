@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from bot.dashboard.commands import Priority
 
 LEADERS = {"leader"}
-DEFAULT_LENGTH = dt.timedelta(hours=6)
+DEFAULT_LENGTH = net.DEFAULT_LENGTH
 ALL = {"alle", "all", "*"}
 DUE_WORDS = ("frist", "due", "innen", "by")
 
@@ -122,7 +122,7 @@ def _line(g: Gathering, tz: dt.tzinfo, actor: Actor) -> str:
     """One gathering in a list: time span, place, status; its tema and programme under it."""
     where = g.place or g.online_link or "–"
     lines = [
-        f"{g.id}. {g.title} — {net.fmt_span(g.starts_at, g.ends_at, tz, actor.lang)}, {where} "
+        f"{g.id}. {g.title} — {net.gathering_when(g, tz, actor.lang)}, {where} "
         f"({_status(actor, g.status)})"
     ]
     if g.theme:
@@ -139,7 +139,7 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
     lang = actor.lang
     lines = [
         _say(actor, "leader_card_head", id=g.id, title=g.title, status=_status(actor, g.status)),
-        net.fmt_span(g.starts_at, g.ends_at, tz, lang),
+        net.gathering_when(g, tz, lang),
     ]
     if g.place:
         lines.append(_say(actor, "net_g_place", place=g.place))
@@ -198,7 +198,9 @@ def gathering(
         place_words = rest[when.used :]
         link = next((w for w in place_words if w.startswith(("http://", "https://"))), None)
         place = " ".join(w for w in place_words if w != link) or None
-        g, planned = net.add_gathering(session, tz, now, title[:200], starts, ends, place, link)
+        g, planned = net.add_gathering(
+            session, tz, now, title[:200], starts, ends, place, link, end_given=bool(when.until)
+        )
         when_text = net.fmt_when(starts, tz, actor.lang)
         key = "net_gathering_added_place" if place else "net_gathering_added"
         return [
@@ -252,7 +254,7 @@ def gathering(
         when_text = net.fmt_when(starts, tz, actor.lang)
         if starts == g.starts_at and ends == g.ends_at:
             return [_say(actor, "net_already_at", id=g.id, when=when_text)]
-        planned, told = net.move_gathering(session, tz, now, g, starts, ends)
+        planned, told = net.move_gathering(session, tz, now, g, starts, ends, bool(when.until))
         return [_say(actor, "net_moved", id=g.id, when=when_text, told=told, planned=planned)]
     if action in ("avlys", "cancel"):
         if g.status == "cancelled":
@@ -320,7 +322,7 @@ def task(
     if action in ("ferdig", "done"):
         return [mark_task_done(session, actor, rest, now, tz)]
     if not _is_leader(actor):
-        return [_say(actor, "not_allowed")]
+        return [_say(actor, "not_allowed") + " " + _say(actor, "leader_see_own")]
     if action in CHANGES:
         return [change_task(session, actor, action, rest, words, now, tz)]
     if action in ("ny", "new", "add"):
@@ -425,6 +427,8 @@ def task(
                 if r.status == "done" and r.done_at is not None:
                     done_at = net.fmt_when(r.done_at, tz, actor.lang)
                     lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
+                elif r.status == "cancelled":
+                    lines.append(f"   {r.team}: {_say(actor, 'leader_task_cancelled_mark')}")
                 else:
                     lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]
@@ -485,8 +489,10 @@ def change_task(
         when = parse_when(rest, today)
         if when is not None and when.problem:
             return _date_problem(actor, when, rest, today)
-        if when is None or when.used != len(rest):
+        if when is None:
             return _bad_date(actor, " ".join(rest[:3]))
+        if when.used != len(rest):  # words after the date: say what the command takes
+            return _say(actor, "leader_task_move_only_date", id=item.id)
         due = net.fmt_day(when.day, actor.lang)
         if when.day == item.due_on:
             return _say(actor, "leader_task_already_due", id=item.id, due=due)
@@ -494,13 +500,13 @@ def change_task(
         return _say(actor, "leader_task_moved", id=item.id, due=due, told=told, planned=planned)
     field = FIELDS.get(rest[0].lower()) if rest else None
     value = " ".join(rest[1:]).strip()
-    if field is None or (not value and field != "description"):
+    if field is None or not value:
         return _say(actor, "leader_task_edit_help", id=item.id)
     if field == "title":
         told = tasks_change.rename_task(session, now, item, value[:200])
         return _say(actor, "leader_task_renamed", id=item.id, title=item.title, told=told)
     if field == "description":
-        told = tasks_change.describe_task(session, now, item, value[:4000] or None)
+        told = tasks_change.describe_task(session, now, item, value[:4000])
         return _say(actor, "leader_task_described", id=item.id, told=told)
     team = None if value.lower() in ALL else net.resolve_team(session, value)
     if team is None and value.lower() not in ALL:
@@ -517,7 +523,7 @@ def mark_task_done(
     """`/oppgave ferdig N`: the person's own team's part, as the Ferdig button does."""
     person = actor.person
     if person is None or not person.team:
-        return _say(actor, "leader_no_team")
+        return _say(actor, "leader_done_by_team" if _is_leader(actor) else "leader_no_team")
     number = _number(actor, rest, "net_task_number")
     if isinstance(number, str):
         return number
@@ -565,6 +571,10 @@ def remind(
             return [
                 _say(actor, "net_remind_not_live", number=number, status=_status(actor, g.status))
             ]
+    if kind == "task":
+        item = store.task(session, number)
+        if item is not None and tasks_change.is_cancelled(session, item):
+            return [_say(actor, "leader_task_is_cancelled", id=number)]
     result = net.remind_now(session, tz, now, kind, number, team)
     if result is None:
         return [_say(actor, f"net_{kind}_unknown", number=number)]
@@ -656,10 +666,24 @@ def attend_prompt(ctx: Context, prompt: Prompt) -> Reply:
     return Reply(edit=OutgoingMessage(text))
 
 
+MEMBER_VIEWS = ("", "liste", "list", "ls", "vis", "show")
+
+
 def gathering_command(ctx: Context) -> Reply:
-    return _reply(
-        gathering(ctx.session, Actor(ctx.person, ctx.lang), list(ctx.args), ctx.now, _tz(ctx))
-    )
+    """`/samling …` for the leader; a member's `/samling liste` or `vis N` shows their own
+    view (as /samlinger), anything else is refused with where to look instead."""
+    actor = Actor(ctx.person, ctx.lang)
+    if not _is_leader(actor):
+        words = [w.lower() for w in ctx.args]
+        if (words[0] if words else "") not in MEMBER_VIEWS:
+            return _reply([_say(actor, "not_allowed") + " " + _say(actor, "leader_see_own")])
+        if len(words) > 1 and ctx.person.team:
+            found = _gathering(ctx.session, actor, list(ctx.args[1:2]))
+            if isinstance(found, Gathering):
+                return _reply([card(ctx.session, found, _tz(ctx), actor, False)])
+            return _reply([_say(actor, "leader_my_gathering_unknown", number=ctx.args[1][:30])])
+        return my_gatherings(ctx)
+    return _reply(gathering(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx)))
 
 
 def task_command(ctx: Context) -> Reply:
@@ -713,7 +737,7 @@ def register(engine: Conversation) -> None:
     add(
         ("samling", "gathering"),
         gathering_command,
-        roles=LEADERS,
+        roles=set(ROLES),  # members: their own view only (gathering_command checks)
         summary='/samling ny "Tittel" 12.03.2027 09:00 Sted | liste | vis | flytt | avlys | holdt',
     )
     # Everyone may type /oppgave (members: `/oppgave ferdig N`); task() refuses the rest to

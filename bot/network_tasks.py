@@ -114,7 +114,7 @@ def rename_task(session: Session, now: dt.datetime, task: Task, title: str) -> i
     )
 
 
-def describe_task(session: Session, now: dt.datetime, task: Task, text: str | None) -> int:
+def describe_task(session: Session, now: dt.datetime, task: Task, text: str) -> int:
     task.description = text
     session.flush()
     stamp = f"{now:%Y%m%d%H%M%S}"
@@ -123,7 +123,7 @@ def describe_task(session: Session, now: dt.datetime, task: Task, text: str | No
         open_teams(session, task),
         f"t:{task.id}:description:{stamp}",
         now,
-        lambda lang: t(lang, "leader_t_described", title=task.title, text=text or "–"),
+        lambda lang: t(lang, "leader_t_described", title=task.title, text=text),
     )
 
 

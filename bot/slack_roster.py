@@ -42,8 +42,6 @@ def bind_and_greet(engine: Conversation, person_id: int, user_id: str) -> bool:
         if person is None:
             return False
         people.bind_address(session, person, PLATFORM, user_id, now)
-        # Reachable now: the reminders of gatherings and tasks planned before (issue 14).
-        plan_for_newcomers(session, engine.config.tz, now)
         if person.onboarded_at is not None or person.status != "active":
             return False
         messages = engine.first_contact(session, person, now)
@@ -68,4 +66,13 @@ async def sync_slack_roster(engine: Conversation, sender: SlackSender) -> SyncRe
         result.matched += 1
         if await asyncio.to_thread(bind_and_greet, engine, person_id, user_id):
             result.greeted += 1
+    if result.matched:
+        await asyncio.to_thread(plan_reminders, engine)
     return result
+
+
+def plan_reminders(engine: Conversation) -> int:
+    """Once after a sync: reminders of gatherings and tasks planned before someone joined or
+    came back (issue 14); what is planned already is not planned twice."""
+    with engine.db.transaction() as session:
+        return plan_for_newcomers(session, engine.config.tz, engine.clock())

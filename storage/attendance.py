@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Person
-from storage.network_models import Attendance, AttendanceCount
+from storage.network_models import Attendance, AttendanceCount, Gathering
 
 ANSWERS = ("yes", "no", "online")
 
@@ -97,6 +97,22 @@ def fold_into_counts(session: Session, gathering_id: int) -> None:
             _put(session, gathering_id, team, kind, count)
     forget_answers(session, gathering_id)
     session.flush()
+
+
+def fold_past(session: Session, before: dt.datetime) -> int:
+    """Fold the answers of gatherings that ended before `before` but were never marked held,
+    so per-person rows never outlive their gathering; returns how many gatherings."""
+    ids = list(
+        session.scalars(
+            select(Attendance.gathering_id)
+            .join(Gathering, Gathering.id == Attendance.gathering_id)
+            .where(Gathering.ends_at < before)
+            .distinct()
+        )
+    )
+    for gathering_id in ids:
+        fold_into_counts(session, gathering_id)
+    return len(ids)
 
 
 def record_came(session: Session, gathering_id: int, came: dict[str, int]) -> None:

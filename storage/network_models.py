@@ -76,6 +76,9 @@ class Gathering(Base):
     place: Mapped[str | None] = mapped_column(String(300))
     online_link: Mapped[str | None] = mapped_column(String(500))
     programme: Mapped[str | None] = mapped_column(Text)
+    # Whether the leader gave the end time (else ends_at is a default, never shown);
+    # None for gatherings from before this was stored.
+    end_given: Mapped[bool | None] = mapped_column(Boolean)
     # planned | moved | cancelled | held | replaced_by_webinar
     status: Mapped[str] = mapped_column(String(24), default="planned")
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -126,3 +126,29 @@ def test_nynorsk_question_and_answer(engine, clock, team) -> None:
     assert reply.edit is not None and "Svaret ditt for «Samling 3»: Nei" in reply.edit.text
     assert "/kjem" in reply.edit.text
     assert "Nei" in say(engine, Address("test", "Nils Nynorsk"), f"kjem {g} nei")[0]
+
+
+def test_answers_never_outlive_the_gathering_even_if_never_marked_held(engine, clock, team) -> None:
+    g, asked = two_days_before(engine, clock, team)
+    press(engine, "Ingrid Hansen", asked["Ingrid Hansen"], "Ja")
+    clock.now = oslo(2027, 3, 12, 16, 0)  # it ended at 15:00; nobody typed `samling holdt`
+    tick(engine, clock)
+    assert len(answers(engine)) == 1  # the leader may still mark it held today
+    clock.now = oslo(2027, 3, 13, 15, 30)
+    tick(engine, clock)
+    assert answers(engine) == []
+    card = say(engine, team["Christel"], f"samling vis {g}")[0]
+    assert "Bodø: 1 ja, 0 nei, 0 digitalt" in card  # as counts per team only
+
+
+def test_deleting_ones_identity_deletes_ones_answer(engine, clock, team) -> None:
+    from storage import people
+    from storage.models import Person
+
+    _, asked = two_days_before(engine, clock, team)
+    press(engine, "Kari Berg", asked["Kari Berg"], "Ja")
+    press(engine, "Ingrid Hansen", asked["Ingrid Hansen"], "Nei")
+    with engine.db.transaction() as session:
+        kari = session.scalars(select(Person).where(Person.name == "Kari Berg")).one()
+        people.delete_identity(session, kari)
+    assert [a for _, a in answers(engine)] == ["no"]

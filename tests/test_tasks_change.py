@@ -74,6 +74,7 @@ def test_bad_moves_get_one_sentence_and_change_nothing(engine, clock, team) -> N
         f"oppgave flytt {number} 31.12.9999": "mer enn to år fram",
         f"oppgave flytt {number} snart": "forstod ikke datoen",
         f"oppgave flytt {number}": "forstod ikke datoen",
+        f"oppgave flytt {number} 19.03.2027 fordi": "Skriv bare den nye fristen",
         "oppgave flytt 99999999999999999999 19.03.2027": "ingen med nummer",
         "oppgave flytt 999999 19.03.2027": "Fant ingen oppgave nr. 999999",
         "oppgave avlys": "Skriv nummeret på oppgaven",
@@ -99,6 +100,10 @@ def test_cancelling_withdraws_reminders_tells_open_teams_and_leaves_the_digest(
     assert {r.status for r in outbox_rows(engine, "rem:")} == {"dropped"}
     assert {r.status for r in reminders(engine, number)} <= {"cancelled", "queued"}
     assert "(avlyst)" in say(engine, team["Christel"], "oppgave liste")[0]
+    status = say(engine, team["Christel"], f"oppgave status {number}")[0]
+    assert "Bodø: (avlyst)" in status and "åpen" not in status
+    reminded = say(engine, team["Christel"], f"påminn oppgave {number}")[0]
+    assert "er avlyst" in reminded and not outbox_rows(engine, f"t:{number}:now:")
     assert (
         "avlyst og kan ikke endres" in say(engine, team["Christel"], f"oppgave avlys {number}")[0]
     )
@@ -193,3 +198,16 @@ def test_the_same_in_the_terminal(cli: CliRunner) -> None:
     assert "slett 1 ja" in asked
     assert "er slettet" in cli.invoke(app, ["oppgave", "slett", "1", "ja"]).output
     assert "Ingen oppgaver" in cli.invoke(app, ["oppgave", "liste"]).output
+    nested = cli.invoke(
+        app, ["network", "oppgave", "ny", "Les", "frist", "om", "ti", "dager", "alle"]
+    )
+    assert nested.exit_code == 0 and "Oppgave 1 «Les»" in nested.output, nested.output
+    moved = cli.invoke(app, ["network", "oppgave", "flytt", "1", "om", "tre", "uker"])
+    assert "ny frist" in moved.output
+    assert (
+        "heter nå «Lese»"
+        in cli.invoke(
+            app, ["network", "task", "edit", "1", "title", "Lese", "--language", "nb"]
+        ).output
+    )
+    assert cli.invoke(app, ["network", "nonsense"]).exit_code == 2

@@ -173,3 +173,63 @@ def test_roster_import_plans_for_late_joiners(
     db.dispose()
     # Kari joined after the task was planned: she has her own plan now (and Ingrid one plan).
     assert sorted(rows) == [(1, "d0"), (1, "d1"), (1, "d7"), (2, "d0"), (2, "d1"), (2, "d7")]
+
+
+async def test_slack_roster_sync_plans_for_someone_found_later(engine, clock, team) -> None:
+    from bot.slack_roster import sync_slack_roster
+    from bot.transports.slack_sender import SlackSender, make_client
+    from storage import people
+    from tests.fakes.slack_api import FakeSlack
+
+    plan(engine, team)
+    with engine.db.transaction() as session:  # in Fauske, but had stopped when it was planned
+        person = people.create_person(
+            session, "Siv Slack", clock.now, team="Fauske", email="siv@fauske.kommune.no"
+        )
+        person.status = "stopped"
+        siv = person.id
+    with engine.db.transaction() as session:
+        assert not session.scalars(select(Reminder).where(Reminder.person_id == siv)).all()
+        session.get(type(person), siv).status = "active"
+    api = FakeSlack()
+    await api.start()
+    try:
+        api.add_user("siv@fauske.kommune.no", "USIV")
+        result = await sync_slack_roster(engine, SlackSender(make_client(api.token, api.base_url)))
+    finally:
+        await api.stop()
+    assert result.matched == 1
+    with engine.db.transaction() as session:
+        steps = sorted(
+            (r.kind, r.step)
+            for r in session.scalars(select(Reminder).where(Reminder.person_id == siv))
+        )
+    assert ("gathering", "d14") in steps and ("task", "d7") in steps
+
+
+def test_a_members_samling_liste_is_their_own_view_and_changes_are_refused(
+    engine, clock, team
+) -> None:
+    g, task = plan(engine, team)
+    listed = say(engine, team["Ingrid"], "samling liste")[0]
+    assert "Samling 3: Turnus" in listed and "Ditt svar på «Kommer du?»" in listed
+    card = say(engine, team["Ingrid"], f"samling vis {g}")[0]
+    assert "Tema: Heltid og turnus" in card and "Påmelding per lag" not in card
+    assert "Fant ingen samling nr. 999" in say(engine, team["Ingrid"], "samling vis 999")[0]
+    for line in (f"samling avlys {g}", f"samling holdt {g} Bodø=9", "samling ny X i morgen 10:00"):
+        refused = say(engine, team["Ingrid"], line)[0]
+        assert "bare for prosjektleder" in refused and "/samlinger" in refused
+    with engine.db.transaction() as session:
+        assert [x.status for x in session.scalars(select(Gathering))] == ["planned"]
+    leader = say(engine, team["Christel"], f"oppgave ferdig {task}")[0]
+    assert "markeres av laget selv" in leader
+
+
+def test_an_end_time_nobody_gave_is_not_shown(engine, clock, team) -> None:
+    say(engine, team["Christel"], "samling ny Nettmøte 12.03.2027 10:00 Teams")
+    g = last_id(engine, Gathering)
+    listed = say(engine, team["Christel"], "samling liste")[0]
+    assert "fredag 12. mars 2027 kl. 10:00, Teams" in listed and "–16:00" not in listed
+    say(engine, team["Christel"], f"samling flytt {g} 19.03.2027 10:00-12:00")
+    card = say(engine, team["Christel"], f"samling vis {g}")[0]
+    assert "fredag 19. mars 2027 kl. 10:00–12:00" in card

@@ -77,24 +77,38 @@ def register(app: typer.Typer) -> None:
     for names, command, help_text in GROUPS:
         for name in names:
             app.command(name, context_settings=settings, help=help_text)(_make(command, help_text))
-    app.command("network")(network_show)
+    app.command(
+        "network", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    )(network_show)
+
+
+NESTED = {name: command for names, command, _ in GROUPS for name in names}
 
 
 def network_show(
     what: Annotated[
-        str | None, typer.Argument(help="`digest`: the project leader's weekly overview.")
+        str | None,
+        typer.Argument(
+            help="`digest`: the project leader's weekly overview; `samling|oppgave|paminn …`: "
+            "the same as `beholde samling|oppgave|paminn …`."
+        ),
     ] = None,
+    words: Annotated[list[str] | None, typer.Argument(help="For samling|oppgave|paminn.")] = None,
     english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
     language: Annotated[
         str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
     ] = None,
 ) -> None:
-    """The learning network's reminder policy and pulse cadence (or `network digest`)."""
+    """The learning network's reminder policy and pulse cadence (or `network digest`, or
+    `network oppgave flytt 3 19.03.2027` and the other leader commands)."""
     from storage import network as store
 
+    if what is not None and what.lower() in NESTED:
+        _run(NESTED[what.lower()], words or [], "en" if english else language)
+        return
     settings = load_settings()
     lang = "en" if english else language or settings.language
-    if what not in (None, "digest"):
+    if what not in (None, "digest") or words:
         raise fail(lang, "cli_network_usage", code=2)
     if what == "digest":
         from bot.digest import leader_digest_text

@@ -65,7 +65,9 @@ CONCURRENCY = 32  # conversations sent to at once; the pacer keeps the tenant's 
 MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 # Commands that take words after them; other command words count only when sent alone, so a
 # free-text answer that begins with "pause ..." stays an answer.
-WITH_ARGUMENTS = frozenset({"språk", "runde", "samling", "oppgave", "påminn", "arbeidstid"})
+WITH_ARGUMENTS = frozenset(
+    {"språk", "runde", "samling", "oppgave", "påminn", "arbeidstid", "kommer"}
+)
 
 
 class TeamsTransport:

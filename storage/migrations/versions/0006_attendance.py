@@ -1,4 +1,5 @@
-"""attendance at gatherings (per person until held, then counts per team); a task's version
+"""attendance at gatherings (per person until held, then counts per team); a task's version;
+whether a gathering's end time was given (else it is not shown)
 
 Revision ID: 0006_attendance
 Revises: 0005
@@ -53,9 +54,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    with op.batch_alter_table("gatherings") as batch:
+        batch.add_column(sa.Column("end_given", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("gatherings") as batch:
+        batch.drop_column("end_given")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("version")
     op.drop_table("attendance_counts")
