@@ -128,6 +128,17 @@ def test_the_question_can_be_skipped_and_silence_is_a_no(engine) -> None:
     assert consent_of(engine) == [(SAID_YES, False)]
 
 
+def test_no_comment_no_question(engine) -> None:
+    address = one_person(engine)
+    first = engine.handle(Command(address, "puls")).messages
+    prompt = press(engine, address, last_with_choices(first), "1").messages[-1]
+    skipped = press(engine, address, prompt, "skip")
+    assert skipped.messages[0].text.startswith("Takk! Svarene dine er lagret uten navn")
+    assert all("sitere" not in m.text for m in skipped.messages)
+    with engine.db.transaction() as session:
+        assert session.scalar(select(Invitation)).status == "finished"
+
+
 def test_a_round_closing_while_the_question_waits_finishes_the_pulse(engine) -> None:
     address = one_person(engine)
     comment(engine, address, SAID_YES)
