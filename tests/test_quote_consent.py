@@ -279,3 +279,14 @@ def test_the_summary_quotes_consented_comments_only_and_only_past_the_threshold(
     # A frame that does not say whether anyone consented quotes nobody.
     unknown = summarise(survey, frame_with(survey, texts, None))
     assert unknown.themes is not None and unknown.quotes == ()
+
+
+def test_the_question_names_the_threshold_the_summary_uses(db, survey, clock) -> None:
+    from bot.app import assemble
+    from bot.conversation import EngineConfig
+    from bot.summaries import engine_options
+
+    engine = assemble(db, survey, EngineConfig(k=5, comment_threshold=20), clock)
+    ask = comment(engine, one_person(engine), SAID_YES)[-1]
+    assert "minst 20 har skrevet en kommentar" in ask.text
+    assert engine_options(engine).comment_threshold == 20  # `round close` summarises so too
