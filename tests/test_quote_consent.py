@@ -9,6 +9,7 @@ the dashboard. Runs on SQLite and PostgreSQL (the `engine` fixture).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -290,3 +291,16 @@ def test_the_question_names_the_threshold_the_summary_uses(db, survey, clock) ->
     ask = comment(engine, one_person(engine), SAID_YES)[-1]
     assert "minst 20 har skrevet en kommentar" in ask.text
     assert engine_options(engine).comment_threshold == 20  # `round close` summarises so too
+
+
+def test_consent_attaches_only_to_a_written_comment(engine) -> None:
+    person_id, _ = add_person(engine, "Kari")
+    engine.open_round()
+    with engine.db.transaction() as session:
+        invitation = session.scalar(select(Invitation).where(Invitation.person_id == person_id))
+        answers.store_pending(session, invitation.id, "quit", 1, None)
+        answers.store_pending(session, invitation.id, "quit_text", None, None)  # skipped
+        assert not answers.set_quote_consent(session, invitation.id, "quit_text", True)
+        assert not answers.set_quote_consent(session, invitation.id, "quit", True)
+        answers.seal(session, invitation, None, dt.date(2027, 1, 12), complete=True, k=5)
+        assert not any(row.quote_ok for row in session.scalars(select(Holding)))
