@@ -201,8 +201,28 @@ class PulseFlow:
             label = t(lang, "chosen", label=shown)
         edit = render.answered(question, lang, label, position, total)
         if stored_text:  # "Kan vi sitere deg anonymt?" right after the comment
-            ask = quote_consent.ask(self, session, person, invitation, qid, now)
+            ask = quote_consent.ask(session, person, invitation, qid, now, self.engine.config)
             return Reply(edit=edit, messages=[ask])
+        return Reply(edit=edit, messages=self.proceed(session, person, invitation, now, pending))
+
+    def consent_answer(
+        self, session: Session, person: Person, prompt: Prompt, value: str, now: dt.datetime
+    ) -> Reply:
+        """Store the yes or no to being quoted with the comment; then the pulse goes on."""
+        lang = person.language
+        invitation = session.get(Invitation, prompt.invitation_id) if prompt.invitation_id else None
+        round_ = session.get(Round, invitation.round_id) if invitation else None
+        if invitation is None or round_ is None or round_.status != "open":
+            return Reply(notice=t(lang, "stale_button"))
+        if invitation.status != "invited":
+            return Reply(notice=t(lang, "stale_button"))
+        if value not in quote_consent.ANSWERS:
+            return Reply(notice=t(lang, "invalid_value"))
+        if not prompts.claim(session, prompt.token, now):
+            return Reply(notice=t(lang, "already_answered"))
+        answers.set_quote_consent(session, invitation.id, prompt.question_id or "", value == "yes")
+        edit = quote_consent.answered(lang, value, self.engine.config)
+        pending = answers.pending_answers(session, invitation.id)
         return Reply(edit=edit, messages=self.proceed(session, person, invitation, now, pending))
 
     def proceed(

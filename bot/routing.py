@@ -158,7 +158,7 @@ class Router:
         if prompt.purpose == "background":
             return flow.background_answer(session, person, prompt, value, now)
         if prompt.purpose == QUOTE_PROMPT:
-            return quote_consent.answer(flow, session, person, prompt, value, now)
+            return flow.consent_answer(session, person, prompt, value, now)
         handler = self.engine.prompt_handlers.get(prompt.purpose)
         if handler is None:
             return Reply(notice=t(lang, "stale_button"))

@@ -11,7 +11,8 @@ from bot.conversation import Conversation
 from surveys.definition import Survey
 from tests.test_layers import QUERY_WORDS, ROOT, cycles, graph
 
-PARTS = ("routing", "pulse_flow", "pulse_render", "round_admin", "engine_base", "conversation")
+PARTS = ("routing", "pulse_flow", "pulse_render", "round_admin", "quote_consent", "engine_base",
+         "conversation")  # fmt: skip
 FACADE = ("handle", "respond", "greet", "duplicate_reply", "first_contact", "next_step",
           "open_round", "open_round_in", "close_round", "close_round_in",
           "run_round_closed_hooks", "ensure_invitation", "queue", "set_language",
@@ -44,7 +45,8 @@ def test_the_parts_leave_queries_to_storage_and_form_no_cycle() -> None:
     assert "bot.routing" in edges and "bot.round_admin" in edges
     assert cycles(edges) == []
     # The parts never import the facade at run time (only for type hints).
-    for part in ("bot.routing", "bot.pulse_flow", "bot.pulse_render", "bot.round_admin"):
+    for part in ("bot.routing", "bot.pulse_flow", "bot.pulse_render", "bot.round_admin",
+                 "bot.quote_consent"):  # fmt: skip
         assert "bot.conversation" not in edges[part], part
     assert "bot.conversation" not in edges["bot.commands"]
 
