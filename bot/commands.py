@@ -7,7 +7,7 @@ a person without the role gets a clear refusal and nothing changes.
 from __future__ import annotations
 
 from bot.background_labels import background_line
-from bot.engine_base import CommandRegistry, Context
+from bot.conversation import CommandRegistry, Context
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.ports import Choice, OutgoingMessage, Reply
 from storage import answers, people, prompts
