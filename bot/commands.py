@@ -7,8 +7,8 @@ a person without the role gets a clear refusal and nothing changes.
 from __future__ import annotations
 
 from bot.background_labels import background_line
-from bot.engine_base import CommandRegistry, Context
-from bot.i18n import LANGUAGES, t
+from bot.conversation import CommandRegistry, Context
+from bot.i18n import LANGUAGES, catalogue, t
 from bot.ports import Choice, OutgoingMessage, Reply
 from storage import answers, people, prompts
 from storage.models import Prompt
@@ -88,7 +88,8 @@ def me(ctx: Context) -> Reply:
             return value
 
     background = background_line(survey, person, lang)
-    chats = ", ".join(a.platform for a in people.addresses_of(ctx.session, person.id)) or unset
+    addresses = people.addresses_of(ctx.session, person.id)
+    chats = ", ".join(platform_label(lang, a.platform) for a in addresses) or unset
     invited, finished, pending = people.pulse_counts(ctx.session, person.id)
     texts = [
         t(
@@ -112,6 +113,12 @@ def me(ctx: Context) -> Reply:
         texts.append(t(lang, "me_pending", count=pending))
     texts.append(t(lang, "me_answers"))
     return _say(*texts)
+
+
+def platform_label(lang: str, platform: str) -> str:
+    """ "terminal" for the console; Telegram, Slack and Teams by their own names."""
+    key = f"conv_platform_{platform}"
+    return t(lang, key) if key in catalogue(lang) else platform.capitalize()
 
 
 def delete(ctx: Context) -> Reply:

@@ -157,6 +157,8 @@ def answer_for(
         if rng.random() < 0.6:
             return TextReceived(address, rng.choice(COMMENTS))
         return ChoicePressed(address, message.choices[-1].data)  # "Hopp over"
+    if {c.data.rsplit(":", 1)[-1] for c in message.choices} == {"yes", "no"}:
+        return _press(message, "yes" if rng.random() < 0.5 else "no")  # may we quote you?
     text = message.text
     if "slutte" in text:
         return _press(message, "1" if quitter else "0")

@@ -1,24 +1,18 @@
-"""The engine's shared vocabulary: configuration, the command registry and a handler's context.
+"""What every part of the engine shares: its configuration, the `Basis` it reads (database,
+survey, knobs, clock), and small rules about buttons and typed yes/no.
 
-Kept apart from `bot.conversation` so that the engine's parts (routing, the pulse flow, round
-administration) and its features (`bot.commands`, `bot.network_commands`) can all use these
-types without importing the engine itself — no import cycle.
+The parts (`bot.routing`, `bot.pulse_flow`, `bot.round_admin`, …) get a `Basis` and the
+parts they call, never the `Conversation` facade, so no arrow runs back up to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from bot.ports import Address, Reply
-from storage.models import Person, Prompt
-
-if TYPE_CHECKING:
-    from bot.conversation import Conversation
+from storage.db import Database
+from surveys.definition import Survey
 
 Clock = Callable[[], dt.datetime]
 SKIP = "skip"
@@ -61,55 +55,10 @@ class EngineConfig:
 
 
 @dataclass
-class Context:
-    """What a command handler gets: the open transaction, the person, the words."""
+class Basis:
+    """What every part of one engine reads; the facade's attributes of the same names."""
 
-    session: Session
-    person: Person
-    address: Address
-    args: tuple[str, ...]
-    now: dt.datetime
-    engine: Conversation
-    after: list[Callable[[], None]] = field(default_factory=list)  # run after commit
-
-    @property
-    def lang(self) -> str:
-        return self.person.language
-
-
-Handler = Callable[[Context], Reply]
-PromptHandler = Callable[[Context, Prompt], Reply]
-
-
-@dataclass
-class CommandSpec:
-    handler: Handler
-    roles: frozenset[str] | None = None  # None: everyone
-    summary: str = ""
-
-
-@dataclass
-class CommandRegistry:
-    """Commands by name and alias; later features register theirs here (leader commands)."""
-
-    specs: dict[str, CommandSpec] = field(default_factory=dict)
-    canonical: dict[str, str] = field(default_factory=dict)
-
-    def add(
-        self,
-        names: tuple[str, ...],
-        handler: Handler,
-        roles: set[str] | None = None,
-        summary: str = "",
-    ) -> None:
-        spec = CommandSpec(handler, frozenset(roles) if roles else None, summary)
-        for name in names:
-            self.specs[name] = spec
-            self.canonical[name] = names[0]
-
-    def get(self, name: str) -> CommandSpec | None:
-        return self.specs.get(name.lower().lstrip("/"))
-
-    def restricted(self) -> list[str]:
-        """Names of commands only some roles may use (shown in the leader's help)."""
-        return sorted({self.canonical[n] for n, s in self.specs.items() if s.roles})
+    db: Database
+    survey: Survey
+    config: EngineConfig
+    clock: Clock

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot import pulse_render as render
 from bot import quote_consent
-from bot.engine_base import SKIP
+from bot.engine_base import SKIP, Basis
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
 from storage import answers, prompts, releases
 from storage.models import Invitation, PendingAnswer, Person, Prompt, Round
-from surveys.planning import background_to_ask
-
-if TYPE_CHECKING:
-    from bot.conversation import Conversation
+from surveys.planning import background_to_ask, plan_for_slot
 
 log = logging.getLogger("bot.conversation")
 
@@ -32,8 +28,8 @@ log = logging.getLogger("bot.conversation")
 class PulseFlow:
     """The steps of onboarding and of a pulse for one engine."""
 
-    def __init__(self, engine: Conversation) -> None:
-        self.engine = engine
+    def __init__(self, basis: Basis) -> None:
+        self.basis = basis
 
     # ----------------------------------------------------------------- first contact
 
@@ -41,7 +37,7 @@ class PulseFlow:
         self, session: Session, person: Person, now: dt.datetime
     ) -> list[OutgoingMessage]:
         """Greeting, the anonymity promise, then background questions or the pulse."""
-        lang, config = person.language, self.engine.config
+        lang, config = person.language, self.basis.config
         first_name = person.name.split(" ")[0]
         welcome = t(lang, "welcome", name=first_name, organisation=config.organisation)
         messages = [OutgoingMessage(welcome + "\n\n" + t(lang, "promise", k=config.k))]
@@ -51,7 +47,7 @@ class PulseFlow:
         return messages
 
     def background_left(self, person: Person) -> list[str]:
-        survey = self.engine.survey
+        survey = self.basis.survey
         known = {q.id: getattr(person, q.id, None) for q in survey.background}
         return background_to_ask(survey, known, set(person.skipped_background or []))
 
@@ -89,7 +85,7 @@ class PulseFlow:
         now: dt.datetime,
         explicit: bool = True,
     ) -> list[OutgoingMessage]:
-        invitation = self.engine.ensure_invitation(session, round_, person)
+        invitation = self.ensure_invitation(session, round_, person)
         if invitation.status != "invited":
             return [OutgoingMessage(t(person.language, "already_done"))] if explicit else []
         quote_consent.skip_open(session, invitation, person, now)  # moving on is a no
@@ -100,9 +96,25 @@ class PulseFlow:
             return self.finish(session, person, invitation, now)
         messages: list[OutgoingMessage] = []
         if not pending:
-            messages.append(render.pulse_intro(self.engine.survey, sequence, person.language))
+            messages.append(render.pulse_intro(self.basis.survey, sequence, person.language))
         messages.append(self.pulse_question(session, person, invitation, remaining[0], now))
         return messages
+
+    def ensure_invitation(self, session: Session, round_: Round, person: Person) -> Invitation:
+        """The person's invitation to the open round, created (with its plan) if missing."""
+        invitation = answers.invitation_for(session, round_.id, person.id)
+        if invitation is None:
+            slot = answers.take_slots(session, round_)
+            invitation = answers.invite(session, round_, person.id, self.plan(round_, slot))
+        return invitation
+
+    def plan(self, round_: Round, slot: int) -> list[str]:
+        """The questions of one plan slot: which factors, and the extra question."""
+        survey = self.basis.survey
+        plan = plan_for_slot(
+            slot, round_.number, survey.factor_ids, survey.extra_ids(), round_.per_pulse
+        )
+        return plan.question_ids()
 
     def expanded(
         self,
@@ -114,21 +126,21 @@ class PulseFlow:
         if pending is None:
             pending = answers.pending_answers(session, invitation.id)
         values = {qid: row.value for qid, row in pending.items()}
-        return render.expanded(self.engine.survey, list(invitation.plan or []), values)
+        return render.expanded(self.basis.survey, list(invitation.plan or []), values)
 
     def pulse_question(
         self, session: Session, person: Person, invitation: Invitation, qid: str, now: dt.datetime
     ) -> OutgoingMessage:
         token = prompts.create(session, person.id, "pulse", now, invitation.id, qid)
         position, total = render.counter(list(invitation.plan or []), qid)
-        question = self.engine.survey.question(qid)
+        question = self.basis.survey.question(qid)
         return render.pulse_question(question, token, person.language, position, total)
 
     def background_question(
         self, session: Session, person: Person, qid: str, now: dt.datetime
     ) -> OutgoingMessage:
         token = prompts.create(session, person.id, "background", now, question_id=qid)
-        return render.background_question(self.engine.survey.question(qid), token, person.language)
+        return render.background_question(self.basis.survey.question(qid), token, person.language)
 
     # ----------------------------------------------------------------- answers
 
@@ -136,7 +148,7 @@ class PulseFlow:
         self, session: Session, person: Person, prompt: Prompt, value: str, now: dt.datetime
     ) -> Reply:
         lang = person.language
-        question = self.engine.survey.question(prompt.question_id or "")
+        question = self.basis.survey.question(prompt.question_id or "")
         if value != SKIP and (question.scale is None or not question.scale.is_valid(value)):
             return Reply(notice=t(lang, "invalid_value"))
         if not prompts.claim(session, prompt.token, now):
@@ -175,7 +187,7 @@ class PulseFlow:
         if qid not in self.expanded(session, invitation, pending):
             log.info("answer to a question outside the person's pulse ignored")
             return Reply(notice=t(lang, "stale_button"))
-        question = self.engine.survey.question(qid)
+        question = self.basis.survey.question(qid)
         stored_value: int | None = None
         stored_text: str | None = None
         if question.is_free_text:
@@ -201,8 +213,28 @@ class PulseFlow:
             label = t(lang, "chosen", label=shown)
         edit = render.answered(question, lang, label, position, total)
         if stored_text:  # "Kan vi sitere deg anonymt?" right after the comment
-            ask = quote_consent.ask(self, session, person, invitation, qid, now)
+            ask = quote_consent.ask(session, person, invitation, qid, now, self.basis.config)
             return Reply(edit=edit, messages=[ask])
+        return Reply(edit=edit, messages=self.proceed(session, person, invitation, now, pending))
+
+    def consent_answer(
+        self, session: Session, person: Person, prompt: Prompt, value: str, now: dt.datetime
+    ) -> Reply:
+        """Store the yes or no to being quoted with the comment; then the pulse goes on."""
+        lang = person.language
+        invitation = session.get(Invitation, prompt.invitation_id) if prompt.invitation_id else None
+        round_ = session.get(Round, invitation.round_id) if invitation else None
+        if invitation is None or round_ is None or round_.status != "open":
+            return Reply(notice=t(lang, "stale_button"))
+        if invitation.status != "invited":
+            return Reply(notice=t(lang, "stale_button"))
+        if value not in quote_consent.ANSWERS:
+            return Reply(notice=t(lang, "invalid_value"))
+        if not prompts.claim(session, prompt.token, now):
+            return Reply(notice=t(lang, "already_answered"))
+        answers.set_quote_consent(session, invitation.id, prompt.question_id or "", value == "yes")
+        edit = quote_consent.answered(lang, value, self.basis.config)
+        pending = answers.pending_answers(session, invitation.id)
         return Reply(edit=edit, messages=self.proceed(session, person, invitation, now, pending))
 
     def proceed(
@@ -230,7 +262,7 @@ class PulseFlow:
         self, session: Session, person: Person, invitation: Invitation, now: dt.datetime
     ) -> list[OutgoingMessage]:
         """Seal the pulse (nothing links the person to it afterwards), thank, give one figure."""
-        lang, config = person.language, self.engine.config
+        lang, config = person.language, self.basis.config
         feedback = self.feedback(session, person, invitation)
         today = now.astimezone(config.tz).date()
         answers.seal(session, invitation, person, today, complete=True, k=config.k)
@@ -251,13 +283,13 @@ class PulseFlow:
         )
         if previous is None:
             return None
-        survey, k = self.engine.survey, self.engine.config.k
+        survey, k = self.basis.survey, self.basis.config.k
         for qid in invitation.plan or []:
             if not qid.endswith(".exp"):
                 continue
             shown_mean = releases.release_group_mean(
                 session, previous.id, qid[:-4], "municipality", person.municipality,
-                k, "feedback", self.engine.clock().date(),
+                k, "feedback", self.basis.clock().date(),
             )  # fmt: skip
             if shown_mean is not None:
                 mean, n = shown_mean

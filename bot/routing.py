@@ -1,9 +1,10 @@
 """Routing: which part of the engine answers an inbound event.
 
-A stranger (nobody bound to the chat) may only redeem an invite code; a command goes to its
-registered handler if the person's role allows it; a button press is checked (well-formed,
-the person's own, unused) before its prompt's purpose decides who handles it; typed text is
-a comment, a typed "ja"/"nei", or gets told what to do. A forged, replayed or stale press
+A stranger (nobody bound to the chat) may only redeem an invite code; a command, and a press
+on a feature's button, are run by the facade with what features registered (`run_command`,
+`run_prompt`); a button press is checked (well-formed, the person's own, unused) before its
+prompt's purpose decides who handles it; typed text is a comment, a typed "ja"/"nei", or
+gets told what to do. A forged, replayed or stale press
 finds nothing to change and gets a polite answer.
 """
 
@@ -12,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import quote_consent
-from bot.engine_base import CONFIRM_FOR, Context, typed_yes_no, well_formed
+from bot.engine_base import CONFIRM_FOR, Basis, typed_yes_no, well_formed
 from bot.i18n import t
 from bot.ports import (
     Address,
@@ -29,32 +29,39 @@ from bot.ports import (
     Reply,
     TextReceived,
 )
+from bot.pulse_flow import PulseFlow
 from storage import answers, people, prompts
 from storage.answers import QUOTE_PROMPT
 from storage.models import Person, Prompt
 from surveys.roster import clean_text
 
-if TYPE_CHECKING:
-    from bot.conversation import Conversation
-
 log = logging.getLogger("bot.conversation")
+
+
+# How the facade runs what features registered: a command, or a press on a feature's button.
+RunCommand = Callable[[Session, Person, Command, dt.datetime, list[Callable[[], None]]], Reply]
+RunPrompt = Callable[[Session, Person, ChoicePressed, Prompt, str, dt.datetime], Reply]
 
 
 class Router:
     """Inbound events to replies, for one engine; all state is read from storage."""
 
-    def __init__(self, engine: Conversation) -> None:
-        self.engine = engine
+    def __init__(
+        self, basis: Basis, flow: PulseFlow, run_command: RunCommand, run_prompt: RunPrompt
+    ) -> None:
+        self.basis = basis
+        self.flow = flow
+        self.run_command = run_command
+        self.run_prompt = run_prompt
 
     def handle(self, event: InboundEvent) -> Reply:
         """Answer one event in its own transaction (no platform delivery to claim)."""
-        engine = self.engine
-        now = engine.clock()
+        now = self.basis.clock()
         after: list[Callable[[], None]] = []
         try:
-            with engine.db.transaction() as session:
+            with self.basis.db.transaction() as session:
                 person = people.by_address(session, event.address.platform, event.address.chat_id)
-                reply = engine.respond(session, person, event, now, after)
+                reply = self.respond(session, person, event, now, after)
         except IntegrityError:
             return self.duplicate_reply(event)
         for action in after:
@@ -72,7 +79,7 @@ class Router:
         if person is None:
             return self.stranger(session, event, now)
         if isinstance(event, Command):
-            return self.command(session, person, event, now, after)
+            return self.run_command(session, person, event, now, after)
         if isinstance(event, ChoicePressed):
             return self.choice(session, person, event, now)
         return self.text(session, person, event, now)
@@ -84,15 +91,15 @@ class Router:
 
     def greet(self, address: Address) -> Reply:
         """First contact for a person already bound to this address (console, Slack sync)."""
-        engine = self.engine
-        now = engine.clock()
-        with engine.db.transaction() as session:
+        now = self.basis.clock()
+        with self.basis.db.transaction() as session:
             person = people.by_address(session, address.platform, address.chat_id)
             if person is None:
-                return Reply([OutgoingMessage(t(engine.config.default_language, "not_registered"))])
+                lang = self.basis.config.default_language
+                return Reply([OutgoingMessage(t(lang, "not_registered"))])
             if person.onboarded_at is None:
-                return Reply(engine.first_contact(session, person, now))
-            steps = engine.next_step(session, person, now)
+                return Reply(self.flow.first_contact(session, person, now))
+            steps = self.flow.next_step(session, person, now)
             greeting = "welcome_back"  # "Skriv /puls" only when there is something to answer
             if person.status == "active" and not steps:
                 open_round = answers.current_round(session) is not None
@@ -100,14 +107,14 @@ class Router:
             return Reply([OutgoingMessage(t(person.language, greeting)), *steps])
 
     def language_of(self, address: Address) -> str:
-        with self.engine.db.transaction() as session:
+        with self.basis.db.transaction() as session:
             person = people.by_address(session, address.platform, address.chat_id)
-            return person.language if person else self.engine.config.default_language
+            return person.language if person else self.basis.config.default_language
 
     # ----------------------------------------------------------------- by kind of event
 
     def stranger(self, session: Session, event: InboundEvent, now: dt.datetime) -> Reply:
-        lang = self.engine.config.default_language
+        lang = self.basis.config.default_language
         if isinstance(event, Command) and event.name == "start":
             if not event.args:
                 return Reply([OutgoingMessage(t(lang, "start_no_code"))])
@@ -116,27 +123,10 @@ class Router:
                 return Reply([OutgoingMessage(t(lang, f"code_{status}"))])
             people.bind_address(session, person, event.address.platform, event.address.chat_id, now)
             log.info("person %s registered on %s", person.id, event.address.platform)
-            return Reply(self.engine.first_contact(session, person, now))
+            return Reply(self.flow.first_contact(session, person, now))
         if isinstance(event, ChoicePressed):
             return Reply(notice=t(lang, "stale_button"), unknown_sender=True)
         return Reply([OutgoingMessage(t(lang, "not_registered"))], unknown_sender=True)
-
-    def command(
-        self,
-        session: Session,
-        person: Person,
-        event: Command,
-        now: dt.datetime,
-        after: list[Callable[[], None]],
-    ) -> Reply:
-        spec = self.engine.commands.get(event.name)
-        if spec is None:
-            return Reply([OutgoingMessage(t(person.language, "unknown_command"))])
-        if spec.roles is not None and person.role not in spec.roles:
-            log.info("refused %s for role %s", event.name, person.role)
-            return Reply([OutgoingMessage(t(person.language, "not_allowed"))])
-        context = Context(session, person, event.address, event.args, now, self.engine, after)
-        return spec.handler(context)
 
     def choice(
         self, session: Session, person: Person, event: ChoicePressed, now: dt.datetime
@@ -152,19 +142,14 @@ class Router:
             return Reply(notice=t(lang, "stale_button"))
         if prompt.used_at is not None:
             return Reply(notice=t(lang, "already_answered"))
-        flow = self.engine.flow
+        flow = self.flow
         if prompt.purpose == "pulse":
             return flow.pulse_answer(session, person, prompt, value, None, now)
         if prompt.purpose == "background":
             return flow.background_answer(session, person, prompt, value, now)
         if prompt.purpose == QUOTE_PROMPT:
-            return quote_consent.answer(flow, session, person, prompt, value, now)
-        handler = self.engine.prompt_handlers.get(prompt.purpose)
-        if handler is None:
-            return Reply(notice=t(lang, "stale_button"))
-        if not prompts.claim(session, prompt.token, now):
-            return Reply(notice=t(lang, "already_answered"))
-        return handler(Context(session, person, event.address, (value,), now, self.engine), prompt)
+            return flow.consent_answer(session, person, prompt, value, now)
+        return self.run_prompt(session, person, event, prompt, value, now)  # a feature's button
 
     def text(
         self, session: Session, person: Person, event: TextReceived, now: dt.datetime
@@ -179,7 +164,7 @@ class Router:
             if waiting or prompts.has_open_question(session, person.id, since=now - CONFIRM_FOR):
                 return Reply([OutgoingMessage(t(lang, "use_buttons"))])
             return Reply([OutgoingMessage(t(lang, "nothing_to_do"))])
-        question = self.engine.survey.question(prompt.question_id or "")
+        question = self.basis.survey.question(prompt.question_id or "")
         raw = event.text or ""
         if len(raw) > question.max_chars * 4:
             return Reply([OutgoingMessage(t(lang, "text_too_long", max=question.max_chars))])
@@ -188,7 +173,7 @@ class Router:
             return Reply([OutgoingMessage(t(lang, "text_empty"))])
         if len(cleaned) > question.max_chars:
             return Reply([OutgoingMessage(t(lang, "text_too_long", max=question.max_chars))])
-        reply = self.engine.flow.pulse_answer(session, person, prompt, None, cleaned, now)
+        reply = self.flow.pulse_answer(session, person, prompt, None, cleaned, now)
         if reply.edit is None:  # not stored (the round closed, a second answer): say why
             return Reply([OutgoingMessage(reply.notice)] if reply.notice else [])
         # A typed answer has no pressed message to edit; say thanks in the chat instead.
@@ -197,7 +182,7 @@ class Router:
 
     def open_text_prompt(self, session: Session, person: Person) -> Prompt | None:
         for prompt in prompts.unused(session, person.id, "pulse"):
-            if prompt.question_id and self.engine.survey.question(prompt.question_id).is_free_text:
+            if prompt.question_id and self.basis.survey.question(prompt.question_id).is_free_text:
                 return prompt
         return None
 

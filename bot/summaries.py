@@ -303,9 +303,7 @@ def install(service: object) -> bool:
 def engine_options(engine: Conversation, language: str | None = None) -> SummaryOptions:
     """Summary options from a conversation engine's configuration (the CLI's round commands)."""
     config = engine.config
-    return SummaryOptions(
-        config.k, SummaryOptions.comment_threshold, language or config.default_language
-    )
+    return SummaryOptions(config.k, config.comment_threshold, language or config.default_language)
 
 
 def print_round_report(

@@ -328,3 +328,11 @@ def test_done_message_shows_last_rounds_municipality_result_when_k_answered(engi
     # 40 people over 10 factors: every factor got 12 answers of 5 in Fauske last round.
     assert texts[1].startswith("Forrige runde svarte dere i Fauske i snitt 5,0 av 6 på «")
     assert texts[1].endswith("(12 svar).")
+
+
+def test_me_names_the_chat_in_the_persons_language(engine: Conversation) -> None:
+    _, address = add_person(engine, "Nina", platform="console", language="nn")
+    shown = engine.handle(Command(address, "meg")).messages[0].text
+    assert "Chattar: terminalen" in shown and "console" not in shown
+    _, telegram = add_person(engine, "Tor", platform="telegram")
+    assert "Chatter: Telegram" in engine.handle(Command(telegram, "meg")).messages[0].text

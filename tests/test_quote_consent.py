@@ -9,6 +9,7 @@ the dashboard. Runs on SQLite and PostgreSQL (the `engine` fixture).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -126,6 +127,17 @@ def test_the_question_can_be_skipped_and_silence_is_a_no(engine) -> None:
     late = press(engine, address, ask, "yes")  # the old button, pressed afterwards
     assert late.edit is None and late.notice
     assert consent_of(engine) == [(SAID_YES, False)]
+
+
+def test_no_comment_no_question(engine) -> None:
+    address = one_person(engine)
+    first = engine.handle(Command(address, "puls")).messages
+    prompt = press(engine, address, last_with_choices(first), "1").messages[-1]
+    skipped = press(engine, address, prompt, "skip")
+    assert skipped.messages[0].text.startswith("Takk! Svarene dine er lagret uten navn")
+    assert all("sitere" not in m.text for m in skipped.messages)
+    with engine.db.transaction() as session:
+        assert session.scalar(select(Invitation)).status == "finished"
 
 
 def test_a_round_closing_while_the_question_waits_finishes_the_pulse(engine) -> None:
@@ -268,3 +280,27 @@ def test_the_summary_quotes_consented_comments_only_and_only_past_the_threshold(
     # A frame that does not say whether anyone consented quotes nobody.
     unknown = summarise(survey, frame_with(survey, texts, None))
     assert unknown.themes is not None and unknown.quotes == ()
+
+
+def test_the_question_names_the_threshold_the_summary_uses(db, survey, clock) -> None:
+    from bot.app import assemble
+    from bot.conversation import EngineConfig
+    from bot.summaries import engine_options
+
+    engine = assemble(db, survey, EngineConfig(k=5, comment_threshold=20), clock)
+    ask = comment(engine, one_person(engine), SAID_YES)[-1]
+    assert "minst 20 har skrevet en kommentar" in ask.text
+    assert engine_options(engine).comment_threshold == 20  # `round close` summarises so too
+
+
+def test_consent_attaches_only_to_a_written_comment(engine) -> None:
+    person_id, _ = add_person(engine, "Kari")
+    engine.open_round()
+    with engine.db.transaction() as session:
+        invitation = session.scalar(select(Invitation).where(Invitation.person_id == person_id))
+        answers.store_pending(session, invitation.id, "quit", 1, None)
+        answers.store_pending(session, invitation.id, "quit_text", None, None)  # skipped
+        assert not answers.set_quote_consent(session, invitation.id, "quit_text", True)
+        assert not answers.set_quote_consent(session, invitation.id, "quit", True)
+        answers.seal(session, invitation, None, dt.date(2027, 1, 12), complete=True, k=5)
+        assert not any(row.quote_ok for row in session.scalars(select(Holding)))
