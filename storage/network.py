@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Address, Invitation, OutboxMessage, Person
+from storage.answers import QUOTE_PROMPT
+from storage.models import Address, Invitation, OutboxMessage, Person, Prompt
 from storage.network_models import Gathering, Network, Reminder, Task, TaskTeam, WorkWindow
 
 # --------------------------------------------------------------------------- the network
@@ -353,7 +354,20 @@ def pending_for(session: Session, ids: Iterable[int]) -> int:
 
 
 def not_nudged(session: Session, round_id: int) -> list[tuple[Invitation, Person]]:
-    """Invitations of active, reachable people who have neither finished nor been nudged."""
+    """Invitations of active, reachable people who have neither finished nor been nudged.
+
+    Someone whose pulse waits only for "may we quote you?" has answered everything: a nudge
+    to finish would be wrong, so an open consent question counts as done here.
+    """
+    waiting_for_consent = (
+        select(Prompt.invitation_id)
+        .where(
+            Prompt.purpose == QUOTE_PROMPT,
+            Prompt.used_at.is_(None),
+            Prompt.invitation_id.is_not(None),
+        )
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(Invitation, Person)
         .join(Person, Person.id == Invitation.person_id)
@@ -363,6 +377,7 @@ def not_nudged(session: Session, round_id: int) -> list[tuple[Invitation, Person
             Invitation.nudged_at.is_(None),
             Person.status == "active",
             Person.unreachable_reason.is_(None),
+            Invitation.id.not_in(waiting_for_consent),
         )
     ).all()
     return [(invitation, person) for invitation, person in rows]

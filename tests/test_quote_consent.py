@@ -304,3 +304,19 @@ def test_consent_attaches_only_to_a_written_comment(engine) -> None:
         assert not answers.set_quote_consent(session, invitation.id, "quit", True)
         answers.seal(session, invitation, None, dt.date(2027, 1, 12), complete=True, k=5)
         assert not any(row.quote_ok for row in session.scalars(select(Holding)))
+
+
+def test_nobody_is_nudged_to_finish_when_only_the_consent_question_waits(engine) -> None:
+    """The one who wrote a comment and has not yet said yes or no has answered everything:
+    only the one who never started is due "en vennlig påminnelse" halfway."""
+    from storage import network as store
+
+    address = one_person(engine, "Kari")
+    other_id, _ = add_person(engine, "Ola")
+    quit_only(engine, other_id)
+    assert comment(engine, address, SAID_YES)[-1].text.startswith("Kan vi sitere deg")
+    with engine.db.transaction() as session:
+        round_ = answers.current_round(session)
+        assert round_ is not None
+        due = [person.id for _, person in store.not_nudged(session, round_.id)]
+    assert due == [other_id]
