@@ -40,7 +40,8 @@ class DashboardData:
 
 
 class Cache:
-    """Released figures of closed rounds, by (round id, k, language); heatmaps by round.
+    """Released figures of closed rounds, by (round id, k, comment threshold) — the same in
+    every language, which only the rendering uses; heatmaps by round.
 
     Valid for one state of the release ledger, round by round: when anyone else releases
     figures of a round (its summary posted, `beholde summary` printed, a restore putting an
@@ -49,7 +50,7 @@ class Cache:
     records, so a quiet dashboard stays cached."""
 
     def __init__(self) -> None:
-        self.summaries: dict[tuple[int, int, str], Summary] = {}
+        self.summaries: dict[tuple[int, int, int], Summary] = {}
         self.grids: dict[tuple[int, int], dict[str, GridRow]] = {}
         self.stamps: dict[int, tuple[int, int]] = {}
 
@@ -82,7 +83,7 @@ def gather(
     ).all()
     summaries = []
     for r in rounds:
-        key = (r.id, options.k, options.language)
+        key = (r.id, options.k, options.comment_threshold)
         if key not in cache.summaries:
             cache.summaries[key] = compose(session, survey, r, options, SOURCE, now)
         summaries.append(cache.summaries[key])
