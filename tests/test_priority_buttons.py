@@ -92,6 +92,7 @@ def test_the_leader_gets_one_button_per_priority_and_each_makes_one_task(
     # The same press again, a replay, a forged token and a foreign press: nothing new.
     assert press(engine, leader, first)[1] == "Det spørsmålet har du allerede svart på."
     press(engine, leader, "AAAAAAAAAAAAAAAA:make")
+    press(engine, leader, offer.choices[1].data.replace(":make", ":x"))  # own token, odd value
     press(engine, steering, first)
     press(engine, steering, offer.choices[1].data)  # not his token
     assert len(tasks(engine)) == 1
