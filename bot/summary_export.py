@@ -25,6 +25,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.i18n import t
 from bot.summary_text import factor_label, group_label, held_back_lines, lang_of, num, text
 from surveys.definition import Survey
 from surveys.stats import Estimate
@@ -234,7 +235,8 @@ def write_csv(
     folder.mkdir(exist_ok=True)  # its parent must exist: checked by `writable_folder`
     written = []
     for table in tables(summary, survey, lang):
-        path = folder / f"runde{summary.round_number}_{table.name}.csv"
+        path = folder / t(lang_of(lang), "steer_csv_file", number=summary.round_number,
+                          name=table.name)  # fmt: skip
         path.write_text(csv_text(table, dialect), encoding="utf-8-sig", newline="")
         written.append(path)
     return written
@@ -339,19 +341,19 @@ def write_xlsx(
 # --------------------------------------------------------------------------- paths
 
 
-def writable_file(path: Path) -> str | None:
+def writable_file(path: Path, lang: str = "nb") -> str | None:
     """Why a file cannot be written there (None when it can): nothing is created."""
     if path.is_dir():
-        return f"{path} is a folder."
+        return t(lang_of(lang), "steer_cli_is_folder", path=path)
     if not path.parent.is_dir():
-        return f"No folder {path.parent}: create it first."
+        return t(lang_of(lang), "steer_cli_no_folder", folder=path.parent)
     return None
 
 
-def writable_folder(path: Path) -> str | None:
+def writable_folder(path: Path, lang: str = "nb") -> str | None:
     """Why CSV files cannot go into this folder; its parent must exist."""
     if path.exists() and not path.is_dir():
-        return f"{path} is a file, not a folder."
+        return t(lang_of(lang), "steer_cli_is_file", path=path)
     if not path.exists() and not path.parent.is_dir():
-        return f"No folder {path.parent}: create it first."
+        return t(lang_of(lang), "steer_cli_no_folder", folder=path.parent)
     return None

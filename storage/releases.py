@@ -36,13 +36,15 @@ def released(session: Session, round_ids: Iterable[int]) -> list[Cell]:
     return [Cell(int(r), str(m), str(g), int(n)) for r, m, g, n in rows]
 
 
-def version(session: Session) -> tuple[int, int]:
-    """The ledger's state in one cheap query: (newest id, rows); changes with any release
-    or with a ledger put back from a backup."""
-    newest, count = session.execute(
-        select(func.max(ReleasedCell.id), func.count(ReleasedCell.id))
-    ).one()
-    return int(newest or 0), int(count or 0)
+def stamps(session: Session) -> dict[int, tuple[int, int]]:
+    """Per round, the ledger's state in one cheap query: (newest id, rows); it changes with
+    any release of the round or with a ledger put back from a backup."""
+    rows = session.execute(
+        select(
+            ReleasedCell.round_id, func.max(ReleasedCell.id), func.count(ReleasedCell.id)
+        ).group_by(ReleasedCell.round_id)
+    ).all()
+    return {int(r): (int(newest), int(count)) for r, newest, count in rows}
 
 
 def record(

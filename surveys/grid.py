@@ -24,6 +24,7 @@ class GridCell:
     gap: float | None
     n: int | None
     held: bool = False  # held back by the release ledger although n ≥ k
+    few: bool = False  # hidden because under k (else hidden to protect a small group)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def gap_grid(
         groups = sums[factor_id]
         hidden = hidden_groups({g: int(v[0]) for g, v in groups.items()}, k)
         cells = tuple(
-            GridCell(g, None, None) if g in hidden else GridCell(g, v[1] / v[0], int(v[0]))
+            GridCell(g, None, None, few=v[0] < k)
+            if g in hidden
+            else GridCell(g, v[1] / v[0], int(v[0]))
             for g, v in sorted(groups.items())
         )
         out[factor_id] = GridRow(factor_id, sum(int(v[0]) for v in groups.values()), cells)
@@ -70,5 +73,6 @@ def grid_cells(round_id: int, row: GridRow) -> list[Cell]:
 
 def held(row: GridRow) -> GridRow:
     """The whole row held back by the ledger (no new residue can appear)."""
-    cells = tuple(GridCell(c.group, None, None, held=c.gap is not None) for c in row.cells)
+    cells = tuple(GridCell(c.group, None, None, held=c.gap is not None, few=c.few)
+                  for c in row.cells)  # fmt: skip
     return GridRow(row.factor_id, row.total, cells)

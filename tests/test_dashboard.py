@@ -216,3 +216,16 @@ def test_closed_rounds_are_composed_once_per_cache(
     assert [a is b for a, b in zip(first.summaries, again.summaries, strict=True)] == [True, True]
     assert again.grid is first.grid
     assert [s.factors for s in fresh.summaries] == [s.factors for s in first.summaries]
+
+
+def test_a_cell_hidden_to_protect_a_small_one_does_not_claim_fewer_than_k() -> None:
+    from bot.dashboard.page import heat_cell
+
+    rows = [("F01", "a", 3.0, 5.0)] * 3 + [("F01", "b", 3.0, 4.0)] * 6
+    rows += [("F01", "c", 4.0, 5.0)] * 20
+    cells = {c.group: c for c in gap_grid(rows, 5)["F01"].cells}
+    assert cells["a"].gap is None and cells["b"].gap is None  # b hides a's residue
+    assert "færre enn 5" in heat_cell("a", cells["a"], 5, "nb")
+    assert "vises ikke" in heat_cell("b", cells["b"], 5, "nb")
+    assert "færre enn" not in heat_cell("b", cells["b"], 5, "nb")
+    assert "blir ikkje vist" in heat_cell("b", cells["b"], 5, "nn")

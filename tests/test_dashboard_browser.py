@@ -1,7 +1,9 @@
 """The dashboard in a real browser: Playwright driving Debian's Chromium (`apt-get install
 chromium`; .ci/run installs it when missing). Signs in by link, reads the heatmap and the
 trends, is refused with a reused or expired link; keeps a screenshot of each page under
-tmp/artefacts (or BEHOLDE_ARTEFACTS)."""
+tmp/artefacts (or BEHOLDE_ARTEFACTS), with the chart of the same round. With BEHOLDE_DOCS=docs
+it also refreshes the README's pictures (docs/dashboard.png, dashboard-phone.png and
+summary-chart.png) from this run."""
 
 from __future__ import annotations
 
@@ -31,6 +33,38 @@ from tests.dashboard_support import (
 
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(os.environ.get("BEHOLDE_ARTEFACTS", Path(__file__).parents[1] / "tmp/artefacts"))
+DOCS = os.environ.get("BEHOLDE_DOCS")
+PICTURES = ("dashboard.png", "dashboard-phone.png", "summary-chart.png")
+
+
+def task_between_rounds(engine: Conversation, clock: FakeClock) -> None:
+    """Round 1 closed two weeks ago, the task was made a week ago: its trend is 1 → 2."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from storage.models import Round
+    from storage.network_models import Task
+
+    with engine.db.transaction() as session:
+        first = session.scalars(select(Round).where(Round.number == 1)).one()
+        first.closed_at = clock() - dt.timedelta(days=14)
+        for task in session.scalars(select(Task)):
+            task.created_at = clock() - dt.timedelta(days=7)
+
+
+def write_chart(engine: Conversation, clock: FakeClock) -> None:
+    """The steering channel's chart of the newest round, drawn by the project's own code."""
+    from sqlalchemy import select
+
+    from bot.summaries import SummaryOptions, compose
+    from bot.summary_chart import chart_png
+    from storage.models import Round
+
+    with engine.db.transaction() as session:
+        round_ = session.scalars(select(Round).where(Round.number == 2)).one()
+        summary = compose(session, engine.survey, round_, SummaryOptions(k=5), "print", clock())
+    (ARTEFACTS / "summary-chart.png").write_bytes(chart_png(summary, engine.survey, "nb"))
 
 
 @pytest.fixture
@@ -57,6 +91,7 @@ async def test_steering_member_signs_in_and_reads_the_figures(
 ) -> None:
     setup = seed_rounds(engine, survey)
     title = add_factor_task(engine, "F03", done=3, teams=5)
+    task_between_rounds(engine, clock)
     service = Service(Settings(database_url="sqlite://"), engine)
     install(service)
     server = TestServer(service.web, host="127.0.0.1")
@@ -92,6 +127,10 @@ async def test_steering_member_signs_in_and_reads_the_figures(
         assert "60 av 70" in await page.get_by_test_id("participation-2").inner_text()
         task = await page.get_by_test_id("trend-F03").inner_text()
         assert f"Oppgave «{title}»" in task and "3 av 5 team har gjort oppgaven" in task
+        before = experienced_mean(setup.frames[1], "F03")
+        now = experienced_mean(setup.frames[2], "F03")
+        trend = f"{before:.1f} → {now:.1f} (runde 1, før oppgaven → runde 2)".replace(".", ",")
+        assert trend in task
         quit_row = await page.get_by_test_id("quit-2").inner_text()
         assert "20 %" in quit_row and "trolig mellom" in quit_row
         width = await page.evaluate("document.documentElement.scrollWidth")
@@ -122,5 +161,10 @@ async def test_steering_member_signs_in_and_reads_the_figures(
         await expired.screenshot(path=str(ARTEFACTS / "dashboard-expired.png"))
     finally:
         await server.close()
-    for name in ("dashboard-entry", "dashboard-phone", "dashboard", "dashboard-reused"):
+    write_chart(engine, clock)
+    for name in ("dashboard-entry", "dashboard-phone", "dashboard", "dashboard-reused",
+                 "summary-chart"):  # fmt: skip
         assert (ARTEFACTS / f"{name}.png").stat().st_size > 1000
+    if DOCS:
+        for name in PICTURES:
+            (Path(DOCS) / name).write_bytes((ARTEFACTS / name).read_bytes())

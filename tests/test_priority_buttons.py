@@ -4,6 +4,7 @@ leader, through the engine (here) and through Telegram's fake Bot API (below).""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -92,6 +93,7 @@ def test_the_leader_gets_one_button_per_priority_and_each_makes_one_task(
     # The same press again, a replay, a forged token and a foreign press: nothing new.
     assert press(engine, leader, first)[1] == "Det spørsmålet har du allerede svart på."
     press(engine, leader, "AAAAAAAAAAAAAAAA:make")
+    press(engine, leader, offer.choices[1].data.replace(":make", ":x"))  # own token, odd value
     press(engine, steering, first)
     press(engine, steering, offer.choices[1].data)  # not his token
     assert len(tasks(engine)) == 1
@@ -213,3 +215,22 @@ async def test_the_buttons_through_telegram(
         assert any("Fristen er satt til 26.01.2027" in s for s in sent)
     finally:
         await bot.stop()
+
+
+def test_the_offer_names_a_command_that_works_for_choosing_the_date(
+    engine: Conversation, survey: Survey
+) -> None:
+    from bot.ports import Command
+
+    seed_rounds(engine, survey)
+    _, leader = add_person(engine, "Chris Leader", role="leader", language="en")
+    add_person(engine, "Ingrid Hansen", role="team_member", team="Bodø")
+    post_round_two(engine)
+    [offer] = offers(engine, leader.chat_id)
+    assert offer.choices[0].label == "Make a task from priority 1"
+    typed = re.search(r"type (/task new from priority 1 due 12\.02 all) instead", offer.text)
+    assert typed is not None
+    name, *args = typed[1].lstrip("/").split()
+    engine.handle(Command(leader, name, tuple(args)))
+    [task] = tasks(engine)
+    assert task.due_on == dt.date(2027, 2, 12) and task.factor_id is not None

@@ -145,8 +145,12 @@ def test_cli_refuses_a_missing_folder_and_drops_the_hint_after_writing(
     runner = CliRunner()
     missing = tmp_path / "nonexistent" / "x.xlsx"
     refused = runner.invoke(app, ["summary", "--xlsx", str(missing)])
-    assert refused.exit_code == 2 and "create it first" in refused.output
+    assert refused.exit_code == 2 and "Ikke skrevet:" in refused.output
+    assert "lag den først" in refused.output
     assert not missing.parent.exists()
+    for lang, words in (("nn", "Ikkje skrive:"), ("en", "create it first")):
+        said = runner.invoke(app, ["summary", "--xlsx", str(missing), "--language", lang])
+        assert said.exit_code == 2 and words in said.output.replace("\n", " ")
     refused_csv = runner.invoke(app, ["summary", "--csv", str(tmp_path / "no" / "csv")])
     assert refused_csv.exit_code == 2 and not (tmp_path / "no").exists()
     bad = runner.invoke(app, ["summary", "--csv", str(tmp_path / "c"), "--csv-dialect", "x"])
@@ -159,5 +163,6 @@ def test_cli_refuses_a_missing_folder_and_drops_the_hint_after_writing(
                                   "--csv-dialect", "plain"])  # fmt: skip
     assert written.exit_code == 0, written.output
     assert "Regneark:" not in written.output and path.exists()
+    assert f"Skrev {path}" in written.output.replace("\n", "") and "CSV-filer til" in written.output
     frame = pd.read_csv(next((tmp_path / "c").glob("*faktorer.csv")), encoding="utf-8-sig")
     assert frame["n"].dtype.kind == "i"

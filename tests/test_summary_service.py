@@ -119,6 +119,10 @@ def test_cli_prints_and_exports(
     assert book["factors"].max_row == 11  # header + ten factors
     assert len(list(csv.glob("*.csv"))) >= 5
     refused = runner.invoke(app, ["summary", "--round", "1", "--post"])
-    assert refused.exit_code == 1 and "no steering channel" in refused.output
+    assert refused.exit_code == 1 and "ingen kanal for" in refused.output
     missing = runner.invoke(app, ["summary", "--round", "9"])
-    assert missing.exit_code == 1 and "No round 9" in missing.output
+    assert missing.exit_code == 1 and "Det finnes ingen runde 9." in missing.output
+    missing_nn = runner.invoke(app, ["summary", "--round", "9", "--language", "nn"])
+    assert missing_nn.exit_code == 1 and "Det finst ingen runde 9." in missing_nn.output
+    missing_en = runner.invoke(app, ["summary", "--round", "9", "--language", "en"])
+    assert missing_en.exit_code == 1 and "No round 9." in missing_en.output

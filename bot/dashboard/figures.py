@@ -40,23 +40,32 @@ class DashboardData:
 
 
 class Cache:
-    """Released figures of closed rounds, by (round id, k, language); heatmaps by round.
+    """Released figures of closed rounds, by (round id, k, comment threshold) — the same in
+    every language, which only the rendering uses; heatmaps by round.
 
-    Valid for one state of the release ledger: when anyone else releases (a round closes and
-    its summary is posted, `beholde summary` prints, a restore puts an older ledger back),
-    the ledger's version changes and the next page composes afresh. The page's own releases
-    are taken into the version it records, so a quiet dashboard stays cached."""
+    Valid for one state of the release ledger, round by round: when anyone else releases
+    figures of a round (its summary posted, `beholde summary` printed, a restore putting an
+    older ledger back), that round and the one after it (whose changes recompute it) are
+    composed afresh on the next page. The page's own releases are taken into the state it
+    records, so a quiet dashboard stays cached."""
 
     def __init__(self) -> None:
-        self.summaries: dict[tuple[int, int, str], Summary] = {}
+        self.summaries: dict[tuple[int, int, int], Summary] = {}
         self.grids: dict[tuple[int, int], dict[str, GridRow]] = {}
-        self.version: tuple[int, int] | None = None
+        self.stamps: dict[int, tuple[int, int]] = {}
 
-    def check(self, version: tuple[int, int]) -> None:
-        """Forget everything if the ledger is not the one these figures were released from."""
-        if version != self.version:
-            self.summaries.clear()
-            self.grids.clear()
+    def check(self, stamps: dict[int, tuple[int, int]]) -> None:
+        """Forget the rounds whose ledger (or whose previous round's) is not as recorded."""
+
+        def moved(round_id: int | None) -> bool:
+            return round_id is not None and stamps.get(round_id) != self.stamps.get(round_id)
+
+        for key, summary in list(self.summaries.items()):
+            if moved(key[0]) or moved(summary.previous.round_id if summary.previous else None):
+                del self.summaries[key]
+        for key2 in list(self.grids):
+            if moved(key2[0]):
+                del self.grids[key2]
 
 
 def gather(
@@ -68,13 +77,13 @@ def gather(
 ) -> DashboardData:
     """The released figures of every closed round, the newest round's heatmap, the tasks."""
     cache = cache or Cache()
-    cache.check(releases.version(session))
+    cache.check(releases.stamps(session))
     rounds = session.scalars(
         select(Round).where(Round.status == "closed").order_by(Round.number)
     ).all()
     summaries = []
     for r in rounds:
-        key = (r.id, options.k, options.language)
+        key = (r.id, options.k, options.comment_threshold)
         if key not in cache.summaries:
             cache.summaries[key] = compose(session, survey, r, options, SOURCE, now)
         summaries.append(cache.summaries[key])
@@ -86,7 +95,7 @@ def gather(
                 session, rounds[-1].id, options.k, SOURCE, now.date()
             )
         grid = cache.grids[key2]
-    cache.version = releases.version(session)  # including what this page just released
+    cache.stamps = releases.stamps(session)  # including what this page just released
     tasks = {}
     if summaries:  # each task beside the round before it and the newest, both as released
         released = {s.round_id: s for s in summaries}

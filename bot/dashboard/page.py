@@ -99,7 +99,10 @@ def heat_cell(group: str, cell: GridCell | None, k: int, lang: str) -> str:
     if cell is None:
         return f'<td class="cell muted" {where}>–</td>'
     if cell.gap is None:
-        words = _t(lang, "held") if cell.held else _t(lang, "fewer", k=k)
+        # Under k: "færre enn 5"; hidden so that a small group cannot be worked out from
+        # the total: "vises ikke" (it has k or more, so "færre enn 5" would be untrue).
+        words = (_t(lang, "held") if cell.held else _t(lang, "fewer", k=k) if cell.few
+                 else _t(lang, "not_shown"))  # fmt: skip
         state = "held" if cell.held else "hidden"
         return f'<td class="cell muted" {where} data-state="{state}">{words}</td>'
     strength = min(1.0, abs(cell.gap) / 2.5)

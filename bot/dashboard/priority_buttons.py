@@ -94,6 +94,9 @@ def pressed(ctx: Context, prompt: Prompt) -> Reply:
         store.unclaim(session, prompt.token)  # nothing changes: the leader may still press it
         refusal = t(lang, "steer_only_leader")
         return Reply([OutgoingMessage(refusal)], notice=refusal)
+    if ctx.args[:1] != ("make",):  # not what the button carries: nothing changes
+        store.unclaim(session, prompt.token)
+        return Reply(notice=t(lang, "steer_gone"))
     number, rank, factor_id = _ref(prompt.ref)
     if factor_id is None:
         return Reply([OutgoingMessage(t(lang, "steer_gone"))])
