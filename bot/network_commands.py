@@ -336,7 +336,12 @@ def task(
             if picked is None:
                 return [t(actor.lang, "dashboard_task_no_priority", number=rest[2])]
             rest = rest[3:]
-            if not rest or rest[0].lower() in DUE_WORDS:
+            # No title of its own when what follows is the date, "alle" or a team.
+            if (
+                not rest
+                or rest[0].lower() in (*DUE_WORDS, *ALL)
+                or net.resolve_team(session, rest[0]) is not None
+            ):
                 rest = [t(actor.lang, "dashboard_task_title", factor=picked.label), *rest]
         title, rest = _title(rest, local_day(now, tz), starts_quoted(args))
         if (problem := _title_problem(actor, title)) is not None:
@@ -346,11 +351,17 @@ def task(
         when = parse_when(rest, local_day(now, tz))
         if when is not None and when.problem:
             return [_date_problem(actor, when, rest, local_day(now, tz))]
-        if when is None:
+        chosen: list[str] = []
+        if when is None and picked is not None:  # no date: the one the priority button uses
+            due_on, before = tasks_change.default_due(session, now, tz)
+            chosen = [tasks_change.default_due_words(actor.lang, due_on, before)]
+        elif when is None:
             return [_bad_date(actor, " ".join(rest[:1]))]
-        if when.day < local_day(now, tz):
+        else:
+            due_on = when.day
+            rest = rest[when.used :]
+        if due_on < local_day(now, tz):
             return [_say(actor, "net_due_passed")]
-        rest = rest[when.used :]
         known = net.teams(session)
         team: str | None = None
         if not rest or rest[0].lower() in ALL:
@@ -365,7 +376,7 @@ def task(
             return [_say(actor, "net_no_teams")]
         description = " ".join(rest).strip() or None
         added, planned = net.add_task(
-            session, tz, now, title[:200], when.day, team, actor.person, description
+            session, tz, now, title[:200], due_on, team, actor.person, description
         )
         linked = []
         if picked is not None:
@@ -383,6 +394,7 @@ def task(
                 planned=planned,
             ),
             *linked,
+            *chosen,
         ]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)

@@ -15,8 +15,12 @@ from sqlalchemy.orm import Session
 from bot import network as net
 from bot.i18n import t
 from bot.ports import OutgoingMessage
+from storage import dashboard as board
 from storage import network as store
 from storage.network_models import Task
+from surveys.network import LIVE_GATHERING, local_day
+
+NO_GATHERING_DAYS = 14  # a task made from a priority with no gathering ahead is due then
 
 
 def _tell(
@@ -160,3 +164,22 @@ def retarget_task(
         expires_at=net.task_deadline(task.due_on, tz),
     )
     return planned, told
+
+
+def default_due(session: Session, now: dt.datetime, tz: dt.tzinfo) -> tuple[dt.date, str | None]:
+    """A priority's task when the leader names no date: the day before the next gathering
+    (and its title), where the teams report on it, or 14 days ahead (and None)."""
+    today = local_day(now, tz)
+    upcoming = board.next_gathering(session, now, LIVE_GATHERING)
+    if upcoming is not None:
+        day = local_day(upcoming.starts_at, tz) - dt.timedelta(days=1)
+        return max(day, today), upcoming.title
+    return today + dt.timedelta(days=NO_GATHERING_DAYS), None
+
+
+def default_due_words(lang: str, due: dt.date, gathering: str | None) -> str:
+    """The sentence that says which date was chosen, and why."""
+    day = f"{due:%d.%m.%Y}"
+    if gathering is not None:
+        return t(lang, "steer_due_gathering", due=day, title=gathering)
+    return t(lang, "steer_due_default", due=day, days=NO_GATHERING_DAYS)

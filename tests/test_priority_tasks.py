@@ -107,6 +107,24 @@ def test_task_from_priority_and_its_trend_on_the_dashboard(
     assert "«Lederforum» for Fauske" in titled[0]
 
 
+def test_a_typed_priority_task_without_a_date_takes_the_buttons_default(
+    engine: Conversation, survey: Survey, clock: FakeClock
+) -> None:
+    """`oppgave ny fra prioritet 1` with no `frist`: due in 14 days when no gathering is
+    planned (the reply says which date and why), as the button under the summary does."""
+    seed_rounds(engine, survey)
+    _, leader = add_person(engine, "Christel Kjerran", role="leader")
+    add_person(engine, "Ingrid Hansen", role="team_member", team="Bodø")
+    reply = say(engine, leader, "oppgave ny fra prioritet 1")
+    due = clock().astimezone(engine.config.tz).date() + dt.timedelta(days=14)
+    assert f"{due:%d.%m.%Y}" in reply[-1] and "14" in reply[-1]
+    with engine.db.transaction() as session:
+        task = session.scalars(select(Task)).one()
+        assert task.due_on == due and task.factor_id is not None
+    with_team = say(engine, leader, "oppgave ny fra prioritet 2 Bodø")
+    assert "for Bodø" in with_team[0]
+
+
 def test_styring_gives_a_link_only_to_the_steering_group(
     engine: Conversation, clock: FakeClock
 ) -> None:

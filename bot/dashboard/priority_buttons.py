@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
+from bot.network_tasks import default_due, default_due_words
 from bot.ports import Choice, OutgoingMessage, Reply
 from bot.summary_text import factor_label, lang_of, num
 from storage import dashboard as store
 from storage import people, prompts
 from storage.models import Person, Prompt
 from surveys.definition import Survey
-from surveys.network import LIVE_GATHERING, local_day
 from surveys.summary import Summary
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 PURPOSE = "priority"
 LEADER = "leader"
-NO_GATHERING_DAYS = 14
 
 
 def offer_message(
@@ -74,16 +73,6 @@ def offer(session: Session, survey: Survey, summary: Summary, now: dt.datetime) 
     return queued
 
 
-def default_due(session: Session, now: dt.datetime, tz: dt.tzinfo) -> tuple[dt.date, str | None]:
-    """The day before the next gathering (and its title), or 14 days ahead (and None)."""
-    today = local_day(now, tz)
-    upcoming = store.next_gathering(session, now, LIVE_GATHERING)
-    if upcoming is not None:
-        day = local_day(upcoming.starts_at, tz) - dt.timedelta(days=1)
-        return max(day, today), upcoming.title
-    return today + dt.timedelta(days=NO_GATHERING_DAYS), None
-
-
 def pressed(ctx: Context, prompt: Prompt) -> Reply:
     """A press of "Lag oppgave fra prioritet N": the task, once, for the leader only."""
     from bot import network_commands as commands
@@ -118,12 +107,7 @@ def pressed(ctx: Context, prompt: Prompt) -> Reply:
     if store.newest_task_id(session) <= newest:  # refused (no teams, …): the button stays
         store.unclaim(session, prompt.token)
         return Reply([OutgoingMessage(line) for line in lines])
-    day = f"{due:%d.%m.%Y}"
-    why = (
-        t(lang, "steer_due_gathering", due=day, title=gathering)
-        if gathering is not None
-        else t(lang, "steer_due_default", due=day, days=NO_GATHERING_DAYS)
-    )
+    why = default_due_words(lang, due, gathering)
     return Reply([OutgoingMessage(line) for line in [*lines, why]], notice=lines[0][:200])
 
 
