@@ -248,3 +248,79 @@ async def test_old_inbound_claims_are_pruned_for_every_platform(engine: Conversa
     finally:
         service.stopping.set()
         await task
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_polled_telegram_answers_are_counted_and_timed_in_metrics(
+    engine: Conversation,
+) -> None:
+    """Long polling has no HTTP request of ours to count: each polled update is counted as
+    an inbound request, and each press is timed through the one inbound path."""
+    from tests.conftest import add_person
+
+    fake = FakeTelegram()
+    await fake.start()
+    add_person(engine, "5005", platform="telegram")
+    engine.open_round()
+    port = free_port()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=engine.db.url, scheduler=False,
+        telegram_token=fake.token, telegram_api_url=fake.base_url,
+    )  # fmt: skip
+    service = Service(settings, engine)
+    task = asyncio.create_task(run_service(service, "127.0.0.1", port))
+    answer = ("beholde_answer_seconds_count", (("platform", "telegram"),))
+    polled = ("beholde_inbound_requests_total", (("outcome", "ok"), ("platform", "telegram")))
+    try:
+        for _ in range(500):  # the service started and sent the first question
+            if fake.with_button("5005") is not None:
+                break
+            await asyncio.sleep(0.02)
+        async with aiohttp.ClientSession() as http:
+
+            async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    return samples(await response.text())
+
+            before = await scrape()
+            pressed: set[object] = set()
+            for _ in range(2):  # two presses, each on the newest question
+                message = None
+                for _ in range(500):
+                    message = fake.with_button("5005")
+                    if message is not None and message["message_id"] not in pressed:
+                        break
+                    await asyncio.sleep(0.02)
+                assert message is not None
+                pressed.add(message["message_id"])
+                fake.press("5005", fake_label(message), message["message_id"])
+            fake.say("5005", "/hjelp")  # a command: counted as a request, not timed
+            for _ in range(500):
+                if (await scrape()).get(polled, 0) - before.get(polled, 0) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            after = await scrape()
+        assert after.get(polled, 0) - before.get(polled, 0) == 3
+        assert after[answer] - before.get(answer, 0) == 2
+        assert after[("beholde_answer_seconds_sum", (("platform", "telegram"),))] > 0
+    finally:
+        service.stopping.set()
+        await task
+        await fake.stop()
+
+
+def fake_label(message: dict[str, object]) -> str:
+    from tests.telegram_support import labels
+
+    shown = labels(message)  # type: ignore[arg-type]
+    numbers = [label for label in shown if label.isdigit()]
+    return numbers[-1] if numbers else shown[0]
