@@ -324,3 +324,51 @@ def fake_label(message: dict[str, object]) -> str:
     shown = labels(message)  # type: ignore[arg-type]
     numbers = [label for label in shown if label.isdigit()]
     return numbers[-1] if numbers else shown[0]
+
+
+async def test_doctor_gets_a_teams_token_from_entra_and_names_what_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MSAL asks the fake Entra ID (through the intercepting HTTPS proxy) for a token with the
+    configured app id, secret and tenant, as the Teams transport will."""
+    from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, TENANT, FakeTeams
+    from tests.fakes.teams_harness import point_sdk_at
+    from tests.fakes.teams_tls import InterceptingProxy
+
+    fake = FakeTeams()
+    await fake.start()
+    proxy = InterceptingProxy(fake.port)
+    await proxy.start()
+    point_sdk_at(fake, proxy, monkeypatch)
+    env = {
+        "BEHOLDE_TEAMS_APP_ID": APP_ID,
+        "BEHOLDE_TEAMS_APP_PASSWORD": APP_PASSWORD,
+        "BEHOLDE_TEAMS_TENANT_ID": TENANT,
+        "BEHOLDE_LANGUAGE": "nb",
+    }
+    try:
+        good = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        assert f"OK     teams: Microsoft Entra ID gir appen et token (tenant {TENANT})" in (
+            good.output.splitlines()
+        ), good.output
+        assert fake.tokens_issued == 1
+        wrong = "feil-hemmelighet-4711"
+        env |= {"BEHOLDE_TEAMS_APP_PASSWORD": wrong, "BEHOLDE_LANGUAGE": "nn"}
+        bad = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        line = next(x for x in bad.output.splitlines() if x.startswith("FEIL   teams:"))
+        assert "avviste appen (invalid_client AADSTS7000215)" in line
+        assert "sjekk BEHOLDE_TEAMS_APP_ID, BEHOLDE_TEAMS_APP_PASSWORD" in line
+        assert wrong not in bad.output and APP_PASSWORD not in bad.output + good.output
+        assert bad.exit_code == 1 and fake.tokens_issued == 1
+        env |= {"BEHOLDE_TEAMS_APP_PASSWORD": APP_PASSWORD, "BEHOLDE_LANGUAGE": "en"}
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+        down = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        assert any(
+            x.startswith("FAIL   teams: cannot reach the platform")
+            and "BEHOLDE_TEAMS_TENANT_ID" in x
+            for x in down.output.splitlines()
+        ), down.output
+    finally:
+        await proxy.stop()
+        await fake.stop()
