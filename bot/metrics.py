@@ -91,7 +91,7 @@ def count_polled_updates(application: Any, platform: str = "telegram") -> None:
     from telegram import Update
     from telegram.ext import TypeHandler
 
-    async def seen(_update: object, _context: object) -> None:
+    async def seen(_update: Update, _context: Any) -> None:
         inbound(platform, "ok")
 
     application.add_handler(TypeHandler(Update, seen), group=-1)
