@@ -193,7 +193,8 @@ def _teams_token(settings: Settings) -> dict[str, Any]:
 
 
 def check_steering(settings: Settings) -> list[Check]:
-    """Where summaries and digests go: a Telegram group id, a Slack channel id."""
+    """Where summaries and digests go: a Telegram group id, a Slack channel id, a Teams
+    channel or group chat id."""
     checks = []
     chat = settings.telegram_steering_chat
     if chat is not None:
@@ -215,6 +216,17 @@ def check_steering(settings: Settings) -> list[Check]:
                 "ok" if good else "fail",
                 "ops.doctor.steering_ok" if good else "ops.doctor.steering_slack_bad",
                 {"target": channel[:40]},
+            )
+        )
+    conversation = settings.teams_steering_conversation
+    if conversation is not None:
+        good = conversation.strip().startswith("19:")  # Teams' channel and group chat ids
+        checks.append(
+            Check(
+                "steering teams",
+                "ok" if good else "warn",
+                "ops.doctor.steering_ok" if good else "ops.doctor.steering_teams_odd",
+                {"target": conversation[:60]},
             )
         )
     if not checks:

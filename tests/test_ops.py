@@ -372,3 +372,19 @@ async def test_doctor_gets_a_teams_token_from_entra_and_names_what_to_fix(
     finally:
         await proxy.stop()
         await fake.stop()
+
+
+def test_doctor_counts_a_teams_steering_conversation_as_a_steering_group() -> None:
+    from bot.doctor import check_steering
+
+    def lines(**values: str) -> list[str]:
+        settings = Settings(_env_file=None, database_url="sqlite://", **values)  # type: ignore[call-arg]
+        return [c.line("en") for c in check_steering(settings)]
+
+    channel = "19:abc123@thread.tacv2"
+    assert lines(teams_steering_conversation=channel) == [
+        f"OK     steering teams: the steering group is reached at {channel}"
+    ]
+    odd = lines(teams_steering_conversation="General")
+    assert odd[0].startswith("NOTE   steering teams: “General” does not look like a Teams")
+    assert lines()[0].startswith("NOTE   steering: no steering group configured")
