@@ -34,7 +34,18 @@ KEY_NAME = "planning.key"
 
 
 class BackupError(RuntimeError):
-    """A backup or restore that cannot be done; the message says what to do."""
+    """A backup or restore that cannot be done: a catalogue key (`ops.backup.*`, saying what
+    to do) and its values, so that the command line says it in the configured language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(f"{key} {values}")
+        self.key = key
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        from bot.i18n import t
+
+        return t(lang, self.key, **self.values)
 
 
 @dataclass
@@ -67,10 +78,7 @@ def libpq_url(url: str) -> str:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(
-            f"{name} is not installed: install the PostgreSQL client tools "
-            "(Debian: apt install postgresql-client), then try again"
-        )
+        raise BackupError("ops.backup.tool_missing", tool=name)
     return path
 
 
@@ -78,7 +86,7 @@ def _run(command: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:  # the tools name the problem; the URL stays out of it
         last = (result.stderr.strip().splitlines() or ["failed"])[-1]
-        raise BackupError(f"{Path(command[0]).name}: {last}")
+        raise BackupError("ops.backup.tool_failed", tool=Path(command[0]).name, error=last)
 
 
 def backup(settings: Settings, target: Path) -> BackupInfo:
@@ -135,9 +143,9 @@ def read_info(source: Path) -> BackupInfo:
             member = tar.extractfile("manifest.json")
             data = json.loads(member.read()) if member else None
     except (OSError, tarfile.TarError, KeyError, ValueError):
-        raise BackupError(f"{source} is not a beholde backup") from None
+        raise BackupError("ops.backup.not_a_backup", file=str(source)) from None
     if not isinstance(data, dict) or data.get("database") not in ("sqlite", "postgresql"):
-        raise BackupError(f"{source} is not a beholde backup")
+        raise BackupError("ops.backup.not_a_backup", file=str(source))
     return BackupInfo(**{k: data.get(k) for k in BackupInfo.__dataclass_fields__})  # type: ignore[arg-type]
 
 
@@ -152,10 +160,7 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
     try:
         kind = "sqlite" if db.is_sqlite else "postgresql"
         if info.database != kind:
-            raise BackupError(
-                f"the backup holds a {info.database} database but BEHOLDE_DATABASE_URL is "
-                f"{kind}; point it at a {info.database} database"
-            )
+            raise BackupError("ops.backup.other_kind", held=info.database, kind=kind)
         with (
             tempfile.TemporaryDirectory(prefix="beholde-restore-") as tmp,
             tarfile.open(source) as tar,
@@ -163,7 +168,7 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
             names = set(tar.getnames())
             dump_name = "beholde.db" if kind == "sqlite" else "beholde.pgdump"
             if dump_name not in names:
-                raise BackupError(f"{source} has no {dump_name}")
+                raise BackupError("ops.backup.no_dump", file=str(source), dump=dump_name)
             tar.extract(dump_name, tmp, filter="data")
             dump = Path(tmp) / dump_name
             if kind == "sqlite":

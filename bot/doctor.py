@@ -1,7 +1,7 @@
 """`beholde doctor`: one line per check, each with what to do when it fails.
 
 Checks the settings, the database (reachable, schema up to date), each configured
-platform's token (Telegram `getMe`, Slack `auth.test`; Teams once its settings exist) and the
+platform's token (Telegram `getMe`, Slack `auth.test`, a Teams token from Entra ID) and the
 steering-group targets. Tokens are sent to their platform and never printed. One function
 per platform (`check_telegram`, `check_slack`, `check_teams`) so that a transport's own
 `check_token` can take its place.
@@ -147,14 +147,54 @@ async def check_slack(settings: Settings) -> Check:
 
 
 async def check_teams(settings: Settings) -> Check:
-    """Microsoft Teams: checked once its settings exist (the Teams transport brings them)."""
-    if not getattr(settings, "teams_app_id", None):
+    """A token from Microsoft Entra ID with the app's client credentials (MSAL, the same
+    authority and scope the Teams transport uses): are the app id, secret and tenant right?"""
+    if not settings.teams_app_id:
         return Check("teams", "skip", "ops.doctor.not_configured")
-    return Check("teams", "warn", "ops.doctor.teams_unchecked")
+    if settings.teams_app_password is None or not settings.teams_tenant_id:
+        return Check("teams", "fail", "ops.doctor.teams_incomplete")
+    try:
+        result = await asyncio.to_thread(_teams_token, settings)
+    except Exception as error:  # MSAL: unreachable, or no such tenant (its discovery failed)
+        return Check(
+            "teams",
+            "fail",
+            "ops.doctor.unreachable",
+            {"setting": "BEHOLDE_TEAMS_TENANT_ID", "error": type(error).__name__},
+        )
+    if result.get("access_token"):
+        return Check("teams", "ok", "ops.doctor.teams_ok", {"tenant": settings.teams_tenant_id})
+    code = str(result.get("error") or "?")[:40]
+    described = str(result.get("error_description") or "").split(":")[0].split()[:1]
+    return Check(
+        "teams", "fail", "ops.doctor.teams_rejected", {"error": " ".join([code, *described])}
+    )
+
+
+TEAMS_SCOPE = "https://api.botframework.com/.default"  # as bot/transports/teams_sender.py
+
+
+def _teams_token(settings: Settings) -> dict[str, Any]:
+    """MSAL's answer to a client-credentials request (a dict with `access_token` or
+    `error`); the secret goes to Entra ID only."""
+    import msal
+    from msal.exceptions import MsalServiceError
+
+    assert settings.teams_app_password is not None
+    try:
+        app = msal.ConfidentialClientApplication(
+            settings.teams_app_id,
+            authority=f"https://login.microsoftonline.com/{settings.teams_tenant_id}",
+            client_credential=settings.teams_app_password.get_secret_value(),
+        )
+        return dict(app.acquire_token_for_client(scopes=[TEAMS_SCOPE]) or {})
+    except MsalServiceError as error:  # MSAL raises some refusals instead of returning them
+        return {"error": error._error or str(error.args[0] if error.args else "?")}
 
 
 def check_steering(settings: Settings) -> list[Check]:
-    """Where summaries and digests go: a Telegram group id, a Slack channel id."""
+    """Where summaries and digests go: a Telegram group id, a Slack channel id, a Teams
+    channel or group chat id."""
     checks = []
     chat = settings.telegram_steering_chat
     if chat is not None:
@@ -176,6 +216,17 @@ def check_steering(settings: Settings) -> list[Check]:
                 "ok" if good else "fail",
                 "ops.doctor.steering_ok" if good else "ops.doctor.steering_slack_bad",
                 {"target": channel[:40]},
+            )
+        )
+    conversation = settings.teams_steering_conversation
+    if conversation is not None:
+        good = conversation.strip().startswith("19:")  # Teams' channel and group chat ids
+        checks.append(
+            Check(
+                "steering teams",
+                "ok" if good else "warn",
+                "ops.doctor.steering_ok" if good else "ops.doctor.steering_teams_odd",
+                {"target": conversation[:60]},
             )
         )
     if not checks:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot import metrics
 from bot.ports import Address, InboundEvent, OutgoingMessage, Reply, SendError
 from storage import inbound, outbox, people
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@metrics.timed_answer
 def receive(
     engine: Conversation, platform: str, delivery_key: str, event: InboundEvent
 ) -> Reply | None:

@@ -1,8 +1,9 @@
 """`/metrics` in Prometheus text format: how the outbox, the platforms and the schedule do.
 
-Counters and histograms are updated where things happen (the outbox counts sends by
-platform and outcome, 429s and how late reminders went out; transports may count inbound
-requests and time answers with `inbound` and `ANSWER_SECONDS`). Outbox depth, the age of
+Counters and histograms are updated where things happen: the outbox counts sends by
+platform and outcome, 429s and how late reminders went out; the HTTP middleware (bot/serve.py)
+and, for Telegram's long polling, `count_polled_updates` count inbound requests; the one
+inbound path is timed by `timed_answer`. Outbox depth, the age of
 the oldest due message and the open rounds are read from the database when scraped, so
 every instance reports the same truth. No label ever carries a person, a chat or an answer.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -20,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from bot.ports import ChoicePressed, TextReceived
 from storage.db import Database
 from storage.models import OutboxMessage, Round
 
@@ -56,8 +60,41 @@ REMINDER_LATENESS = Histogram(
 
 
 def inbound(platform: str, outcome: str) -> None:
-    """Count one inbound request (outcome: handled, repeat, refused, error)."""
+    """Count one inbound request (outcome: ok, refused, error)."""
     INBOUND.labels(platform, outcome).inc()
+
+
+R = TypeVar("R")
+
+
+def timed_answer(receive: Callable[..., R]) -> Callable[..., R]:
+    """Time the one inbound path (`bot.inbound.receive`) for presses and typed replies, by
+    platform: claim, engine and commit, as the person waits for them. Commands are not
+    answers and are not timed."""
+
+    @functools.wraps(receive)
+    def timed(engine: Any, platform: str, delivery_key: str, event: Any) -> R:
+        started = time.perf_counter()
+        try:
+            return receive(engine, platform, delivery_key, event)
+        finally:
+            if isinstance(event, ChoicePressed | TextReceived):
+                ANSWER_SECONDS.labels(platform).observe(time.perf_counter() - started)
+
+    return timed
+
+
+def count_polled_updates(application: Any, platform: str = "telegram") -> None:
+    """Count Telegram updates that arrive by long polling in the inbound requests, as the
+    HTTP middleware counts webhook calls (a handler in a group of its own runs first and
+    lets the update go on to the bot's handlers)."""
+    from telegram import Update
+    from telegram.ext import TypeHandler
+
+    async def seen(_update: Update, _context: Any) -> None:
+        inbound(platform, "ok")
+
+    application.add_handler(TypeHandler(Update, seen), group=-1)
 
 
 class DatabaseCollector(Collector):

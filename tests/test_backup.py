@@ -58,6 +58,8 @@ def test_a_file_that_is_not_a_backup_is_refused_and_changes_nothing(
     add_person(engine, "Kari Nordmann")
     bogus = tmp_path / "notes.tar"
     bogus.write_text("not a tar file")
-    with pytest.raises(backup.BackupError, match="is not a beholde backup"):
+    with pytest.raises(backup.BackupError) as refused:
         backup.restore(settings, bogus)
+    assert refused.value.text("en") == f"{bogus} is not a beholde backup"
+    assert refused.value.text("nn") == f"{bogus} er ikkje ein tryggingskopi frå beholde"
     assert names(engine) == ["Kari Nordmann"]

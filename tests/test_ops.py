@@ -248,3 +248,143 @@ async def test_old_inbound_claims_are_pruned_for_every_platform(engine: Conversa
     finally:
         service.stopping.set()
         await task
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_polled_telegram_answers_are_counted_and_timed_in_metrics(
+    engine: Conversation,
+) -> None:
+    """Long polling has no HTTP request of ours to count: each polled update is counted as
+    an inbound request, and each press is timed through the one inbound path."""
+    from tests.conftest import add_person
+
+    fake = FakeTelegram()
+    await fake.start()
+    add_person(engine, "5005", platform="telegram")
+    engine.open_round()
+    port = free_port()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=engine.db.url, scheduler=False,
+        telegram_token=fake.token, telegram_api_url=fake.base_url,
+    )  # fmt: skip
+    service = Service(settings, engine)
+    task = asyncio.create_task(run_service(service, "127.0.0.1", port))
+    answer = ("beholde_answer_seconds_count", (("platform", "telegram"),))
+    polled = ("beholde_inbound_requests_total", (("outcome", "ok"), ("platform", "telegram")))
+    try:
+        for _ in range(500):  # the service started and sent the first question
+            if fake.with_button("5005") is not None:
+                break
+            await asyncio.sleep(0.02)
+        async with aiohttp.ClientSession() as http:
+
+            async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    return samples(await response.text())
+
+            before = await scrape()
+            pressed: set[object] = set()
+            for _ in range(2):  # two presses, each on the newest question
+                message = None
+                for _ in range(500):
+                    message = fake.with_button("5005")
+                    if message is not None and message["message_id"] not in pressed:
+                        break
+                    await asyncio.sleep(0.02)
+                assert message is not None
+                pressed.add(message["message_id"])
+                fake.press("5005", fake_label(message), message["message_id"])
+            fake.say("5005", "/hjelp")  # a command: counted as a request, not timed
+            for _ in range(500):
+                if (await scrape()).get(polled, 0) - before.get(polled, 0) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            after = await scrape()
+        assert after.get(polled, 0) - before.get(polled, 0) == 3
+        assert after[answer] - before.get(answer, 0) == 2
+        assert after[("beholde_answer_seconds_sum", (("platform", "telegram"),))] > 0
+    finally:
+        service.stopping.set()
+        await task
+        await fake.stop()
+
+
+def fake_label(message: dict[str, object]) -> str:
+    from tests.telegram_support import labels
+
+    shown = labels(message)  # type: ignore[arg-type]
+    numbers = [label for label in shown if label.isdigit()]
+    return numbers[-1] if numbers else shown[0]
+
+
+async def test_doctor_gets_a_teams_token_from_entra_and_names_what_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MSAL asks the fake Entra ID (through the intercepting HTTPS proxy) for a token with the
+    configured app id, secret and tenant, as the Teams transport will."""
+    from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, TENANT, FakeTeams
+    from tests.fakes.teams_harness import point_sdk_at
+    from tests.fakes.teams_tls import InterceptingProxy
+
+    fake = FakeTeams()
+    await fake.start()
+    proxy = InterceptingProxy(fake.port)
+    await proxy.start()
+    point_sdk_at(fake, proxy, monkeypatch)
+    env = {
+        "BEHOLDE_TEAMS_APP_ID": APP_ID,
+        "BEHOLDE_TEAMS_APP_PASSWORD": APP_PASSWORD,
+        "BEHOLDE_TEAMS_TENANT_ID": TENANT,
+        "BEHOLDE_LANGUAGE": "nb",
+    }
+    try:
+        good = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        assert f"OK     teams: Microsoft Entra ID gir appen et token (tenant {TENANT})" in (
+            good.output.splitlines()
+        ), good.output
+        assert fake.tokens_issued == 1
+        wrong = "feil-hemmelighet-4711"
+        env |= {"BEHOLDE_TEAMS_APP_PASSWORD": wrong, "BEHOLDE_LANGUAGE": "nn"}
+        bad = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        line = next(x for x in bad.output.splitlines() if x.startswith("FEIL   teams:"))
+        assert "avviste appen (invalid_client AADSTS7000215)" in line
+        assert "sjekk BEHOLDE_TEAMS_APP_ID, BEHOLDE_TEAMS_APP_PASSWORD" in line
+        assert wrong not in bad.output and APP_PASSWORD not in bad.output + good.output
+        assert bad.exit_code == 1 and fake.tokens_issued == 1
+        env |= {"BEHOLDE_TEAMS_APP_PASSWORD": APP_PASSWORD, "BEHOLDE_LANGUAGE": "en"}
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+        down = await asyncio.to_thread(doctor, tmp_path, monkeypatch, **env)
+        assert any(
+            x.startswith("FAIL   teams: cannot reach the platform")
+            and "BEHOLDE_TEAMS_TENANT_ID" in x
+            for x in down.output.splitlines()
+        ), down.output
+    finally:
+        await proxy.stop()
+        await fake.stop()
+
+
+def test_doctor_counts_a_teams_steering_conversation_as_a_steering_group() -> None:
+    from bot.doctor import check_steering
+
+    def lines(**values: str) -> list[str]:
+        settings = Settings(_env_file=None, database_url="sqlite://", **values)  # type: ignore[call-arg]
+        return [c.line("en") for c in check_steering(settings)]
+
+    channel = "19:abc123@thread.tacv2"
+    assert lines(teams_steering_conversation=channel) == [
+        f"OK     steering teams: the steering group is reached at {channel}"
+    ]
+    odd = lines(teams_steering_conversation="General")
+    assert odd[0].startswith("NOTE   steering teams: “General” does not look like a Teams")
+    assert lines()[0].startswith("NOTE   steering: no steering group configured")

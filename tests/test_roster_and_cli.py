@@ -82,10 +82,14 @@ def test_import_then_list_shows_people_but_no_answers(env: Path) -> None:
 def test_a_wrong_setting_stops_with_its_name_and_what_is_expected(env: Path, monkeypatch) -> None:
     monkeypatch.setenv("BEHOLDE_K_ANONYMITY", "2")
     monkeypatch.setenv("BEHOLDE_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("BEHOLDE_LANGUAGE", "en")  # the language of the message
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
-    assert "BEHOLDE_K_ANONYMITY" in result.output and "greater than or equal to 3" in result.output
-    assert "BEHOLDE_TIMEZONE: Value error, must be an IANA time zone" in result.output
+    assert "BEHOLDE_K_ANONYMITY: must be at least 3" in result.output
+    assert "BEHOLDE_TIMEZONE: must be an IANA time zone" in result.output
+    monkeypatch.setenv("BEHOLDE_LANGUAGE", "nn")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert "BEHOLDE_K_ANONYMITY: må vere minst 3" in result.output
 
 
 def test_demo_prints_an_anonymous_summary(env: Path) -> None:
@@ -146,7 +150,7 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_and_no_folder_is_made(
     result = runner.invoke(
         app,
         ["round", "status"],
-        env={"BEHOLDE_DATABASE_URL": f"sqlite:///{missing / 'x.db'}"},
+        env={"BEHOLDE_DATABASE_URL": f"sqlite:///{missing / 'x.db'}", "BEHOLDE_LANGUAGE": "en"},
         terminal_width=400,
     )
     said = " ".join(result.output.split())  # the console wraps long lines

@@ -278,7 +278,7 @@ def test_a_second_instance_on_sqlite_stops_with_a_clear_message(tmp_path: Path) 
         second = start_instance(url, tmp_path / "b.txt")
         out = second.communicate(timeout=60)[0]
         assert second.returncode != 0
-        assert "another instance already runs on this SQLite database" in out
+        assert "en annen instans kjører allerede på denne SQLite-databasen" in out  # nb
         assert first.poll() is None  # the first one keeps running
     finally:
         stop(first)

@@ -21,6 +21,15 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
 
 
+def _reason(error: Exception, lang: str) -> str:
+    """A backup problem in the catalogue's words; the operating system's own otherwise."""
+    from bot.backup import BackupError
+
+    if isinstance(error, BackupError):
+        return error.text(lang)
+    return f"{type(error).__name__}: {getattr(error, 'strerror', None) or error}"
+
+
 def _settings() -> Settings:
     return load_settings()
 
@@ -34,7 +43,7 @@ def backup(file: Annotated[Path, typer.Argument(help="The backup file to write."
     try:
         info = ops.backup(settings, file)
     except (ops.BackupError, OSError) as error:
-        typer.echo(t(lang, "ops.backup.failed", error=error), err=True)
+        typer.echo(t(lang, "ops.backup.failed", error=_reason(error, lang)), err=True)
         raise typer.Exit(1) from None
     key = t(lang, "ops.yes" if info.planning_key else "ops.no")
     typer.echo(
@@ -60,7 +69,7 @@ def restore(file: Annotated[Path, typer.Argument(help="A file from `beholde back
     try:
         info = ops.restore(settings, file)
     except (ops.BackupError, OSError) as error:
-        typer.echo(t(lang, "ops.backup.failed", error=error), err=True)
+        typer.echo(t(lang, "ops.backup.failed", error=_reason(error, lang)), err=True)
         raise typer.Exit(1) from None
     typer.echo(t(lang, "ops.backup.restored", file=file, database=info.database, rev=info.revision))
 

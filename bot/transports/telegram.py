@@ -47,7 +47,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import inbound
+from bot import inbound, metrics
 from bot import platform_forms as forms
 from bot.i18n import t
 from bot.ports import (
@@ -531,6 +531,8 @@ def install(service: Service) -> bool:
     if problem is not None:
         raise SystemExit(problem)
     bot = TelegramBot(service.settings, service.engine)
+    if not bot.webhook_url:
+        metrics.count_polled_updates(bot.application, PLATFORM)
     service.transports[PLATFORM] = bot.transport
     if bot.webhook_url:
         service.web.router.add_post(bot.webhook_path, bot.webhook)

@@ -123,6 +123,7 @@ class FakeTeams:
         app.router.add_get("/keys", self._keys)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_get("/common/discovery/instance", self._instances)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
@@ -178,6 +179,18 @@ class FakeTeams:
                 "jwks_uri": f"{base}/discovery/v2.0/keys",
             }
         )
+
+    async def _instances(self, request: web.Request) -> web.Response:
+        """Entra's instance discovery, which MSAL asks after a refused token request."""
+        host = "login.microsoftonline.com"
+        return web.json_response(
+            {
+                "tenant_discovery_endpoint": f"https://{host}/common/v2.0/.well-known/openid-configuration",
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": "login.windows.net",
+                              "aliases": [host, "login.windows.net"]}],
+            }
+        )  # fmt: skip
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
