@@ -7,6 +7,12 @@ python-telegram-bot, slack-bolt, SQLAlchemy, APScheduler, psycopg), serves `/hea
 idles. Measured for both: start until `/healthz` answers, resident memory (VmRSS) after the
 idle period, and CPU seconds (user + system, /proc) per minute of idling.
 
+beholde's own modules are compiled to bytecode first (`compileall`), as `pip install` does
+for an installed package and its libraries: with PYTHONDONTWRITEBYTECODE=1 (set in some
+shells and in deploy/Containerfile) an editable checkout would otherwise compile its ~150
+modules from source at every start, which the reference, having none, never pays.
+`--no-compile` measures that case.
+
     .venv/bin/python bench/idle_serve.py --seconds 60 --runs 3 [--database URL]
 """
 
@@ -144,7 +150,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", help="PostgreSQL URL (default: a temporary SQLite file)")
+    parser.add_argument("--no-compile", action="store_true", help="leave bytecode as it is")
     args = parser.parse_args()
+    if not args.no_compile:
+        folders = [str(ROOT / name) for name in ("bot", "storage", "surveys")]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True)
     from tests.fakes.slack_api import FakeSlack
 
     telegram = FakeTelegramThread()

@@ -98,6 +98,7 @@ class Delivery:
     next_at: dt.datetime | None = None  # when the next known row becomes due
     failing: dict[str, int] = field(default_factory=dict)  # failed sends in a row, by platform
     budgets: DatabaseBudgets | None = None  # rate budgets shared with other instances
+    database_path: str | None = None  # SQLite: the file looked at when idle
 
     # ----------------------------------------------------------------- one pass
 
@@ -197,7 +198,7 @@ class Delivery:
         PostgreSQL: always "maybe" — there, idle looks are rare and NOTIFY wakes us."""
         if not self.db.is_sqlite:
             return True
-        database = make_url(self.db.url).database or ""
+        database = self._database_path()
         state: list[int] = []
         for suffix in ("", "-wal"):
             try:
@@ -209,6 +210,11 @@ class Delivery:
         changed = tuple(state) != self.file_state
         self.file_state = tuple(state)
         return changed or not database or database == ":memory:"
+
+    def _database_path(self) -> str:
+        if self.database_path is None:
+            self.database_path = make_url(self.db.url).database or ""
+        return self.database_path
 
     def _idle_wait(self, now: dt.datetime, notified: bool) -> float:
         """Nothing changed: sleep one poll, or less if a known row becomes due sooner."""

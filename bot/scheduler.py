@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 ADVISORY_KEY = 0x626568_6F6C6465  # "beholde": one scheduler per database
 LEADER_CHECK = 2.0  # seconds between leadership checks
+LEADER_CHECK_SQLITE = 600.0  # SQLite: the lock file is held for the life of the process
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
 # SQLite runs one instance: only a CLI command can plan from outside, and what it plans for
 # "now" goes straight to the outbox (which notices at once), so looking less often is safe.
@@ -245,8 +246,10 @@ async def leadership_loop(state: State) -> None:
             log.exception("leadership check failed; trying again")
             stop_scheduler(state)
             await asyncio.to_thread(state.lock.release)
+        # A held lock file cannot be lost: on SQLite there is nothing to check while leading.
+        every = LEADER_CHECK_SQLITE if state.leading and state.db.is_sqlite else LEADER_CHECK
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), LEADER_CHECK)
+            await asyncio.wait_for(stopping.wait(), every)
 
 
 def start_scheduler(state: State) -> None:

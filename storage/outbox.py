@@ -158,16 +158,11 @@ def claim_due(
     that one a moment ago). `skip_ids` were already handled in this pass.
     """
     other = aliased(OutboxMessage)
-    leased_elsewhere = (
-        select(other.id)
-        .where(
-            other.platform == OutboxMessage.platform,
-            other.chat_id == OutboxMessage.chat_id,
-            other.status == "pending",
-            other.lease_until >= now,
-        )
-        .exists()
+    # Not correlated: computed once per claim (a hashed subplan), whatever the planner knows.
+    leased_chats = select(other.platform, other.chat_id).where(
+        other.status == "pending", other.lease_until >= now
     )
+    leased_elsewhere = tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(leased_chats)
     query = (
         select(OutboxMessage)
         .where(

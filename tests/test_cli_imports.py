@@ -99,3 +99,11 @@ def test_the_schema_check_knows_when_migrations_are_due(tmp_path: Path) -> None:
     db.upgrade()
     assert db.at_head()
     db.dispose()
+
+
+def test_looking_for_the_teams_installer_loads_no_teams_sdk() -> None:
+    """`beholde serve` imports every installer module to ask it; without Teams settings the
+    Agents SDK, MSAL and azure-core (~60 MB, ~0.8 s) stay out of the process."""
+    modules = loaded_after("import bot.transports.teams")
+    assert "bot.transports.teams" in modules
+    assert modules & {"microsoft_agents", "msal", "azure", "requests"} == set()

@@ -29,11 +29,6 @@ import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
-from microsoft_agents.activity import Activity
-from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
-from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
-from pydantic import ValidationError
 
 from bot import teams_directory as directory
 from bot.conversation import Conversation
@@ -50,12 +45,18 @@ from bot.ports import (
     TextReceived,
 )
 from bot.transports import teams_cards as cards
-from bot.transports.teams_sender import TeamsSender
 
+# The Agents SDK, MSAL and azure-core are ~60 MB and ~0.8 s: loaded only when Teams is
+# configured (`build`), not by every `beholde serve` that merely looks for an installer.
 if TYPE_CHECKING:
+    from microsoft_agents.activity import Activity
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+    from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
+
     from bot.pacing import Pacer
     from bot.serve import Service
     from bot.settings import Settings
+    from bot.transports.teams_sender import TeamsSender
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +328,8 @@ def _reference(activity: Activity) -> directory.Reference | None:
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
     """The Entra app registration as the SDK's configuration (validation and MSAL)."""
+    from microsoft_agents.hosting.core import AgentAuthConfiguration
+
     secret = settings.teams_app_password
     return AgentAuthConfiguration(
         client_id=settings.teams_app_id,
@@ -338,6 +341,11 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
 
 def build(settings: Settings, engine: Conversation) -> tuple[TeamsBot, CloudAdapter, Any]:
     """The SDK's adapter with MSAL client credentials, and beholde's agent on it."""
+    from microsoft_agents.authentication.msal import MsalConnectionManager
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from bot.transports.teams_sender import TeamsSender
+
     configuration = auth_configuration(settings)
     connections = MsalConnectionManager(
         connections_configurations={"SERVICE_CONNECTION": configuration}
@@ -358,6 +366,7 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
 
 def http_handler(bot: TeamsBot, adapter: CloudAdapter) -> Any:
     """The aiohttp view for `/api/messages`: the SDK validates the JWT, then runs the turn."""
+    from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 
     @jwt_authorization_decorator
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -373,6 +382,9 @@ def http_handler(bot: TeamsBot, adapter: CloudAdapter) -> Any:
 async def _is_activity(request: web.Request) -> bool:
     """Whether the body is an activity the SDK can take: JSON, a valid `Activity`, with a
     sender and a conversation (Teams always sends both)."""
+    from microsoft_agents.activity import Activity
+    from pydantic import ValidationError
+
     try:
         activity = Activity.model_validate(json.loads(await request.read()))
     except (ValueError, ValidationError):  # not JSON, not UTF-8, not an activity
