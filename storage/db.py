@@ -156,7 +156,8 @@ class Database:
 
 
 _REVISION = re.compile(r"^revision(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
-_DOWN = re.compile(r"^down_revision(?::[^=]*)?=(.*)$", re.MULTILINE)
+# A tuple of parents may span lines (as `ruff format` writes a long one).
+_DOWN = re.compile(r"^down_revision(?::[^=]*)?=\s*(\([^)]*\)|.*)$", re.MULTILINE)
 
 
 def script_heads() -> set[str] | None:

@@ -107,3 +107,11 @@ def test_looking_for_the_teams_installer_loads_no_teams_sdk() -> None:
     modules = loaded_after("import bot.transports.teams")
     assert "bot.transports.teams" in modules
     assert modules & {"microsoft_agents", "msal", "azure", "requests"} == set()
+
+
+def test_the_quick_head_reading_agrees_with_alembic() -> None:
+    """The file-text reading of the heads (which spares `round status` Alembic's import) must
+    name the heads Alembic itself finds, also when a merge revision's parents span lines."""
+    from alembic.script import ScriptDirectory
+
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
