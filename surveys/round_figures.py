@@ -89,8 +89,7 @@ def release(
         else f
         for f in figures.factors
     )  # fmt: skip
-    withheld = set(figures.withheld) | (held & ({factor_measure(f.factor_id) for f in factors}
-                                                | {QUIT}))  # fmt: skip
+    withheld = set(figures.withheld) | held  # factor measures and quit (answered never)
     out = dataclasses.replace(
         figures,
         factors=factors,
