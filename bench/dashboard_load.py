@@ -7,10 +7,12 @@ installed on `bot.serve.Service`) listens on 127.0.0.1; a steering member signs 
 and the page `/styring` is fetched over real HTTP. Measured, each a fresh server unless said:
 
 * `first ever`: the first page after the rounds closed: nothing of them released yet, so
-  all 100 rounds are composed and recorded in the release ledger, plus the heatmap;
-* `cold`: a new server (empty cache), the ledger already filled: every round composed again;
+  every round's trend figures are released from the moments sealed at close and recorded
+  in the release ledger, the newest round composed in full, plus the heatmap;
+* `cold`: a new server (empty cache), the ledger already filled: the same work again;
 * `warm`: the same server again (the cache holds every round; one ledger-version query);
-* `after release`: a new ledger row (another output released something): composed afresh.
+* `after release`: a new ledger row for round 1 (another output released something):
+  round 1 released afresh.
 
 Time to first byte is until the response's headers arrived; full page until the body is
 read. The page is rendered whole before it is sent, so the two differ only by transfer.

@@ -351,10 +351,10 @@ def task(
         when = parse_when(rest, local_day(now, tz))
         if when is not None and when.problem:
             return [_date_problem(actor, when, rest, local_day(now, tz))]
-        chosen: list[str] = []
+        default_said: list[str] = []
         if when is None and picked is not None:  # no date: the one the priority button uses
             due_on, before = tasks_change.default_due(session, now, tz)
-            chosen = [tasks_change.default_due_words(actor.lang, due_on, before)]
+            default_said = [tasks_change.default_due_words(actor.lang, due_on, before)]
         elif when is None:
             return [_bad_date(actor, " ".join(rest[:1]))]
         else:
@@ -394,7 +394,7 @@ def task(
                 planned=planned,
             ),
             *linked,
-            *chosen,
+            *default_said,
         ]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)

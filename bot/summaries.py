@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ from storage.dashboard import FactorTask, factor_tasks
 from storage.models import Round
 from surveys.anonymity import may_post, shown
 from surveys.definition import Survey
-from surveys.summary import Summary, build_summary, participation_table
+from surveys.summary import FactorStat, Summary, build_summary, participation_table
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -123,6 +123,14 @@ def report(
 TREND_SOURCE = "task_trend"
 
 
+class Released(Protocol):
+    """A round's released factor figures: a full `Summary`, or the dashboard's trend
+    figures of an older round (surveys/round_figures.py)."""
+
+    @property
+    def factors(self) -> tuple[FactorStat, ...]: ...
+
+
 def baseline_round(
     created_at: dt.datetime | None,
     rounds: Sequence[tuple[int, int, dt.datetime]],
@@ -141,7 +149,7 @@ def task_trends(
     latest: Summary,
     options: SummaryOptions,
     now: dt.datetime | None = None,
-    released: Mapping[int, Summary] | None = None,
+    released: Mapping[int, Released] | None = None,
 ) -> dict[str, list[FactorTask]]:
     """Factor → its tasks, each with the round before it was created and that round's
     experienced mean as released (from `released` by round id, else composed through the
@@ -150,7 +158,7 @@ def task_trends(
     if not tasks:
         return {}
     rounds = board.closed_rounds(session)
-    known = dict(released or {})
+    known: dict[int, Released] = dict(released or {})
     out: dict[str, list[FactorTask]] = {}
     for factor_id, items in tasks.items():
         for task in items:

@@ -341,6 +341,9 @@ def task_lines(
     lines = [text(lang, "tasks")]
     for f in summary.factors:
         for task in tasks.get(f.factor_id, ()):
+            if task.cancelled:  # never counted as open (bot/texts/board.<lang>.yaml)
+                lines.append(text(lang, "task_cancelled", title=task.title, done=task.done) + ".")
+                continue
             name = factor_label(survey, f.factor_id, lang)
             line = text(lang, "task", title=task.title, done=task.done, teams=task.teams)
             trend = task_trend(task, f, summary.round_number)

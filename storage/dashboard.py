@@ -8,7 +8,8 @@ Only people with role `steering` or `leader` (the project leader) get a link or 
 Figures: the heatmap (municipality × factor gap) is a new view of the answers, so it goes
 through the release ledger like every other figure: `release_gap_grid` reads the cells
 released before, holds back a factor's whole breakdown when a cell differs by 1..k−1 from
-one already shown, and records what it shows.
+one already shown, and records what it shows. `release_rounds` does the same for every
+closed round's trend figures, from the moments sealed at close (surveys/round_figures.py).
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import ForeignKey, Integer, String, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, cast, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import releases
-from storage.models import Base, Facet, Person, Prompt, Round, UTCDateTime
+from storage.models import Base, Facet, Invitation, Person, Prompt, Round, UTCDateTime
 from storage.network_models import Gathering, Task, TaskTeam
-from surveys import disclosure
+from surveys import disclosure, round_figures
 from surveys.grid import GridRow, gap_grid, grid_cells, held
+from surveys.round_figures import RoundFigures
+from surveys.summary import factor_stats_by_round
 
 LINK_VALID = dt.timedelta(minutes=15)
 SESSION_VALID = dt.timedelta(hours=8)
@@ -142,6 +145,60 @@ def release_gap_grid(
     return shown
 
 
+def participation_totals(session: Session, round_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Round → (invited, finished), one grouped count over the invitations (never who)."""
+    if not round_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Invitation.round_id,
+            func.count(Invitation.id),
+            func.sum(cast(Invitation.status == "finished", Integer)),
+        )
+        .where(Invitation.round_id.in_(sorted(set(round_ids))))
+        .group_by(Invitation.round_id)
+    )
+    return {int(r): (int(invited or 0), int(done or 0)) for r, invited, done in rows}
+
+
+def release_rounds(
+    session: Session,
+    rounds: Sequence[tuple[int, int]],
+    factor_ids: Sequence[str],
+    k: int,
+    source: str,
+    today: dt.date,
+) -> dict[int, RoundFigures]:
+    """Round id → its trend figures as they may be shown now, recorded in the ledger.
+
+    `rounds`: (id, number) of closed rounds. From the moments sealed at close (one read for
+    all rounds), the invitations (one grouped count) and the ledger (one read), instead of a
+    full summary per round; the release rule and the cells are those of the full summary.
+    """
+    from storage.summaries import trend_moments
+
+    if not rounds:
+        return {}
+    ids = [i for i, _ in rounds]
+    moments, quits = trend_moments(session, ids)
+    stats = factor_stats_by_round(moments, factor_ids, k)
+    quit_counts = {int(r.round_id): (int(r.n), int(r.yes)) for r in quits.itertuples()}
+    totals = participation_totals(session, ids)
+    before = releases.released(session, ids)
+    ledger = round_figures.by_round(before)
+    out: dict[int, RoundFigures] = {}
+    cells: list[disclosure.Cell] = []
+    for round_id, number in rounds:
+        draft = round_figures.from_moments(
+            round_id, number, stats.get(round_id), quit_counts.get(round_id),
+            totals.get(round_id, (0, 0)), factor_ids, k,
+        )  # fmt: skip
+        out[round_id], mine = round_figures.release(draft, ledger.get(round_id, []), k)
+        cells += mine
+    releases.record(session, cells, source, today, before)
+    return out
+
+
 @dataclass(frozen=True)
 class FactorTask:
     """A learning-network task tied to a factor, with how many teams have done it."""
@@ -156,6 +213,8 @@ class FactorTask:
     # The round before the task was created and its released experienced mean (None where
     # not shown); filled in by bot.summaries.task_trends, never here.
     baseline: tuple[int, float | None] | None = None
+    # Cancelled (bot/network_tasks.cancel_task): its open teams' rows say so; never "open".
+    cancelled: bool = False
 
 
 def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
@@ -163,7 +222,7 @@ def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
     tasks = session.scalars(
         select(Task).where(Task.factor_id.is_not(None)).order_by(Task.due_on.desc())
     ).all()
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # done, teams, cancelled
     if tasks:
         for task_id, status in session.execute(
             select(TaskTeam.task_id, TaskTeam.status).where(
@@ -172,14 +231,22 @@ def factor_tasks(session: Session) -> dict[str, list[FactorTask]]:
         ):
             counts[task_id][1] += 1
             counts[task_id][0] += status == "done"
+            counts[task_id][2] += status == "cancelled"
     out: dict[str, list[FactorTask]] = defaultdict(list)
     for t in tasks:
         assert t.factor_id is not None
-        done, teams = counts[t.id]
-        out[t.factor_id].append(
-            FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams, t.created_at)
-        )
+        done, teams, cancelled = counts[t.id]
+        task = FactorTask(t.id, t.title, t.factor_id, t.due_on, done, teams, t.created_at)
+        out[t.factor_id].append(replace(task, cancelled=cancelled > 0))
     return dict(out)
+
+
+def closed_round_numbers(session: Session) -> list[tuple[int, int]]:
+    """(id, number) of every closed round, oldest first: the rounds the dashboard shows."""
+    rows = session.execute(
+        select(Round.id, Round.number).where(Round.status == "closed").order_by(Round.number)
+    ).all()
+    return [(int(i), int(n)) for i, n in rows]
 
 
 def closed_rounds(session: Session) -> list[tuple[int, int, dt.datetime]]:

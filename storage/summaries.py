@@ -9,6 +9,7 @@ grouping of many rounds into SQL and returns the same sufficient statistics as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -217,23 +218,28 @@ def store_round_moments(session: Session, round_id: int) -> int:
     return len(records)
 
 
-def trend_moments(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+def trend_moments(
+    session: Session, round_ids: Iterable[int] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per closed round: factor moments (MOMENT_COLUMNS) and quitting (round_id, n, yes).
 
     Reads the moments stored when each round was sealed — a few thousand rows for a hundred
     rounds — and computes them from the answers only for closed rounds that have none
-    stored (rounds closed before the moments were kept).
+    stored (rounds closed before the moments were kept). `round_ids`: only those rounds
+    (the dashboard asks for the ones it has not cached).
     """
     import pandas as pd
 
     columns = ["round_id", "factor_id", "n", *SUMS]
-    rows = (
-        session.connection()
-        .execute(select(*(getattr(RoundMoment, c) for c in columns)).where(RoundMoment.facet == ""))
-        .fetchall()
-    )
+    query = select(*(getattr(RoundMoment, c) for c in columns)).where(RoundMoment.facet == "")
+    closed_query = select(Round.id).where(Round.status == "closed")
+    if round_ids is not None:
+        wanted = sorted(set(round_ids))
+        query = query.where(RoundMoment.round_id.in_(wanted))
+        closed_query = closed_query.where(Round.id.in_(wanted))
+    rows = session.connection().execute(query).fetchall()
     stored = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-    closed = set(session.scalars(select(Round.id).where(Round.status == "closed")))
+    closed = set(session.scalars(closed_query))
     missing = sorted(closed - set(stored["round_id"]))
     factors = stored.loc[stored["factor_id"] != "quit", MOMENT_COLUMNS]
     quit_ = stored.loc[stored["factor_id"] == "quit"].rename(columns={"sum_e": "yes"})[

@@ -213,9 +213,9 @@ def test_closed_rounds_are_composed_once_per_cache(
         again = gather(session, survey, SummaryOptions(k=5), clock(), cache)
         assert len(session.scalars(select(ReleasedCell)).all()) == ledger
         fresh = gather(session, survey, SummaryOptions(k=5), clock())  # no cache: composed
-    assert [a is b for a, b in zip(first.summaries, again.summaries, strict=True)] == [True, True]
+    assert [a is b for a, b in zip(first.rounds, again.rounds, strict=True)] == [True, True]
     assert again.grid is first.grid
-    assert [s.factors for s in fresh.summaries] == [s.factors for s in first.summaries]
+    assert [s.factors for s in fresh.rounds] == [s.factors for s in first.rounds]
 
 
 def test_a_cell_hidden_to_protect_a_small_one_does_not_claim_fewer_than_k() -> None:

@@ -8,6 +8,7 @@ import re
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bot.conversation import Conversation
 from bot.dashboard.links import link_for
@@ -101,9 +102,12 @@ async def test_a_new_round_and_a_restored_ledger_show_on_the_next_page(
         assert isinstance(session.scalar(select(Round.closed_at).limit(1)), dt.datetime)
 
 
-def test_a_release_of_one_round_recomposes_it_and_the_next_only(
+def test_a_release_of_one_round_releases_it_again_and_the_summary_leaning_on_it(
     engine: Conversation, survey: Survey, clock: FakeClock
 ) -> None:
+    """Older rounds show only their own figures (no change between rounds), so a release of
+    round 1 redoes round 1 alone; the newest round's full summary shows changes against the
+    round before it, so a release of round 2 composes round 3's summary afresh."""
     from bot.dashboard.figures import Cache, gather
 
     seed_rounds(engine, survey)
@@ -112,18 +116,30 @@ def test_a_release_of_one_round_recomposes_it_and_the_next_only(
                           experienced=EXP21, importance=IMPORTANCE, seed=31)  # fmt: skip
     store_frame(engine.db, frame3, round3, invited=70)
     cache = Cache()
+
+    def release_elsewhere(session: Session, round_id: int) -> None:
+        session.add(ReleasedCell(round_id=round_id, measure="factor:F01", group="*",
+                                 contributors=99, released_on=clock().date(),
+                                 source="print"))  # fmt: skip
+        session.flush()
+
     with engine.db.transaction() as session:
         first = gather(session, survey, SummaryOptions(k=5), clock(), cache)
         again = gather(session, survey, SummaryOptions(k=5, language="nn"), clock(), cache)
-        assert [a is b for a, b in zip(first.summaries, again.summaries, strict=True)] == [
+        assert [a is b for a, b in zip(first.rounds, again.rounds, strict=True)] == [
             True,
             True,
             True,
         ]  # fmt: skip  (and shared between languages)
-        one = first.summaries[0].round_id
-        session.add(ReleasedCell(round_id=one, measure="factor:F01", group="*", contributors=99,
-                                 released_on=clock().date(), source="print"))  # fmt: skip
-        session.flush()
+        assert again.summary is first.summary
+        one, two = first.rounds[0].round_id, first.rounds[1].round_id
+        release_elsewhere(session, one)
         after = gather(session, survey, SummaryOptions(k=5), clock(), cache)
-    same = [a is b for a, b in zip(first.summaries, after.summaries, strict=True)]
-    assert same == [False, False, True]  # round 1 and round 2 (its changes), not round 3
+        same = [a is b for a, b in zip(first.rounds, after.rounds, strict=True)]
+        assert same == [False, True, True] and after.summary is first.summary
+        release_elsewhere(session, two)
+        later = gather(session, survey, SummaryOptions(k=5), clock(), cache)
+    same = [a is b for a, b in zip(after.rounds, later.rounds, strict=True)]
+    assert same == [True, False, True]
+    assert later.summary is not after.summary  # its changes lean on round 2
+    assert later.summary is not None and later.summary.factors == first.rounds[2].factors

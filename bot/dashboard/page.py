@@ -83,8 +83,12 @@ def trend_svg(points: list[tuple[int, float | None, float | None]], lang: str) -
 def task_line(task: FactorTask, now: FactorStat, now_round: int, name: str, lang: str) -> str:
     """«3 av 5 team har gjort oppgaven; opplevd anerkjennelse 2,8 → 3,3 (runde 2, før
     oppgaven → runde 3)»: the round before the task against the newest, both released."""
-    line = _t(lang, "task_status", title=task.title, done=task.done, teams=task.teams,
-              due=task.due_on.strftime("%d.%m.%Y"))  # fmt: skip
+    due = task.due_on.strftime("%d.%m.%Y")
+    if task.cancelled:  # not open: its teams no longer have it to do
+        line = _t(lang, "task_cancelled", title=task.title, done=task.done, due=due)
+        return (f'<div class="task" data-testid="task-{task.task_id}" data-state="cancelled">'
+                f"{line}</div>")  # fmt: skip
+    line = _t(lang, "task_status", title=task.title, done=task.done, teams=task.teams, due=due)
     trend = task_trend(task, now, now_round)
     if trend is not None:
         line += _t(lang, "task_trend", factor=name.lower(), before=num(trend[1], lang),
@@ -171,7 +175,7 @@ def render(data: DashboardData, survey: Survey, lang: str, who: str) -> str:
         )
 
     part_rows, quit_rows = [], []
-    for s in data.summaries:
+    for s in data.rounds:
         if s.answered is not None and s.invited:
             rate = s.answered / s.invited
             answered = _t(lang, "answered_of", answered=s.answered, invited=s.invited)

@@ -1,4 +1,6 @@
-"""join the three changes made side by side after 0005: attendance, shared rate budgets, quote consent
+"""join the three changes made side by side after 0005
+
+They are attendance, shared rate budgets and quote consent.
 
 Nothing changes in the schema here; this revision only makes the three one line again so that
 `beholde db upgrade` has a single head to go to.
