@@ -23,7 +23,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, data_dir
@@ -61,13 +60,8 @@ def key_file() -> Path:
 
 
 def schema_revision(db: Database) -> str | None:
-    try:
-        with db.engine.connect() as conn:
-            return ",".join(
-                sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-            )
-    except Exception:
-        return None
+    stored = db.stored_revisions()
+    return None if stored is None else ",".join(sorted(stored))
 
 
 def libpq_url(url: str) -> str:

@@ -9,7 +9,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import network
@@ -17,9 +16,8 @@ from bot.attendance import counts_line
 from bot.i18n import t
 from bot.ports import OutgoingMessage
 from bot.summaries import KIND
-from storage import outbox
+from storage import outbox, people
 from storage.digest import load_digest, load_leader_digest
-from storage.models import Person
 from surveys.definition import Survey
 from surveys.digest import MAX_TASKS, DigestData, LeaderDigest, due_this_week, iso_week
 
@@ -197,9 +195,7 @@ def leader_digest_text(session: Session, now: dt.datetime, tz: dt.tzinfo, lang: 
 def queue_leader_digests(session: Session, now: dt.datetime, tz: dt.tzinfo) -> int:
     """Queue this week's overview for every active project leader with a chat, in their
     language; a second call in the same week adds nothing (the outbox key holds the week)."""
-    leaders = session.scalars(
-        select(Person).where(Person.role == "leader", Person.status == "active").order_by(Person.id)
-    ).all()
+    leaders = people.active_leaders(session)
     if not leaders:
         return 0
     data = load_leader_digest(session, now, tz)

@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 from pydantic import ValidationError
-from sqlalchemy import text
 
 from bot import platform_forms as forms
 from bot.i18n import t
@@ -44,12 +43,8 @@ def check_database(settings: Settings) -> list[Check]:
     where = safe_url(settings.database_url)
     db = Database(settings.database_url)
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            try:
-                have = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-            except Exception:
-                have = set()
+        db.ping()
+        have = db.stored_revisions() or set()
     except Exception as error:
         return [
             Check(

@@ -21,11 +21,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from bot.ports import ChoicePressed, TextReceived
+from storage import answers, outbox
 from storage.db import Database
-from storage.models import OutboxMessage, Round
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -107,23 +106,9 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = self.clock()
         with self.db.reading() as session:
-            depth = dict(
-                session.execute(
-                    select(OutboxMessage.platform, func.count())
-                    .where(OutboxMessage.status == "pending")
-                    .group_by(OutboxMessage.platform)
-                ).all()
-            )
-            oldest = dict(
-                session.execute(
-                    select(OutboxMessage.platform, func.min(OutboxMessage.not_before))
-                    .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
-                    .group_by(OutboxMessage.platform)
-                ).all()
-            )
-            rounds = session.scalar(
-                select(func.count()).select_from(Round).where(Round.status == "open")
-            )
+            depth = outbox.pending_by_platform(session)
+            oldest = outbox.oldest_due_by_platform(session, now)
+            rounds = answers.open_round_count(session)
         gauge = GaugeMetricFamily(
             "beholde_outbox_pending", "Outbox messages not yet sent", labels=["platform"]
         )

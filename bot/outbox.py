@@ -440,19 +440,11 @@ class Delivery:
 
     async def _listen(self, stopping: asyncio.Event) -> None:
         """PostgreSQL: wake when any instance queues a message (NOTIFY beholde_outbox)."""
-        import psycopg
-
-        url = make_url(self.db.url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
         while not stopping.is_set():
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True, application_name=self.worker
-                ) as conn:
-                    await conn.execute(f"LISTEN {outbox.CHANNEL}")
-                    self.wake.set()  # anything queued while we were not listening
-                    async for _notice in conn.notifies():
-                        self.wake.set()
+                # The first wake-up covers anything queued while we were not listening.
+                async for _notice in outbox.notifications(self.db.url, self.worker):
+                    self.wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -26,13 +26,13 @@ from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot import network
 from bot.i18n import t
 from storage import answers
 from storage.db import Database
+from storage.locks import AdvisoryLock
 from surveys.network import Cadence, Policy, Window, parse_clock
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ADVISORY_KEY = 0x626568_6F6C6465  # "beholde": one scheduler per database
 LEADER_CHECK = 2.0  # seconds between leadership checks
 LEADER_CHECK_SQLITE = 600.0  # SQLite: the lock file is held for the life of the process
 SAFETY_INTERVAL = 5  # seconds: reminders planned by other instances are seen this soon
@@ -64,41 +63,6 @@ _STATES: dict[str, State] = {}
 
 class SingleInstanceError(RuntimeError):
     """A second instance on a database that allows only one."""
-
-
-class AdvisoryLock:
-    """pg_try_advisory_lock on its own connection: held while that connection lives."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.conn: Any = None
-
-    def try_acquire(self) -> bool:
-        if self.conn is None:
-            self.conn = self.db.engine.connect()
-        got = bool(
-            self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
-        )
-        self.conn.commit()
-        return got
-
-    def alive(self) -> bool:
-        try:
-            self.conn.execute(text("SELECT 1")).scalar()
-            self.conn.commit()
-            return True
-        except Exception:
-            self.release()
-            return False
-
-    def release(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(Exception):
-                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-                self.conn.commit()
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            self.conn = None
 
 
 class FileLock:

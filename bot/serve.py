@@ -138,10 +138,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def _ping(service: Service) -> None:
-    from sqlalchemy import text
-
-    with service.engine.db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    service.engine.db.ping()
 
 
 async def delivery_loop(service: Service) -> None:

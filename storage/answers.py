@@ -97,6 +97,12 @@ def current_round(session: Session) -> Round | None:
     return session.scalar(select(Round).where(Round.status == "open").order_by(Round.id.desc()))
 
 
+def open_round_count(session: Session) -> int:
+    """How many rounds are open (one, normally; /metrics shows it)."""
+    query = select(func.count()).select_from(Round).where(Round.status == "open")
+    return int(session.scalar(query) or 0)
+
+
 def latest_closed_round(session: Session, before_number: int | None = None) -> Round | None:
     query = select(Round).where(Round.status == "closed")
     if before_number is not None:

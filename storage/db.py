@@ -142,14 +142,21 @@ class Database:
     def at_head(self) -> bool:
         """True when the stored revisions are exactly the migration scripts' heads."""
         heads = script_heads()
-        if not heads:
-            return False
+        return bool(heads) and self.stored_revisions() == heads
+
+    def stored_revisions(self) -> set[str] | None:
+        """The revisions the database says it is at; None when it has no schema (or can't
+        be read). Raises nothing: callers decide what a missing schema means."""
         try:
             with self.engine.connect() as conn:
-                stored = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
-                return set(stored) == heads
+                return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
         except SQLAlchemyError:
-            return False  # no schema yet
+            return None
+
+    def ping(self) -> None:
+        """One round trip to the server; raises the driver's error when it is unreachable."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

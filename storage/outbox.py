@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import event, func, not_, or_, select, text, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -379,3 +379,41 @@ def counts(session: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: n for status, n in rows}
+
+
+def pending_by_platform(session: Session) -> dict[str, int]:
+    """How many messages wait to be sent, per platform (for /metrics)."""
+    query = (
+        select(OutboxMessage.platform, func.count())
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.platform)
+    )
+    return {platform: int(n) for platform, n in session.execute(query).all()}
+
+
+def oldest_due_by_platform(session: Session, now: dt.datetime) -> dict[str, dt.datetime]:
+    """When the oldest message already due became due, per platform (for /metrics)."""
+    query = (
+        select(OutboxMessage.platform, func.min(OutboxMessage.not_before))
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        .group_by(OutboxMessage.platform)
+    )
+    return {platform: when for platform, when in session.execute(query).all()}
+
+
+async def notifications(url: str, application_name: str) -> AsyncIterator[None]:
+    """PostgreSQL: yield once when LISTEN is in place, then once per NOTIFY on CHANNEL.
+
+    Its own autocommit connection (psycopg's async one), so that a wake-up never waits for a
+    pool slot; the caller reconnects when it ends or fails.
+    """
+    import psycopg
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    async with await psycopg.AsyncConnection.connect(
+        conninfo, autocommit=True, application_name=application_name
+    ) as conn:
+        await conn.execute(f"LISTEN {CHANNEL}")
+        yield
+        async for _notice in conn.notifies():
+            yield

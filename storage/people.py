@@ -285,3 +285,9 @@ def preferred_address(session: Session, person_id: int) -> Address | None:
         .order_by(Address.created_at.desc(), Address.id.desc())
         .limit(1)
     )
+
+
+def active_leaders(session: Session) -> list[Person]:
+    """The active project leaders, oldest first (the weekly overview goes to each)."""
+    query = select(Person).where(Person.role == "leader", Person.status == "active")
+    return list(session.scalars(query.order_by(Person.id)))

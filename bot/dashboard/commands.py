@@ -13,15 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
 from bot.summaries import SummaryOptions, compose
 from bot.summary_text import factor_label, lang_of
+from storage import answers
 from storage import dashboard as store
-from storage.models import Round
 
 if TYPE_CHECKING:
     from bot.conversation import Context, Conversation
@@ -69,9 +68,7 @@ def priority(
     session: Session, engine: Conversation, number: int, lang: str, now: dt.datetime
 ) -> Priority | None:
     """Priority `number` (1-based) of the newest closed round, as the summary released it."""
-    round_ = session.scalar(
-        select(Round).where(Round.status == "closed").order_by(Round.number.desc())
-    )
+    round_ = answers.latest_closed_round(session)
     if round_ is None or number < 1:
         return None
     where = _where(engine)
