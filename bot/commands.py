@@ -65,9 +65,12 @@ def stop(ctx: Context) -> Reply:
 
 
 def help_(ctx: Context) -> Reply:
+    """Every command this person can use: the team's commands only for someone in a team."""
     texts = [t(ctx.lang, "help")]
-    if ctx.engine.commands.get("arbeidstid") is not None:
-        texts.append(t(ctx.lang, "day_help_hours"))
+    if ctx.engine.commands.get("arbeidstid") is not None:  # the learning network is there
+        texts.append(t(ctx.lang, "walk_help_hours"))
+        if ctx.person.team:
+            texts.append(t(ctx.lang, "walk_help_team"))
     restricted = ctx.engine.commands.restricted()
     if ctx.person.role in LEADERS and restricted:
         texts.append(t(ctx.lang, "help_leader", commands=", ".join(f"/{c}" for c in restricted)))

@@ -1,0 +1,82 @@
+"""What a person tripped on when the journeys were walked by hand (issue 14, helper G).
+
+Each test is one slip seen in `beholde chat`, the CLI or a reminder, written before the fix.
+"""
+
+from __future__ import annotations
+
+from bot.conversation import Conversation
+from tests import test_network
+from tests.test_attendance import answers, press, two_days_before
+from tests.test_network import outbox_rows, say
+
+team = test_network.team  # the fixture: a leader, two in Bodø, one in Fauske
+
+
+def test_a_moved_gathering_asks_those_who_had_answered_again(engine, clock, team) -> None:
+    g, asked = two_days_before(engine, clock, team)
+    press(engine, "Ingrid Hansen", asked["Ingrid Hansen"], "Ja")
+    say(engine, team["Christel"], f"samling flytt {g} 26.03.2027")
+    moved = {r.chat_id: r for r in outbox_rows(engine, f"g:{g}:moved:")}
+    ingrid = moved["Ingrid Hansen"].payload
+    assert "er flyttet til" in ingrid["text"]
+    assert "Du svarte «Ja» for det gamle tidspunktet." in ingrid["text"]
+    assert "Kommer du på «Samling 3»?" in ingrid["text"]
+    assert [label for label, _ in ingrid["choices"]] == ["Ja", "Nei", "Digitalt"]
+    # Someone who had not answered is told, not asked (they get the question two days before).
+    assert not moved["Elin Nedregaard"].payload["choices"]
+    reply = press(engine, "Ingrid Hansen", moved["Ingrid Hansen"], "Nei")
+    assert reply.edit is not None and "Nei" in reply.edit.text
+    assert [a for _, a in answers(engine)] == ["no"]
+
+
+def test_a_moved_gathering_asks_again_in_english(engine, clock, team) -> None:
+    from tests.conftest import add_person
+
+    add_person(engine, "Sam Lee", team="Fauske", language="en")
+    g, asked = two_days_before(engine, clock, team)
+    press(engine, "Sam Lee", asked["Sam Lee"], "Online")
+    say(engine, team["Christel"], f"samling flytt {g} 26.03.2027")
+    sam = next(r for r in outbox_rows(engine, f"g:{g}:moved:") if r.chat_id == "Sam Lee")
+    assert "You answered “Online” for the old time." in sam.payload["text"]
+    assert "Are you coming" in sam.payload["text"] and sam.payload["choices"]
+
+
+def test_the_telegram_menu_lists_the_members_commands_and_each_one_works(
+    engine: Conversation,
+) -> None:
+    import re
+
+    from bot.transports.telegram import menu
+
+    for lang, wanted in (
+        ("nb", {"samlinger", "oppgaver", "kommer", "arbeidstid"}),
+        ("nn", {"samlinger", "oppgaver", "kommer"}),
+        ("en", {"gatherings", "tasks", "attend", "hours"}),
+    ):
+        commands = menu(lang)
+        names = {c.command for c in commands}
+        assert wanted <= names, lang
+        for c in commands:
+            assert re.fullmatch(r"[a-z0-9_]{1,32}", c.command) and 3 <= len(c.description) <= 256
+            assert engine.commands.get(c.command) is not None, (lang, c.command)
+
+
+def test_help_names_the_commands_each_person_can_use_in_their_language(engine, team) -> None:
+    from tests.conftest import add_person
+
+    member = say(engine, team["Ingrid"], "hjelp")[0]
+    for command in ("/puls", "/meg", "/slett", "/arbeidstid", "/samlinger", "/oppgaver"):
+        assert command in member
+    assert "/kommer N" in member and "/oppgave ferdig N" in member
+    _, ola = add_person(engine, "Ola Nilsen", role="employee")  # in no team
+    alone = say(engine, ola, "hjelp")[0]
+    assert "/arbeidstid" in alone and "/puls" in alone
+    assert "/samlinger" not in alone and "/oppgave" not in alone  # they would only refuse
+    _, nils = add_person(engine, "Nils Nynorsk", role="team_member", team="Fauske", language="nn")
+    nn = say(engine, nils, "hjelp")[0]
+    assert "/kjem N" in nn and "/oppgave ferdig N" in nn and "oppgåve" in nn
+    assert "oppgave som" not in nn and "laget ditt" in nn
+    _, sam = add_person(engine, "Sam Lee", role="team_member", team="Fauske", language="en")
+    en = say(engine, sam, "help")[0]
+    assert "/task done N" in en and "/gatherings" in en and "/attend N" in en
