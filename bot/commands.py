@@ -10,6 +10,7 @@ from bot.background_labels import background_line
 from bot.conversation import CommandRegistry, Context
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.ports import Choice, OutgoingMessage, Reply
+from bot.routing import welcome_back
 from storage import answers, people, prompts
 from storage.models import Prompt
 
@@ -36,12 +37,8 @@ def start(ctx: Context) -> Reply:
     """`/start` from someone already registered: continue where they are."""
     if ctx.person.onboarded_at is None:
         return Reply(ctx.engine.first_contact(ctx.session, ctx.person, ctx.now))
-    return Reply(
-        [
-            OutgoingMessage(t(ctx.lang, "welcome_back")),
-            *ctx.engine.next_step(ctx.session, ctx.person, ctx.now),
-        ]
-    )
+    steps = ctx.engine.next_step(ctx.session, ctx.person, ctx.now)
+    return Reply(welcome_back(ctx.session, ctx.person, steps))
 
 
 def pulse(ctx: Context) -> Reply:

@@ -63,6 +63,7 @@ class PulseFlow:
             if left:
                 return [self.background_question(session, person, left[0], now)]
             person.onboarded_at = now
+            prompts.retire(session, person.id, "background", now)  # copies asked twice
             round_ = answers.current_round(session)
             if round_ is None or person.status != "active":
                 return [OutgoingMessage(t(lang, "onboarded_next"))]

@@ -80,3 +80,32 @@ def test_help_names_the_commands_each_person_can_use_in_their_language(engine, t
     _, sam = add_person(engine, "Sam Lee", role="team_member", team="Fauske", language="en")
     en = say(engine, sam, "help")[0]
     assert "/task done N" in en and "/gatherings" in en and "/attend N" in en
+
+
+def test_leaving_at_the_first_question_and_coming_back_leaves_nothing_waiting(engine) -> None:
+    from bot.ports import ChoicePressed, TextReceived
+    from tests.conftest import add_person
+
+    _, ola = add_person(
+        engine, "Ola Nilsen", onboarded=False, municipality="fauske", profession="annet"
+    )
+    engine.greet(ola)  # the chat was opened and closed before the first tap
+    reply = engine.greet(ola)
+    while reply.messages and reply.messages[-1].choices:
+        reply = engine.handle(ChoicePressed(ola, reply.messages[-1].choices[0].data))
+    assert "første pulsen" in reply.messages[-1].text
+    said = engine.handle(TextReceived(ola, "1")).messages[0].text
+    assert "knappene over" not in said  # no question waits any more
+    assert "leser ikke fritekst" in said
+
+
+def test_welcome_back_does_not_ask_for_puls_above_the_question_it_shows(engine) -> None:
+    from tests.conftest import add_person
+
+    _, kari = add_person(engine, "Kari Berg")
+    _, sam = add_person(engine, "Sam Lee", language="en")
+    engine.open_round()
+    for who, greeting in ((kari, "Hei igjen! Dette venter på deg:"), (sam, "Hello again!")):
+        messages = engine.greet(who).messages
+        assert messages[0].text.startswith(greeting) and "/pulse" not in messages[0].text
+        assert "/puls " not in messages[0].text and messages[-1].choices
