@@ -156,8 +156,11 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
         lines.append(_say(actor, key, counts=shown))
     elif actor.person is not None and g.status in LIVE_GATHERING:
         mine = attendance_store.answer_of(session, g.id, actor.person.id)
-        answer = _say(actor, f"leader_attend_{mine}") if mine else _say(actor, "leader_attend_none")
-        lines.append(_say(actor, "leader_card_mine", answer=answer, id=g.id))
+        if mine:
+            answer = _say(actor, f"leader_attend_{mine}")
+            lines.append(_say(actor, "leader_card_mine", answer=answer, id=g.id))
+        else:  # "Endre med …" fits only an answer already given
+            lines.append(_say(actor, "walk_card_unanswered", id=g.id))
     return "\n".join(lines)
 
 

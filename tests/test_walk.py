@@ -6,9 +6,10 @@ Each test is one slip seen in `beholde chat`, the CLI or a reminder, written bef
 from __future__ import annotations
 
 from bot.conversation import Conversation
+from storage.network_models import Gathering
 from tests import test_network
 from tests.test_attendance import answers, press, two_days_before
-from tests.test_network import outbox_rows, say
+from tests.test_network import last_id, outbox_rows, say
 
 team = test_network.team  # the fixture: a leader, two in Bodø, one in Fauske
 
@@ -109,3 +110,23 @@ def test_welcome_back_does_not_ask_for_puls_above_the_question_it_shows(engine) 
         messages = engine.greet(who).messages
         assert messages[0].text.startswith(greeting) and "/pulse" not in messages[0].text
         assert "/puls " not in messages[0].text and messages[-1].choices
+
+
+def test_a_member_who_has_not_answered_is_not_told_to_change_the_answer(engine, team) -> None:
+    say(engine, team["Christel"], "samling ny Samling 3 12.03.2027 09:00 Bodø")
+    before = say(engine, team["Ingrid"], "samlinger")[0]
+    assert "ikke svart ennå. Svar med /kommer" in before and "Endre med" not in before
+    say(engine, team["Ingrid"], f"kommer {last_id(engine, Gathering)} ja")
+    after = say(engine, team["Ingrid"], "samlinger")[0]
+    assert "Ditt svar på «Kommer du?»: Ja. Endre med /kommer" in after
+
+
+def test_an_english_greeting_names_the_network_in_english(engine) -> None:
+    from tests.conftest import add_person
+
+    _, sam = add_person(engine, "Sam Lee", language="en", onboarded=False)
+    _, kari = add_person(engine, "Kari Berg", onboarded=False)
+    english = engine.greet(sam).messages[0].text
+    assert "the beholde bot of the learning network." in english
+    assert "læringsnettverket" not in english
+    assert "beholde-boten til læringsnettverket" in engine.greet(kari).messages[0].text
