@@ -249,7 +249,7 @@ def body_sections(
             if lang_of(lang) == "en":
                 for nb_mark, en_mark in MARKS.items():
                     quote = quote.replace(nb_mark, en_mark)
-            comment_lines.append(f"  «{quote}»")
+            comment_lines.append("  " + t(lang_of(lang), "walk_quoted", text=quote))
     elif summary.comments is not None:
         comment_lines.append(
             text(lang, "themes_hidden", n=summary.comments, threshold=summary.comment_threshold)

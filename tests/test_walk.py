@@ -130,3 +130,16 @@ def test_an_english_greeting_names_the_network_in_english(engine) -> None:
     assert "the beholde bot of the learning network." in english
     assert "læringsnettverket" not in english
     assert "beholde-boten til læringsnettverket" in engine.greet(kari).messages[0].text
+
+
+def test_english_texts_quote_with_english_quotation_marks() -> None:
+    from bot.i18n import catalogue, t
+    from bot.pulse_render import question_text
+    from surveys.definition import load_survey
+
+    assert not [k for k, v in catalogue("en").items() if "«" in v or "»" in v]
+    factor = next(q for q in load_survey().questions.values() if q.context)
+    shown = question_text(factor, "en", 1, 7)
+    assert shown.startswith("(1 of 7) “") and "«" not in shown
+    assert question_text(factor, "nn", 1, 7).startswith("(1 av 7) «")
+    assert t("en", "walk_quoted", text="x") == "“x”"
