@@ -36,7 +36,8 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
     def w(key: str, **values: object) -> str:
         return t(lang, f"digest_{key}", **values)
 
-    lines = [w("head", week=data.week), "", w("tasks") if data.tasks else w("no_tasks")]
+    week = int(data.week.rpartition("W")[2])  # "uke 9", as people say it, not "2027-W09"
+    lines = [w("head", number=week), "", w("tasks") if data.tasks else w("no_tasks")]
     for task in data.tasks[:MAX_TASKS]:
         total = len(task.done_teams) + len(task.open_teams)
         still = w("open_teams", teams=", ".join(task.open_teams)) if task.open_teams else ""
