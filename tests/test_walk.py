@@ -143,3 +143,14 @@ def test_english_texts_quote_with_english_quotation_marks() -> None:
     assert shown.startswith("(1 of 7) “") and "«" not in shown
     assert question_text(factor, "nn", 1, 7).startswith("(1 av 7) «")
     assert t("en", "walk_quoted", text="x") == "“x”"
+
+
+def test_me_reads_age_under_30_not_age_capital_under_30(engine) -> None:
+    from bot.ports import Command
+    from tests.conftest import add_person
+
+    _, ung = add_person(engine, "Ung Person", age_band="u30", tenure_band="10+")
+    shown = engine.handle(Command(ung, "meg", ())).messages[0].text
+    assert "Alder under 30" in shown and "Ansiennitet over 10 år" in shown
+    _, sam = add_person(engine, "Sam Lee", age_band="u30", language="en")
+    assert "Age under 30" in engine.handle(Command(sam, "me", ())).messages[0].text
