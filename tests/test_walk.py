@@ -154,3 +154,22 @@ def test_me_reads_age_under_30_not_age_capital_under_30(engine) -> None:
     assert "Alder under 30" in shown and "Ansiennitet over 10 år" in shown
     _, sam = add_person(engine, "Sam Lee", age_band="u30", language="en")
     assert "Age under 30" in engine.handle(Command(sam, "me", ())).messages[0].text
+
+
+def test_comments_about_posts_staffing_and_time_find_their_theme() -> None:
+    from surveys.themes import classify, load_lexicon
+
+    lexicon = load_lexicon()
+    for comment in (
+        "Eg vil ha fast stilling og heiltid",  # nynorsk "heiltid"
+        "Vi er for få på jobb, stress hele tiden",
+        "Meir tid til brukarane",
+        "Mer tid til pasientene",
+        "Eg er sliten etter kvar vakt",
+        "More time with patients, we are understaffed",
+    ):
+        assert "organisering" in classify(comment, lexicon), comment
+    assert classify("Lønna er for låg og eg får ikkje kurs i arbeidstida", lexicon) == [
+        "lonn",
+        "faglig_utvikling",
+    ]
