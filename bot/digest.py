@@ -71,6 +71,11 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
         for r in data.rounds:
             few = r.finished < k
             finished = w("few", k=k) if few else str(r.finished)
+            opened = w("round_open") if r.is_open else ""
+            if r.invited < k:  # not "færre enn 5 av 4", which reads as a contradiction
+                key = "walk_digest_round_few_invited"
+                lines.append(t(lang, key, number=r.number, invited=r.invited, open=opened))
+                continue
             rate = "–" if few or not r.invited else f"{100 * r.finished / r.invited:.0f} %"
             lines.append(
                 w(
@@ -79,7 +84,7 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
                     finished=finished,
                     invited=r.invited,
                     rate=rate,
-                    open=w("round_open") if r.is_open else "",
+                    open=opened,
                 )
             )
     rows = sorted(data.participation, key=lambda r: names.get(r.group, r.group))

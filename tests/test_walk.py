@@ -173,3 +173,24 @@ def test_comments_about_posts_staffing_and_time_find_their_theme() -> None:
         "lonn",
         "faglig_utvikling",
     ]
+
+
+def test_a_round_with_fewer_invited_than_k_does_not_say_fewer_than_5_of_4(tmp_path) -> None:
+    """Trying it with a small roster: "færre enn 5 av 4" reads as a contradiction."""
+    from tests.test_roster_and_cli import EXAMPLE, app, runner
+
+    url = {"BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "BEHOLDE_LOG_LEVEL": "WARNING"}
+    assert runner.invoke(app, ["roster", "import", str(EXAMPLE)], env=url).exit_code == 0
+    assert runner.invoke(app, ["round", "open"], env=url).exit_code == 0
+    for name in ("kari berg", "sam lee"):  # two reachable (background known), none done
+        runner.invoke(app, ["chat", "--as", name], input="/avslutt\n", env=url)
+    for lang, never, said in (
+        ("nb", "færre enn 5 av", "I alt: vises ikke (bare 2 invitert; svar vises fra 5)"),
+        ("nn", "færre enn 5 av", "I alt: blir ikkje vist (berre 2 inviterte"),
+        ("en", "fewer than 5 of", "In all: not shown (only 2 invited"),
+    ):
+        status = runner.invoke(app, ["round", "status"], env=url | {"BEHOLDE_LANGUAGE": lang})
+        assert said in status.output and never not in status.output, status.output
+    digest = runner.invoke(app, ["digest"], env=url).output
+    assert "• Runde 1: vises ikke (2 invitert) — pågår" in digest, digest
+    assert "færre enn 5 av 2" not in digest
