@@ -421,7 +421,7 @@ def task(
             lines.append(line)
         return ["\n".join(lines)]
     if action in ("status",):
-        chosen: list[Task]
+        status_tasks: list[Task]
         if rest:
             number = _number(actor, rest, "net_task_number")
             if isinstance(number, str):
@@ -429,16 +429,18 @@ def task(
             one = store.task(session, number)
             if one is None:
                 return [_say(actor, "net_task_unknown", number=number)]
-            chosen = [one]
+            status_tasks = [one]
         else:
-            chosen = net.tasks(session)
-        if not chosen:
+            status_tasks = net.tasks(session)
+        if not status_tasks:
             return [_say(actor, "net_no_tasks")]
         lines = []
-        for item in chosen:
-            due = net.fmt_day(item.due_on, actor.lang)
-            lines.append(_say(actor, "net_task_head", id=item.id, title=item.title, due=due))
-            for r in net.task_rows(session, item.id):
+        for one_task in status_tasks:
+            due = net.fmt_day(one_task.due_on, actor.lang)
+            lines.append(
+                _say(actor, "net_task_head", id=one_task.id, title=one_task.title, due=due)
+            )
+            for r in net.task_rows(session, one_task.id):
                 if r.status == "done" and r.done_at is not None:
                     done_at = net.fmt_when(r.done_at, tz, actor.lang)
                     lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
