@@ -194,3 +194,21 @@ def test_a_round_with_fewer_invited_than_k_does_not_say_fewer_than_5_of_4(tmp_pa
     digest = runner.invoke(app, ["digest"], env=url).output
     assert "• Runde 1: vises ikke (2 invitert) — pågår" in digest, digest
     assert "færre enn 5 av 2" not in digest
+
+
+def test_a_count_of_one_takes_the_singular() -> None:
+    from bot.i18n import t
+
+    added = t("nb", "net_gathering_added", id=3, title="X", when="i morgen", planned=1)
+    assert added.endswith("1 påminnelse er planlagt.")
+    moved = t("nb", "net_moved", id=3, when="fredag", told=1, planned=1)
+    assert "1 ny påminnelse er planlagt" in moved
+    assert "sendt til 1 person." in t("nb", "net_remind_sent", sent=1)
+    assert "sendt til 11 personer." in t("nb", "net_remind_sent", sent=11)
+    assert "1 påminning" in t("nn", "net_gathering_added", id=3, title="X", when="x", planned=1)
+    assert "1 reminder planned" in t(
+        "en", "net_gathering_added", id=3, title="X", when="x", planned=1
+    )
+    moved_en = t("en", "leader_task_moved", id=3, due="x", told=1, planned=1)
+    assert "1 was told; 1 new reminder is planned." in moved_en
+    assert "2 påminnelser" in t("nb", "net_gathering_added", id=3, title="X", when="x", planned=2)
