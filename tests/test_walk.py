@@ -212,3 +212,24 @@ def test_a_count_of_one_takes_the_singular() -> None:
     moved_en = t("en", "leader_task_moved", id=3, due="x", told=1, planned=1)
     assert "1 was told; 1 new reminder is planned." in moved_en
     assert "2 påminnelser" in t("nb", "net_gathering_added", id=3, title="X", when="x", planned=2)
+
+
+def test_deliver_names_the_person_as_on_the_roster_however_chat_was_typed(tmp_path) -> None:
+    from tests.test_roster_and_cli import EXAMPLE, app, runner
+
+    url = {"BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "BEHOLDE_LOG_LEVEL": "WARNING"}
+    assert runner.invoke(app, ["roster", "import", str(EXAMPLE)], env=url).exit_code == 0
+    for typed in ("ingrid hansen", "INGRID  HANSEN"):
+        chat = runner.invoke(app, ["chat", "--as", typed], input="/avslutt\n", env=url)
+        assert chat.exit_code == 0, chat.output
+    # The date quoted in the shell as one word is still a date, not a second title.
+    added = runner.invoke(app, ["samling", "ny", "Samling 3", "neste tirsdag", "10:00"], env=url)
+    assert "Samling 1 «Samling 3» er lagt inn tirsdag" in added.output, added.output
+    place = ["samling", "ny", "Samling 4", "12.03.2027", "09:00", "Fauske rådhus"]
+    assert "«Samling 4» er lagt inn fredag 12. mars 2027 kl. 09:00, Fauske rådhus" in (
+        runner.invoke(app, place, env=url).output
+    )
+    runner.invoke(app, ["samling", "flytt", "1", "om to uker"], env=url)
+    delivered = runner.invoke(app, ["deliver"], env=url).output
+    assert "── Til Ingrid Hansen:" in delivered and "ingrid hansen" not in delivered
+    assert delivered.count("── Til Ingrid Hansen:") == 1  # one chat, not one per spelling
