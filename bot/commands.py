@@ -13,6 +13,7 @@ from bot.ports import Choice, OutgoingMessage, Reply
 from bot.routing import welcome_back
 from storage import answers, people, prompts
 from storage.models import Prompt
+from surveys.roster import ROLES
 
 LEADERS = {"leader"}
 
@@ -68,10 +69,41 @@ def help_(ctx: Context) -> Reply:
         texts.append(t(ctx.lang, "walk_help_hours"))
         if ctx.person.team:
             texts.append(t(ctx.lang, "walk_help_team"))
-    restricted = ctx.engine.commands.restricted()
-    if ctx.person.role in LEADERS and restricted:
-        texts.append(t(ctx.lang, "help_leader", commands=", ".join(f"/{c}" for c in restricted)))
+    registry, role = ctx.engine.commands, ctx.person.role
+    names = registry.restricted() if role in LEADERS else only_for(registry, role)
+    if ctx.lang == "en":  # /gathering, not /samling
+        names = sorted(english_name(registry, n) for n in names)
+    shown = ", ".join(f"/{c}" for c in names)
+    if names and role in LEADERS:
+        texts.append(t(ctx.lang, "help_leader", commands=shown))
+    elif names:  # a steering member's /styring
+        texts.append(
+            t(ctx.lang, "walk_help_role", role=t(ctx.lang, f"role_{role}"), commands=shown)
+        )
     return _say("\n".join(texts))
+
+
+# The English name of each command with a Norwegian one, as English help shows them.
+ENGLISH_COMMANDS = frozenset(
+    {"round", "gathering", "task", "remind", "steering", "gatherings", "tasks", "attend"}
+)
+
+
+def only_for(registry: CommandRegistry, role: str) -> list[str]:
+    """Commands this role may use that not every role may (a steering member's /styring)."""
+    return sorted(
+        {
+            registry.canonical[n]
+            for n, s in registry.specs.items()
+            if s.roles and role in s.roles and not set(ROLES) <= s.roles
+        }
+    )
+
+
+def english_name(registry: CommandRegistry, name: str) -> str:
+    """The English alias of a command ("samling" → "gathering"), for English help."""
+    aliases = [n for n, c in registry.canonical.items() if c == name and n != name]
+    return next((n for n in aliases if n in ENGLISH_COMMANDS), name)
 
 
 def me(ctx: Context) -> Reply:
@@ -169,11 +201,11 @@ def round_(ctx: Context) -> Reply:
     if action in ("slutt", "stopp", "lukk", "close", "end"):
         closed = ctx.engine.close_round_in(ctx.session, ctx.now)
         if closed is None:
-            return _say(t(ctx.lang, "no_round"))
+            return _say(t(ctx.lang, "walk_round_none_leader"))
         ctx.after.append(lambda: ctx.engine.run_round_closed_hooks(closed.id))
         return _say(t(ctx.lang, "round_closed"))
-    if current is None:
-        return _say(t(ctx.lang, "no_round"))
+    if current is None:  # the leader opens rounds: not "you will hear from me"
+        return _say(t(ctx.lang, "walk_round_none_leader"))
     counts = answers.round_counts(ctx.session, current.id)
     # Participation per municipality through the one release path (bot/summaries.py).
     from bot.summaries import SummaryOptions, participation_report

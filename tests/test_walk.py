@@ -233,3 +233,21 @@ def test_deliver_names_the_person_as_on_the_roster_however_chat_was_typed(tmp_pa
     delivered = runner.invoke(app, ["deliver"], env=url).output
     assert "── Til Ingrid Hansen:" in delivered and "ingrid hansen" not in delivered
     assert delivered.count("── Til Ingrid Hansen:") == 1  # one chat, not one per spelling
+
+
+def test_help_for_a_steering_member_and_an_english_leader(engine) -> None:
+    from bot.ports import Command
+    from tests.conftest import add_person
+
+    _, sigrid = add_person(engine, "Sigrid Styring", role="steering", language="nn")
+    shown = engine.handle(Command(sigrid, "hjelp", ())).messages[0].text
+    assert "Med rolla «styringsgruppe» kan du òg bruke: /styring" in shown
+    assert "/samling" not in shown and "/runde" not in shown
+    _, per = add_person(engine, "Per Project", role="leader", language="en")
+    help_en = engine.handle(Command(per, "help", ())).messages[0].text
+    assert "/gathering" in help_en and "/task" in help_en and "/round" in help_en
+    assert "/samling" not in help_en and "/oppgave" not in help_en and "/påminn" not in help_en
+    for typed in ("gathering", "task", "round", "remind", "steering"):
+        assert engine.commands.get(typed) is not None
+    none = engine.handle(Command(per, "round", ("status",))).messages[0].text
+    assert none == "No pulse round is open. Open one with /round start."
