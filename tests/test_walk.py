@@ -251,3 +251,12 @@ def test_help_for_a_steering_member_and_an_english_leader(engine) -> None:
         assert engine.commands.get(typed) is not None
     none = engine.handle(Command(per, "round", ("status",))).messages[0].text
     assert none == "No pulse round is open. Open one with /round start."
+
+
+def test_nynorsk_welcome_back_is_nynorsk() -> None:
+    from bot.i18n import catalogue
+
+    nn = catalogue("nn")
+    for key in ("day_welcome_back_no_round", "day_welcome_back_done", "welcome_back"):
+        assert nn[key].startswith("Hei att!") and "inga open" not in nn[key]
+    assert "Spør prosjektlederen" in catalogue("nb")["leader_no_team"]
