@@ -260,3 +260,16 @@ def test_nynorsk_welcome_back_is_nynorsk() -> None:
     for key in ("day_welcome_back_no_round", "day_welcome_back_done", "welcome_back"):
         assert nn[key].startswith("Hei att!") and "inga open" not in nn[key]
     assert "Spør prosjektlederen" in catalogue("nb")["leader_no_team"]
+
+
+def test_the_roster_takes_the_role_words_people_write() -> None:
+    from surveys.definition import load_survey
+    from surveys.roster import parse_roster
+
+    text = (
+        "navn;rolle;team\nA;medlem;Bodø\nB;Medlem av kommuneteamet;Bodø\n"
+        "C;tillitsvalgt i kommuneteamet;Bodø\nD;styringsgruppemedlem;\n"
+    )
+    entries, errors = parse_roster(text, load_survey())
+    assert not errors
+    assert [e.role for e in entries] == ["team_member", "team_member", "union_rep", "steering"]
