@@ -67,14 +67,14 @@ def t(lang: str, key: str, **values: Any) -> str:
 # catalogue writes the plural (the usual case); these are the nouns counted in it.
 SINGULAR = {
     "nb": {"nye påminnelser": "ny påminnelse", "påminnelser": "påminnelse",
-           "personer": "person", "dager": "dag"},
+           "personer": "person", "dager": "dag", "lenker": "lenke"},
     "nn": {"nye påminningar": "ny påminning", "påminningar": "påminning",
-           "personar": "person", "dagar": "dag", "inviterte": "invitert"},
+           "personar": "person", "dagar": "dag", "inviterte": "invitert", "lenkjer": "lenkje"},
     "en": {"new reminders are": "new reminder is", "reminders are": "reminder is",
            "people in the database are": "person in the database is", "were told": "was told",
            "new reminders": "new reminder", "reminders": "reminder", "people": "person",
            "days": "day", "answers": "answer", "characters": "character", "teams": "team",
-           "weeks": "week"},
+           "weeks": "week", "links": "link"},
 }  # fmt: skip
 _ONE = {
     lang: re.compile(

@@ -142,8 +142,8 @@ def roster_list() -> None:
             row = (
                 p.name,
                 p.email,
-                _label(survey, "municipality", p.municipality, lang),
-                _label(survey, "profession", p.profession, lang),
+                shown_label(survey, "municipality", p.municipality, lang),
+                shown_label(survey, "profession", p.profession, lang),
                 _known(lang, f"role_{p.role}"),
                 p.team,
                 chats,
@@ -153,7 +153,7 @@ def roster_list() -> None:
     console.print(table)
 
 
-def _label(survey: Survey, scale: str, value: str | None, lang: str) -> str | None:
+def shown_label(survey: Survey, scale: str, value: str | None, lang: str) -> str | None:
     """ "Bodø", "Sykepleier" as people write them, not the stored codes "bodo", "sykepleier"."""
     try:
         return survey.scales[scale].label(value, lang) if value else None
