@@ -180,7 +180,10 @@ def language(ctx: Context) -> Reply:
     choices = tuple(
         Choice(t(ctx.lang, f"language_button_{code}"), f"{token}:{code}") for code in LANGUAGES
     )
-    return Reply([OutgoingMessage(t(ctx.lang, "language_choose"), choices)])
+    asked = t(ctx.lang, "language_choose")
+    if ctx.args:  # "/språk xx": say why before asking (text from a person is shown as text)
+        asked = t(ctx.lang, "walk_language_unknown", typed=" ".join(ctx.args)[:40]) + "\n" + asked
+    return Reply([OutgoingMessage(asked, choices)])
 
 
 def choose_language(ctx: Context, prompt: Prompt) -> Reply:

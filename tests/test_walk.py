@@ -273,3 +273,14 @@ def test_the_roster_takes_the_role_words_people_write() -> None:
     entries, errors = parse_roster(text, load_survey())
     assert not errors
     assert [e.role for e in entries] == ["team_member", "team_member", "union_rep", "steering"]
+
+
+def test_an_unknown_language_gets_a_sentence_and_changes_nothing(engine) -> None:
+    from bot.ports import Command
+    from tests.conftest import add_person
+
+    _, kari = add_person(engine, "Kari Berg", language="nn")
+    reply = engine.handle(Command(kari, "språk", ("klingon",))).messages[0]
+    assert reply.text.startswith("Eg kjenner ikkje språket «klingon».") and reply.choices
+    assert engine.handle(Command(kari, "meg", ())).messages[0].text.startswith("Dette er lagra")
+    assert "Norsk bokmål" in engine.handle(Command(kari, "språk", ())).messages[0].choices[0].label
