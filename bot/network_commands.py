@@ -662,6 +662,8 @@ def attend_command(ctx: Context) -> Reply:
     """`/kommer N ja|nei|digitalt`: answer or change "Kommer du?" by typing."""
     actor = Actor(ctx.person, ctx.lang)
     words = list(ctx.args)
+    if not ctx.person.team:  # before "how to answer": there is nothing for them to answer
+        return _reply([_say(actor, "leader_no_team")])
     if len(words) != 2:
         return _reply([_say(actor, "leader_attend_how", id="N")])
     number = _number(actor, words[:1], "net_gathering_number")

@@ -284,3 +284,13 @@ def test_an_unknown_language_gets_a_sentence_and_changes_nothing(engine) -> None
     assert reply.text.startswith("Eg kjenner ikkje språket «klingon».") and reply.choices
     assert engine.handle(Command(kari, "meg", ())).messages[0].text.startswith("Dette er lagra")
     assert "Norsk bokmål" in engine.handle(Command(kari, "språk", ())).messages[0].choices[0].label
+
+
+def test_attend_from_someone_in_no_team_says_so_first(engine, team) -> None:
+    from tests.conftest import add_person
+
+    _, ola = add_person(engine, "Ola Nilsen", role="employee")
+    say(engine, team["Christel"], "samling ny Samling 3 12.03.2027 09:00 Bodø")
+    for line in ("kommer", "kommer 1", f"kommer {last_id(engine, Gathering)} ja"):
+        assert "Du står ikke i noe lag ennå" in say(engine, ola, line)[0], line
+    assert "Skriv for eksempel /kommer" in say(engine, team["Ingrid"], "kommer")[0]
