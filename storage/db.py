@@ -156,7 +156,8 @@ class Database:
 
 
 _REVISION = re.compile(r"^revision(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
-_DOWN = re.compile(r"^down_revision(?::[^=]*)?=(.*)$", re.MULTILINE)
+# A merge revision writes its parents as a tuple over several lines: read up to its ")".
+_DOWN = re.compile(r"^down_revision(?::[^=]*)?=\s*(\([^)]*\)|.*)$", re.MULTILINE)
 
 
 def script_heads() -> set[str] | None:
