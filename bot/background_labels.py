@@ -34,6 +34,10 @@ def background_line(survey: Survey, person: Person, lang: str) -> str:
         except KeyError:
             shown = value
         key = f"day_bg_{question.id}"
-        label = t(lang, key) if _known(lang, key) else question.text[lang].rstrip("?")
+        if _known(lang, key):  # "Alder under 30", not "Alder Under 30"
+            label = t(lang, key)
+            shown = shown[:1].lower() + shown[1:] if shown[1:2].islower() else shown
+        else:
+            label = question.text[lang].rstrip("?")
         parts.append(f"{label} {shown}")
     return SEPARATOR.join(parts)

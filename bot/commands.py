@@ -10,8 +10,10 @@ from bot.background_labels import background_line
 from bot.conversation import CommandRegistry, Context
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.ports import Choice, OutgoingMessage, Reply
+from bot.routing import welcome_back
 from storage import answers, people, prompts
 from storage.models import Prompt
+from surveys.roster import ROLES
 
 LEADERS = {"leader"}
 
@@ -36,12 +38,8 @@ def start(ctx: Context) -> Reply:
     """`/start` from someone already registered: continue where they are."""
     if ctx.person.onboarded_at is None:
         return Reply(ctx.engine.first_contact(ctx.session, ctx.person, ctx.now))
-    return Reply(
-        [
-            OutgoingMessage(t(ctx.lang, "welcome_back")),
-            *ctx.engine.next_step(ctx.session, ctx.person, ctx.now),
-        ]
-    )
+    steps = ctx.engine.next_step(ctx.session, ctx.person, ctx.now)
+    return Reply(welcome_back(ctx.session, ctx.person, steps))
 
 
 def pulse(ctx: Context) -> Reply:
@@ -65,13 +63,47 @@ def stop(ctx: Context) -> Reply:
 
 
 def help_(ctx: Context) -> Reply:
+    """Every command this person can use: the team's commands only for someone in a team."""
     texts = [t(ctx.lang, "help")]
-    if ctx.engine.commands.get("arbeidstid") is not None:
-        texts.append(t(ctx.lang, "day_help_hours"))
-    restricted = ctx.engine.commands.restricted()
-    if ctx.person.role in LEADERS and restricted:
-        texts.append(t(ctx.lang, "help_leader", commands=", ".join(f"/{c}" for c in restricted)))
+    if ctx.engine.commands.get("arbeidstid") is not None:  # the learning network is there
+        texts.append(t(ctx.lang, "walk_help_hours"))
+        if ctx.person.team:
+            texts.append(t(ctx.lang, "walk_help_team"))
+    registry, role = ctx.engine.commands, ctx.person.role
+    names = registry.restricted() if role in LEADERS else only_for(registry, role)
+    if ctx.lang == "en":  # /gathering, not /samling
+        names = sorted(english_name(registry, n) for n in names)
+    shown = ", ".join(f"/{c}" for c in names)
+    if names and role in LEADERS:
+        texts.append(t(ctx.lang, "help_leader", commands=shown))
+    elif names:  # a steering member's /styring
+        texts.append(
+            t(ctx.lang, "walk_help_role", role=t(ctx.lang, f"role_{role}"), commands=shown)
+        )
     return _say("\n".join(texts))
+
+
+# The English name of each command with a Norwegian one, as English help shows them.
+ENGLISH_COMMANDS = frozenset(
+    {"round", "gathering", "task", "remind", "steering", "gatherings", "tasks", "attend"}
+)
+
+
+def only_for(registry: CommandRegistry, role: str) -> list[str]:
+    """Commands this role may use that not every role may (a steering member's /styring)."""
+    return sorted(
+        {
+            registry.canonical[n]
+            for n, s in registry.specs.items()
+            if s.roles and role in s.roles and not set(ROLES) <= s.roles
+        }
+    )
+
+
+def english_name(registry: CommandRegistry, name: str) -> str:
+    """The English alias of a command ("samling" → "gathering"), for English help."""
+    aliases = [n for n, c in registry.canonical.items() if c == name and n != name]
+    return next((n for n in aliases if n in ENGLISH_COMMANDS), name)
 
 
 def me(ctx: Context) -> Reply:
@@ -148,7 +180,10 @@ def language(ctx: Context) -> Reply:
     choices = tuple(
         Choice(t(ctx.lang, f"language_button_{code}"), f"{token}:{code}") for code in LANGUAGES
     )
-    return Reply([OutgoingMessage(t(ctx.lang, "language_choose"), choices)])
+    asked = t(ctx.lang, "language_choose")
+    if ctx.args:  # "/språk xx": say why before asking (text from a person is shown as text)
+        asked = t(ctx.lang, "walk_language_unknown", typed=" ".join(ctx.args)[:40]) + "\n" + asked
+    return Reply([OutgoingMessage(asked, choices)])
 
 
 def choose_language(ctx: Context, prompt: Prompt) -> Reply:
@@ -169,11 +204,11 @@ def round_(ctx: Context) -> Reply:
     if action in ("slutt", "stopp", "lukk", "close", "end"):
         closed = ctx.engine.close_round_in(ctx.session, ctx.now)
         if closed is None:
-            return _say(t(ctx.lang, "no_round"))
+            return _say(t(ctx.lang, "walk_round_none_leader"))
         ctx.after.append(lambda: ctx.engine.run_round_closed_hooks(closed.id))
         return _say(t(ctx.lang, "round_closed"))
-    if current is None:
-        return _say(t(ctx.lang, "no_round"))
+    if current is None:  # the leader opens rounds: not "you will hear from me"
+        return _say(t(ctx.lang, "walk_round_none_leader"))
     counts = answers.round_counts(ctx.session, current.id)
     # Participation per municipality through the one release path (bot/summaries.py).
     from bot.summaries import SummaryOptions, participation_report

@@ -34,7 +34,8 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
     def w(key: str, **values: object) -> str:
         return t(lang, f"digest_{key}", **values)
 
-    lines = [w("head", week=data.week), "", w("tasks") if data.tasks else w("no_tasks")]
+    week = int(data.week.rpartition("W")[2])  # "uke 9", as people say it, not "2027-W09"
+    lines = [w("head", number=week), "", w("tasks") if data.tasks else w("no_tasks")]
     for task in data.tasks[:MAX_TASKS]:
         total = len(task.done_teams) + len(task.open_teams)
         still = w("open_teams", teams=", ".join(task.open_teams)) if task.open_teams else ""
@@ -68,6 +69,11 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
         for r in data.rounds:
             few = r.finished < k
             finished = w("few", k=k) if few else str(r.finished)
+            opened = w("round_open") if r.is_open else ""
+            if r.invited < k:  # not "færre enn 5 av 4", which reads as a contradiction
+                key = "walk_digest_round_few_invited"
+                lines.append(t(lang, key, number=r.number, invited=r.invited, open=opened))
+                continue
             rate = "–" if few or not r.invited else f"{100 * r.finished / r.invited:.0f} %"
             lines.append(
                 w(
@@ -76,7 +82,7 @@ def render_digest(data: DigestData, lang: str, k: int, names: dict[str, str]) ->
                     finished=finished,
                     invited=r.invited,
                     rate=rate,
-                    open=w("round_open") if r.is_open else "",
+                    open=opened,
                 )
             )
     rows = sorted(data.participation, key=lambda r: names.get(r.group, r.group))

@@ -38,12 +38,15 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+DEFAULT_ORGANISATION = "læringsnettverket"  # the setting's default, said in each language
+
+
 @dataclass
 class EngineConfig:
     """The knobs of the conversation, taken from settings."""
 
     k: int = 5
-    organisation: str = "læringsnettverket"
+    organisation: str = DEFAULT_ORGANISATION  # as configured; the default is translated
     per_pulse: int = 3
     round_days: int = 5
     tz: dt.tzinfo = dt.UTC

@@ -9,6 +9,7 @@ area; the same key in two files is an error, not an override. The survey's own w
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -59,7 +60,36 @@ def t(lang: str, key: str, **values: Any) -> str:
     text = catalogue(lang).get(key)
     if text is None:
         raise KeyError(f"no text {key!r} in {lang!r}")
-    return text.format(**values) if values else text
+    return singular(lang, text.format(**values)) if values else text
+
+
+# A count of exactly one takes the singular: "1 påminnelse", not "1 påminnelser". The
+# catalogue writes the plural (the usual case); these are the nouns counted in it.
+SINGULAR = {
+    "nb": {"nye påminnelser": "ny påminnelse", "påminnelser": "påminnelse",
+           "personer": "person", "dager": "dag", "lenker": "lenke"},
+    "nn": {"nye påminningar": "ny påminning", "påminningar": "påminning",
+           "personar": "person", "dagar": "dag", "inviterte": "invitert", "lenkjer": "lenkje"},
+    "en": {"new reminders are": "new reminder is", "reminders are": "reminder is",
+           "people in the database are": "person in the database is", "were told": "was told",
+           "new reminders": "new reminder", "reminders": "reminder", "people": "person",
+           "days": "day", "answers": "answer", "characters": "character", "teams": "team",
+           "weeks": "week", "links": "link"},
+}  # fmt: skip
+_ONE = {
+    lang: re.compile(
+        r"(?<![\d.,])1 (" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\b"
+    )
+    for lang, words in SINGULAR.items()
+}
+
+
+def singular(lang: str, text: str) -> str:
+    """ "1 påminnelser" → "1 påminnelse" (and "1 nye påminnelser" → "1 ny påminnelse")."""
+    pattern = _ONE.get(lang)
+    if pattern is None or "1 " not in text:
+        return text
+    return pattern.sub(lambda m: "1 " + SINGULAR[lang][m.group(1)], text)
 
 
 def normalise_language(value: str | None) -> str | None:

@@ -362,15 +362,18 @@ def _tell_members(
     now: dt.datetime,
     render: Callable[[str], str],
     expires_at: dt.datetime | None = None,
+    ask: Callable[[Person, str], OutgoingMessage | None] | None = None,
 ) -> int:
+    """One message to every member; `ask` may turn a person's message into a question."""
     told = 0
     for person in members(session):
         text = render(person.language)
+        asked = ask(person, text) if ask else None
         told += bool(
             send(
                 session,
                 person,
-                [OutgoingMessage(text)],
+                [asked or OutgoingMessage(text)],
                 f"{key}:p{person.id}",
                 now,
                 expires_at=expires_at,
@@ -388,9 +391,11 @@ def move_gathering(
     ends_at: dt.datetime,
     end_given: bool = False,
 ) -> tuple[int, int]:
-    """New date: old reminders withdrawn, new ones planned, every member told once."""
+    """New date: old reminders withdrawn, new ones planned, every member told once; those
+    who had answered "Kommer du?" are asked again (their answer was for the old date)."""
     net = ensure_network(session, now)
     store.withdraw_gathering_reminders(session, now, g.id, "moved", MAX_PARTS)
+    before = attendance_store.answers_by_person(session, g.id)
     attendance_store.forget_answers(session, g.id)  # given for the old date
     g.starts_at, g.ends_at = starts_at, ends_at
     if end_given:
@@ -406,8 +411,27 @@ def move_gathering(
         now,
         lambda lang: t(lang, "net_g_moved", title=g.title, when=fmt_when(starts_at, tz, lang)),
         expires_at=starts_at,
+        ask=lambda person, text: _ask_again(session, g, person, before, text, now),
     )
     return planned, told
+
+
+def _ask_again(
+    session: Session,
+    g: Gathering,
+    person: Person,
+    before: dict[int, str],
+    text: str,
+    now: dt.datetime,
+) -> OutgoingMessage | None:
+    """The moved notice with "Kommer du?" again, for someone who had answered."""
+    old = before.get(person.id)
+    if old is None or not person.team:
+        return None
+    lang = person.language
+    asked = attendance.question(session, g, person, now)
+    was = t(lang, "walk_attend_before", answer=t(lang, f"leader_attend_{old}"))
+    return OutgoingMessage(f"{text}\n{was}\n{asked.text}", asked.choices)
 
 
 def cancel_gathering(session: Session, tz: dt.tzinfo, now: dt.datetime, g: Gathering) -> int:

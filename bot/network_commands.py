@@ -156,8 +156,11 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
         lines.append(_say(actor, key, counts=shown))
     elif actor.person is not None and g.status in LIVE_GATHERING:
         mine = attendance_store.answer_of(session, g.id, actor.person.id)
-        answer = _say(actor, f"leader_attend_{mine}") if mine else _say(actor, "leader_attend_none")
-        lines.append(_say(actor, "leader_card_mine", answer=answer, id=g.id))
+        if mine:
+            answer = _say(actor, f"leader_attend_{mine}")
+            lines.append(_say(actor, "leader_card_mine", answer=answer, id=g.id))
+        else:  # "Endre med …" fits only an answer already given
+            lines.append(_say(actor, "walk_card_unanswered", id=g.id))
     return "\n".join(lines)
 
 
@@ -418,7 +421,7 @@ def task(
             lines.append(line)
         return ["\n".join(lines)]
     if action in ("status",):
-        chosen: list[Task]
+        status_tasks: list[Task]
         if rest:
             number = _number(actor, rest, "net_task_number")
             if isinstance(number, str):
@@ -426,16 +429,18 @@ def task(
             one = store.task(session, number)
             if one is None:
                 return [_say(actor, "net_task_unknown", number=number)]
-            chosen = [one]
+            status_tasks = [one]
         else:
-            chosen = net.tasks(session)
-        if not chosen:
+            status_tasks = net.tasks(session)
+        if not status_tasks:
             return [_say(actor, "net_no_tasks")]
         lines = []
-        for item in chosen:
-            due = net.fmt_day(item.due_on, actor.lang)
-            lines.append(_say(actor, "net_task_head", id=item.id, title=item.title, due=due))
-            for r in net.task_rows(session, item.id):
+        for one_task in status_tasks:
+            due = net.fmt_day(one_task.due_on, actor.lang)
+            lines.append(
+                _say(actor, "net_task_head", id=one_task.id, title=one_task.title, due=due)
+            )
+            for r in net.task_rows(session, one_task.id):
                 if r.status == "done" and r.done_at is not None:
                     done_at = net.fmt_when(r.done_at, tz, actor.lang)
                     lines.append(f"   {r.team}: ✅ {r.done_by_name or '?'} {done_at}")
@@ -657,6 +662,8 @@ def attend_command(ctx: Context) -> Reply:
     """`/kommer N ja|nei|digitalt`: answer or change "Kommer du?" by typing."""
     actor = Actor(ctx.person, ctx.lang)
     words = list(ctx.args)
+    if not ctx.person.team:  # before "how to answer": there is nothing for them to answer
+        return _reply([_say(actor, "leader_no_team")])
     if len(words) != 2:
         return _reply([_say(actor, "leader_attend_how", id="N")])
     number = _number(actor, words[:1], "net_gathering_number")

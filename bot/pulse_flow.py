@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import pulse_render as render
 from bot import quote_consent
-from bot.engine_base import SKIP, Basis
+from bot.engine_base import DEFAULT_ORGANISATION, SKIP, Basis
 from bot.i18n import t
 from bot.ports import OutgoingMessage, Reply
 from storage import answers, prompts, releases
@@ -39,7 +39,10 @@ class PulseFlow:
         """Greeting, the anonymity promise, then background questions or the pulse."""
         lang, config = person.language, self.basis.config
         first_name = person.name.split(" ")[0]
-        welcome = t(lang, "welcome", name=first_name, organisation=config.organisation)
+        organisation = config.organisation
+        if organisation == DEFAULT_ORGANISATION:  # not configured: "the learning network"
+            organisation = t(lang, "walk_default_organisation")
+        welcome = t(lang, "welcome", name=first_name, organisation=organisation)
         messages = [OutgoingMessage(welcome + "\n\n" + t(lang, "promise", k=config.k))]
         if self.background_left(person):
             messages.append(OutgoingMessage(t(lang, "background_intro")))
@@ -63,6 +66,7 @@ class PulseFlow:
             if left:
                 return [self.background_question(session, person, left[0], now)]
             person.onboarded_at = now
+            prompts.retire(session, person.id, "background", now)  # copies asked twice
             round_ = answers.current_round(session)
             if round_ is None or person.status != "active":
                 return [OutgoingMessage(t(lang, "onboarded_next"))]

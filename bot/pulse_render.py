@@ -34,7 +34,7 @@ def question_text(
     head = f"({t(lang, 'progress', n=position, total=total)}) " if position and total else ""
     lines = []
     if question.context:
-        lines.append(f"{head}«{question.context[lang]}»")
+        lines.append(head + t(lang, "walk_quoted", text=question.context[lang]))
         lines.append(question.text[lang])
     else:
         lines.append(f"{head}{question.text[lang]}")

@@ -99,12 +99,7 @@ class Router:
                 return Reply([OutgoingMessage(t(lang, "not_registered"))])
             if person.onboarded_at is None:
                 return Reply(self.flow.first_contact(session, person, now))
-            steps = self.flow.next_step(session, person, now)
-            greeting = "welcome_back"  # "Skriv /puls" only when there is something to answer
-            if person.status == "active" and not steps:
-                open_round = answers.current_round(session) is not None
-                greeting = "day_welcome_back_done" if open_round else "day_welcome_back_no_round"
-            return Reply([OutgoingMessage(t(person.language, greeting)), *steps])
+            return Reply(welcome_back(session, person, self.flow.next_step(session, person, now)))
 
     def language_of(self, address: Address) -> str:
         with self.basis.db.transaction() as session:
@@ -203,3 +198,17 @@ class Router:
         reply = self.choice(session, person, ChoicePressed(event.address, f"{token}:{value}"), now)
         # A typed answer has no pressed message to edit: the outcome becomes a message.
         return Reply([*([reply.edit] if reply.edit else []), *reply.messages], notice=reply.notice)
+
+
+def welcome_back(
+    session: Session, person: Person, steps: list[OutgoingMessage]
+) -> list[OutgoingMessage]:
+    """ "Hei igjen!" that fits what follows: the question right below, a done round, no round,
+    or (paused, stopped) how to come back."""
+    greeting = "walk_welcome_back_continue"
+    if person.status != "active":
+        greeting = "welcome_back"
+    elif not steps:
+        open_round = answers.current_round(session) is not None
+        greeting = "day_welcome_back_done" if open_round else "day_welcome_back_no_round"
+    return [OutgoingMessage(t(person.language, greeting)), *steps]

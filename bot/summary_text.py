@@ -73,7 +73,12 @@ def group_label(survey: Survey, scale_id: str, value: str, lang: str) -> str:
 def headline(summary: Summary, survey: Survey, lang: str = "nb") -> str:
     """Participation, the biggest gap and the biggest change: the picture's caption."""
     lines = []
-    if summary.invited and summary.answered is None:
+    if summary.invited and summary.answered is None and summary.invited < summary.k:
+        lines.append(
+            t(lang_of(lang), "walk_title_few_invited", number=summary.round_number,
+              k=summary.k, invited=summary.invited)
+        )  # fmt: skip
+    elif summary.invited and summary.answered is None:
         lines.append(
             text(lang, "title_few", number=summary.round_number, k=summary.k,
                  invited=summary.invited)
@@ -249,7 +254,7 @@ def body_sections(
             if lang_of(lang) == "en":
                 for nb_mark, en_mark in MARKS.items():
                     quote = quote.replace(nb_mark, en_mark)
-            comment_lines.append(f"  «{quote}»")
+            comment_lines.append("  " + t(lang_of(lang), "walk_quoted", text=quote))
     elif summary.comments is not None:
         comment_lines.append(
             text(lang, "themes_hidden", n=summary.comments, threshold=summary.comment_threshold)
@@ -446,7 +451,9 @@ def participation_table_lines(
             lines.append(text(lang, "table_row_held", name=name, invited=p.invited))
         else:
             lines.append(text(lang, "table_row_few", name=name, invited=p.invited))
-    if answered is None:
+    if answered is None and invited < k:  # not "færre enn 5 av 4"
+        lines.append(t(lang_of(lang), "walk_total_few_invited", invited=invited, k=k))
+    elif answered is None:
         lines.append(text(lang, "table_total_few", k=k, invited=invited))
     else:
         rate = pct(answered / invited, lang) if invited else "–"

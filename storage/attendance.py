@@ -46,6 +46,16 @@ def answer_of(session: Session, gathering_id: int, person_id: int) -> str | None
     )
 
 
+def answers_by_person(session: Session, gathering_id: int) -> dict[int, str]:
+    """Who has answered so far, and what (to ask them again when the date changes)."""
+    rows = session.execute(
+        select(Attendance.person_id, Attendance.answer).where(
+            Attendance.gathering_id == gathering_id
+        )
+    )
+    return {person_id: answer for person_id, answer in rows}
+
+
 def forget_answers(session: Session, gathering_id: int) -> None:
     """Answers no longer meant for this gathering (it moved or was cancelled)."""
     session.execute(delete(Attendance).where(Attendance.gathering_id == gathering_id))

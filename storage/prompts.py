@@ -67,6 +67,16 @@ def claim(session: Session, token: str, now: dt.datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def retire(session: Session, person_id: int, purpose: str, now: dt.datetime) -> None:
+    """Mark the person's unanswered prompts of one purpose used: questions that no longer wait
+    (a background question asked twice because the chat was left and opened again)."""
+    session.execute(
+        update(Prompt)
+        .where(Prompt.person_id == person_id, Prompt.purpose == purpose, Prompt.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 def unused(session: Session, person_id: int, purpose: str) -> list[Prompt]:
     """The person's unanswered prompts of one purpose, newest first."""
     return list(

@@ -94,10 +94,26 @@ HEADERS = {
 }
 ROLE_WORDS = {
     "employee": ("employee", "ansatt", "tilsett", "medarbeider", "medarbeidar"),
-    "team_member": ("teammember", "teammedlem", "lagmedlem", "deltaker", "deltakar"),
-    "union_rep": ("unionrep", "tillitsvalgt", "tillitsvald", "tillitsvalt"),
+    "team_member": (
+        "teammember",
+        "teammedlem",
+        "lagmedlem",
+        "deltaker",
+        "deltakar",
+        "medlem",
+        "medlemavkommuneteamet",
+        "kommuneteam",
+    ),
+    "union_rep": (
+        "unionrep",
+        "tillitsvalgt",
+        "tillitsvald",
+        "tillitsvalt",
+        "tillitsvalgtikommuneteamet",
+        "tillitsvaldikommuneteamet",
+    ),
     "leader": ("leader", "leder", "leiar", "prosjektleder", "prosjektleiar", "projectleader"),
-    "steering": ("steering", "styring", "styringsgruppe", "steeringgroup"),
+    "steering": ("steering", "styring", "styringsgruppe", "steeringgroup", "styringsgruppemedlem"),
 }
 LANGUAGE_WORDS = {
     "nb": ("nb", "bokmål", "bokmal", "norsk", "no", "nob"),

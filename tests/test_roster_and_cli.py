@@ -76,7 +76,11 @@ def test_import_then_list_shows_people_but_no_answers(env: Path) -> None:
     again = runner.invoke(app, ["roster", "import", str(EXAMPLE)], env={"BEHOLDE_LANGUAGE": "en"})
     assert "Imported 0 new and updated 5 people." in again.output
     listing = runner.invoke(app, ["roster", "list"], terminal_width=200)
-    assert "Ingrid Hansen" in listing.output and "leader" in listing.output
+    assert "Ingrid Hansen" in listing.output and "prosjektleder" in listing.output
+    # As people write them, in the reader's language — not the stored codes (issue 14).
+    assert "Bodø" in listing.output and "Sykepleier" in listing.output
+    assert "bodo" not in listing.output and "team_member" not in listing.output
+    assert "aktiv" in listing.output and "active" not in listing.output
 
 
 def test_a_wrong_setting_stops_with_its_name_and_what_is_expected(env: Path, monkeypatch) -> None:
@@ -116,7 +120,7 @@ def test_chat_by_hand_answers_a_pulse_in_the_terminal(env: Path) -> None:
     status = runner.invoke(app, ["round", "status"])
     # Nobody had a chat when the round opened; Ingrid was invited when she first wrote.
     assert "Runde 1: 0 er i gang; stenger" in status.output
-    assert "I alt: færre enn 5 av 1" in status.output  # one answer is a figure under k
+    assert "I alt: vises ikke (bare 1 invitert" in status.output  # one answer is under k
     closed = runner.invoke(app, ["round", "close"], terminal_width=120)
     assert "færre enn 5" in closed.output
 

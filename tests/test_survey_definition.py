@@ -10,7 +10,9 @@ import yaml
 
 from surveys.definition import SurveyError, load_survey, parse_survey
 
-# The ten factors, as printed in the Salten report's section "Spørreundersøkelsen".
+# The ten factors, as printed in the Salten report's section "Spørreundersøkelsen" — with one
+# slip of the pen mended: the report's "Regelmessige tilbakemelding" (issue 10) reads
+# "Regelmessig tilbakemelding"; the factor (F06) and its meaning are the report's.
 REPORT_FACTORS = [
     "Ærlig, rask to-veis kommunikasjon mellom deg og leder, inkludert konstruktive diskusjoner "
     "angående arbeidsrelaterte tema.",
@@ -18,7 +20,7 @@ REPORT_FACTORS = [
     "Kontinuerlig mulighet for vekst og læring",
     "Anerkjennelse og belønning for prestasjoner",
     "Innflytelse på egne arbeidsoppgaver",
-    "Regelmessige tilbakemelding fra leder",
+    "Regelmessig tilbakemelding fra leder",
     "Tilgang på kompetansehevende tiltak",
     "Innflytelse på egen arbeidstid",
     "Kort avstand til arbeidsplassen",

@@ -34,6 +34,8 @@ def test_invite_prints_one_single_use_link_per_person_without_telegram(tmp_path:
     assert result.exit_code == 0, result.output
     codes = LINK.findall(result.output)
     assert len(codes) == 2 and "Per" not in result.output
+    assert "Ola\tBodø\thttps://t.me/" in result.output  # the name, not the code "bodo"
+    assert "2 lenker, hver gyldig" in " ".join(result.output.split())
 
     only = runner.invoke(
         app, ["invite", "--municipality", "Fauske", "--bot-username", "beholde_salten_bot"]

@@ -29,7 +29,6 @@ def chat(
     settings = load_settings()
     engine = engine_from(settings)
     transport = ConsoleTransport(typer.echo)
-    address = Address(PLATFORM, as_)
     with engine.db.transaction() as session:
         person = people.by_address(session, PLATFORM, as_) or chat_person(
             session, as_, engine.clock(), new, language, settings.language
@@ -37,7 +36,10 @@ def chat(
         if isinstance(person, str):
             console.print(person, style="red", markup=False)
             raise typer.Exit(1)
-        people.bind_address(session, person, PLATFORM, as_, engine.clock())
+        # The terminal "chat" is named by the person's name as on the roster, so that
+        # `beholde deliver` says "Til Ingrid Hansen" however the name was typed here.
+        address = Address(PLATFORM, person.name)
+        people.bind_address(session, person, PLATFORM, person.name, engine.clock())
         lang = person.language
     transport.show_reply(engine.greet(address))
     typer.echo("\n" + text(lang, "cli_chat_hint"))

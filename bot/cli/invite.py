@@ -51,8 +51,11 @@ def invite(
     if not links:
         say(lang, "cli_invite_none")
         return
-    for name, place, link in links:
-        typer.echo(f"{name}\t{place or '-'}\t{link}")
+    from bot.cli.roster import shown_label
+
+    for name, place, link in links:  # "Bodø" as people write it, not the code "bodo"
+        shown = shown_label(engine.survey, "municipality", place, lang)
+        typer.echo(f"{name}\t{shown or '-'}\t{link}")
     say(
         lang,
         "cli_invite_done",

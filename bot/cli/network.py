@@ -40,8 +40,11 @@ def _run(command: str, words: list[str], language: str | None) -> None:
     settings = load_settings()
     lang = language or settings.language
     engine = engine_from(settings)
-    # typer has already removed the quotes; quote again so titles with spaces stay whole.
-    args = [shlex.quote(w) if " " in w else w for w in words]
+    # typer has already removed the quotes; quote the title again so that it stays whole.
+    # Only the first word with spaces is a title: `samling ny "Samling 3" "neste tirsdag"
+    # 10:00` means a date after it, not a second quoted text.
+    first = next((i for i, w in enumerate(words) if " " in w), None)
+    args = [shlex.quote(w) if i == first else w for i, w in enumerate(words)]
     with engine.db.transaction() as session:
         extra = {}
         if command == "task":  # `oppgave ny fra prioritet N …` (issue 12)

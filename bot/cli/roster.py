@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from storage.models import Person
+    from surveys.definition import Survey
 
 roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
 
@@ -112,11 +113,14 @@ def roster_list() -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from bot.app import load_configured_survey
+    from bot.commands import platform_label
     from storage import people
 
     settings = load_settings()
     lang = settings.language
     db = database_from(settings)
+    survey = load_configured_survey(settings)
     table = Table()
     for column in (
         "name",
@@ -131,11 +135,37 @@ def roster_list() -> None:
         table.add_column(text(lang, f"cli_col_{column}"))
     with db.transaction() as session:
         for p in people.list_people(session):
-            chats = ", ".join(a.platform for a in people.addresses_of(session, p.id)) or "–"
+            chats = ", ".join(
+                platform_label(lang, a.platform) for a in people.addresses_of(session, p.id)
+            )
             # Text() keeps names exactly as written: "[b]" or "Ola [vikar]" is no markup.
-            row = (p.name, p.email, p.municipality, p.profession, p.role, p.team, chats, p.status)
+            row = (
+                p.name,
+                p.email,
+                shown_label(survey, "municipality", p.municipality, lang),
+                shown_label(survey, "profession", p.profession, lang),
+                _known(lang, f"role_{p.role}"),
+                p.team,
+                chats,
+                _known(lang, f"status_{p.status}"),
+            )
             table.add_row(*(Text(value or "–") for value in row))
     console.print(table)
+
+
+def shown_label(survey: Survey, scale: str, value: str | None, lang: str) -> str | None:
+    """ "Bodø", "Sykepleier" as people write them, not the stored codes "bodo", "sykepleier"."""
+    try:
+        return survey.scales[scale].label(value, lang) if value else None
+    except KeyError:
+        return value
+
+
+def _known(lang: str, key: str) -> str:
+    """A role's or status' words ("prosjektleder", "aktiv"), or the code if it has none."""
+    from bot.i18n import catalogue
+
+    return catalogue(lang).get(key) or key.split("_", 1)[1]
 
 
 @roster_app.command("remove")

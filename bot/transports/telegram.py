@@ -84,9 +84,16 @@ MAX_CALLBACK_DATA = 64  # bytes
 
 # Telegram command names must be ASCII ([a-z0-9_]); `sprak` is the engine's alias for `språk`.
 # The menu's descriptions are `telegram_menu_<Norwegian name>` in the text catalogue.
-MENU = ("puls", "pause", "stopp", "hjelp", "meg", "slett", "sprak")
+MENU = (
+    "puls", "pause", "stopp", "samlinger", "oppgaver", "kommer", "arbeidstid", "hjelp", "meg",
+    "slett", "sprak",
+)  # fmt: skip
 ENGLISH_NAMES = {
     "puls": "pulse",
+    "samlinger": "gatherings",
+    "oppgaver": "tasks",
+    "kommer": "attend",
+    "arbeidstid": "hours",
     "stopp": "stop",
     "hjelp": "help",
     "meg": "me",

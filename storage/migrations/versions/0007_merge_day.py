@@ -1,6 +1,4 @@
-"""join the three changes made side by side after 0005
-
-They are attendance, shared rate budgets and quote consent.
+"""join the three changes made side by side after 0005 (attendance, rate budgets, quotes)
 
 Nothing changes in the schema here; this revision only makes the three one line again so that
 `beholde db upgrade` has a single head to go to.
