@@ -109,10 +109,14 @@ def db(migrated: Database) -> Iterator[Database]:
     wipe(migrated)
 
 
+def tuesday_morning() -> FakeClock:
+    """A Tuesday morning in Oslo, in winter time."""
+    return FakeClock(dt.datetime(2027, 1, 12, 9, 0, tzinfo=OSLO).astimezone(dt.UTC))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
-    # A Tuesday morning in Oslo, in winter time.
-    return FakeClock(dt.datetime(2027, 1, 12, 9, 0, tzinfo=OSLO).astimezone(dt.UTC))
+    return tuesday_morning()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
@@ -20,6 +19,7 @@ from bot.transports import slack
 from storage import people
 from storage.models import PendingAnswer, Person
 from tests.fakes import slack_client
+from tests.fakes.local import serve
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -86,11 +86,7 @@ async def running(engine: Conversation, fake: FakeSlack) -> AsyncIterator[Harnes
     """`beholde serve`'s web app with the Slack installer, on a free local port."""
     service = Service(settings_for(engine, fake), engine)
     assert slack.install(service) is True
-    runner = web.AppRunner(service.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(service.web)
     bot = service.web[slack.SLACK_BOT_KEY]
     # One person pressing fast would meet the 1 message/s per-channel pace after a burst of
     # three; the pace has its own tests (test_slack_sending.py), so these run unpaced.

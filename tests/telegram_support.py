@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
@@ -12,9 +13,11 @@ from telegram.ext import Application, TypeHandler
 
 from bot.conversation import Conversation
 from bot.pacing import Pacer
+from bot.serve import Service
 from bot.settings import Settings
-from bot.transports.telegram import TelegramBot
+from bot.transports.telegram import TelegramBot, install
 from bot.transports.telegram_sender import TelegramSender
+from tests.fakes.local import serve
 from tests.fakes.telegram_api import FakeTelegram, buttons
 
 
@@ -83,6 +86,31 @@ async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:
     before = handled(bot.application)
     push()
     await until(lambda: handled(bot.application) > before)
+
+
+@asynccontextmanager
+async def running_webhook(
+    engine: Conversation, secret: str
+) -> AsyncIterator[tuple[str, FakeTelegram, Service]]:
+    """`beholde serve`'s web app with the Telegram webhook, against a fake Bot API:
+    (the hook's URL, the fake, the service)."""
+    async with FakeTelegram() as fake:
+        settings = settings_for(
+            fake,
+            telegram_webhook_url="https://beholde.example.kommune.no/telegram/hook",
+            telegram_webhook_secret=secret,
+        )
+        service = Service(settings, engine)
+        assert install(service) is True
+        for hook in service.on_start:
+            await hook()
+        runner, port = await serve(service.web)
+        try:
+            yield f"http://127.0.0.1:{port}/telegram/hook", fake, service
+        finally:
+            for hook in reversed(service.on_stop):
+                await hook()
+            await runner.cleanup()
 
 
 def labels(message: dict[str, Any] | None) -> list[str]:

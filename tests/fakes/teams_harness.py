@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from jwt import PyJWKClient
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
@@ -36,6 +35,7 @@ from bot.transports import teams
 from bot.transports.teams_cards import buttons_of, card_text
 from storage import people
 from storage import teams as store
+from tests.fakes.local import serve
 from tests.fakes.teams_connector import (
     APP_ID,
     APP_PASSWORD,
@@ -158,11 +158,7 @@ async def running(
     bot.sender.pacer = pacer or unpaced()
     for hook in service.on_start:
         await hook()
-    runner = web.AppRunner(service.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(service.web)
     try:
         async with aiohttp.ClientSession() as http:
             yield Harness(fake, proxy, service, bot, f"http://127.0.0.1:{port}{teams.PATH}", http)
