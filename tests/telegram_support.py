@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +17,7 @@ from bot.transports.telegram import TelegramBot, install
 from bot.transports.telegram_sender import TelegramSender
 from tests.fakes.local import serve
 from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.waiting import eventually
 
 
 def settings_for(fake: FakeTelegram, **overrides: Any) -> Settings:
@@ -74,11 +73,7 @@ async def start_bot(
 
 async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
     """Wait (briefly polling) until `condition()` is true; fail the test otherwise."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the bot")
-        await asyncio.sleep(0.01)
+    await eventually(condition, timeout, what="the bot")
 
 
 async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import wipe
 from tests.fakes.slack_api import FakeSlack
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "slack_instance_script.py"
@@ -106,15 +106,6 @@ def stop(proc: subprocess.Popen[str]) -> str:
         proc.kill()
         out, _ = proc.communicate()
     return out or ""
-
-
-def wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def most_in_any_window(times: list[float], seconds: float) -> int:

@@ -94,6 +94,7 @@ async def test_webhook_needs_the_secret(engine, fake):
             for headers in ({}, {telegram.SECRET_HEADER: "wrong"}, {telegram.SECRET_HEADER: ""}):
                 async with http.post(url, json=start, headers=headers) as response:
                     assert response.status == 403
+            # A fixed wait on purpose: nothing may be sent in it (the refused updates).
             await asyncio.sleep(0.2)
             assert not fake.ok_calls("sendMessage")
             with engine.db.transaction() as session:
@@ -109,7 +110,7 @@ async def test_webhook_needs_the_secret(engine, fake):
             # Telegram delivering the same update again changes nothing.
             async with http.post(url, json=start, headers={telegram.SECRET_HEADER: SECRET}) as r:
                 assert r.status == 200
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # on purpose: the retried update must change nothing in it
         with engine.db.transaction() as session:
             assert people.by_address(session, "telegram", "9001").name == "Kari"
         assert not any("brukt" in m.get("text", "") for m in fake.chat("9001"))
