@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
@@ -18,6 +19,7 @@ from bot.settings import Settings
 from bot.transports import slack
 from storage import people
 from storage.models import PendingAnswer, Person
+from tests.conftest import BACKGROUND
 from tests.fakes import slack_client
 from tests.fakes.local import serve
 from tests.fakes.slack_api import FakeSlack
@@ -81,6 +83,13 @@ def settings_for(engine: Conversation, fake: FakeSlack, **extra: object) -> Sett
     )
 
 
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API for one test (import it as a fixture: `fake as fake`)."""
+    async with FakeSlack() as api:
+        yield api
+
+
 @asynccontextmanager
 async def running(engine: Conversation, fake: FakeSlack) -> AsyncIterator[Harness]:
     """`beholde serve`'s web app with the Slack installer, on a free local port."""
@@ -106,15 +115,7 @@ def slack_person(
     now = engine.clock()
     email = f"{user.lower()}@kommune.test"
     fake.add_user(email, user)
-    values: dict[str, object] = {
-        "municipality": "bodo",
-        "profession": "sykepleier",
-        "age_band": "30-39",
-        "tenure_band": "2-5",
-        "position_band": "100",
-        "shifts": "1",
-        "email": email,
-    }
+    values: dict[str, object] = {**BACKGROUND, "email": email}
     values.update(fields)
     with engine.db.transaction() as session:
         person = people.create_person(session, f"Person {user}", now, key=email, **values)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
@@ -18,6 +19,13 @@ from bot.transports.telegram_sender import TelegramSender
 from tests.fakes.local import serve
 from tests.fakes.telegram_api import FakeTelegram, buttons
 from tests.waiting import eventually
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API for one test (import it as a fixture: `fake as fake`)."""
+    async with FakeTelegram() as server:
+        yield server
 
 
 def settings_for(fake: FakeTelegram, **overrides: Any) -> Settings:

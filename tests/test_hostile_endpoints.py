@@ -28,6 +28,7 @@ from tests.fakes import slack_client
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.slack_harness import Harness, running, slack_person
+from tests.slack_harness import fake as fake  # the fixture
 from tests.telegram_support import count_handled, handled, running_webhook, until
 
 MARKER = "HEMMELIG-SVAR-4711"  # put in payloads: it must never show up in a log line
@@ -148,12 +149,6 @@ SLACK_CASES: list[tuple[str, bytes, str, int]] = [
 ]
 
 TIMESTAMPS = ["abc", "", "1e9", "-5", "١٢٣٤", "12.5", " 1700000000", HUGE, "0"]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as api:
-        yield api
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from storage.db import Database
 from storage.models import Address, Invitation, OutboxMessage, Person, Round
 from storage.network_models import Reminder
 from tests.conftest import FakeClock, add_person, wipe
-from tests.waiting import wait_for
+from tests.waiting import stop, wait_for
 
 OSLO = ZoneInfo("Europe/Oslo")
 SCRIPT = Path(__file__).parent / "instance_script.py"
@@ -138,17 +138,6 @@ def start_instance(url: str, record: Path, *extra: str) -> subprocess.Popen[str]
 
 def lines(record: Path) -> list[str]:
     return record.read_text().splitlines() if record.exists() else []
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out or ""
 
 
 def all_outbox(engine_or_db) -> list[OutboxMessage]:

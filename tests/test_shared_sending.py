@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import wipe
 from tests.fakes.slack_api import FakeSlack
-from tests.waiting import wait_for
+from tests.waiting import stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "slack_instance_script.py"
@@ -95,17 +94,6 @@ def healthy(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out or ""
 
 
 def most_in_any_window(times: list[float], seconds: float) -> int:

@@ -12,11 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
@@ -29,7 +27,7 @@ from bot.transports import telegram
 from storage import people
 from storage.models import Holding, PendingAnswer
 from tests.conftest import OSLO
-from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.fakes.telegram_api import buttons
 from tests.telegram_support import (
     answer_everything,
     labels,
@@ -38,16 +36,9 @@ from tests.telegram_support import (
     start_bot,
     until,
 )
+from tests.telegram_support import fake as fake  # the fixture
 
 SECRET = "s3cret-webhook-token_0123456789"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def free_port() -> int:

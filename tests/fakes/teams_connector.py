@@ -237,12 +237,15 @@ class FakeTeams(Started):
             return _throttled(1.0)
         return None
 
-    async def _send(self, request: web.Request) -> web.StreamResponse:
+    async def _refused(self, request: web.Request) -> web.StreamResponse | None:
+        """The fault or refusal this request meets (a dropped connection, a 401, a 429)."""
         try:
-            refused = self._check(request)
+            return self._check(request)
         except _Drop:
             return await _drop(request)
-        if refused is not None:
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        if (refused := await self._refused(request)) is not None:
             return refused
         if request.match_info["cid"] in self.blocked:
             return web.json_response({"error": {"code": "BotDisabledByAdmin"}}, status=403)
@@ -253,11 +256,7 @@ class FakeTeams(Started):
         return web.json_response({"id": activity_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.StreamResponse:
-        try:
-            refused = self._check(request)
-        except _Drop:
-            return await _drop(request)
-        if refused is not None:
+        if (refused := await self._refused(request)) is not None:
             return refused
         body = await request.json()
         cid, aid = request.match_info["cid"], request.match_info["aid"]
@@ -269,11 +268,7 @@ class FakeTeams(Started):
         return web.json_response({"id": aid})
 
     async def _member(self, request: web.Request) -> web.StreamResponse:
-        try:
-            refused = self._check(request)
-        except _Drop:
-            return await _drop(request)
-        if refused is not None:
+        if (refused := await self._refused(request)) is not None:
             return refused
         member = self.members.get(request.match_info["mid"])
         if member is None:

@@ -35,6 +35,7 @@ from bot.transports import teams
 from bot.transports.teams_cards import buttons_of, card_text
 from storage import people
 from storage import teams as store
+from tests.conftest import BACKGROUND
 from tests.fakes.local import serve
 from tests.fakes.teams_connector import (
     APP_ID,
@@ -184,15 +185,7 @@ def teams_person(
     now = engine.clock()
     email = f"{aad[:8]}@kommune.test"
     fake.add_user(aad, email.upper() if not bound else email)
-    values: dict[str, object] = {
-        "municipality": "bodo",
-        "profession": "sykepleier",
-        "age_band": "30-39",
-        "tenure_band": "2-5",
-        "position_band": "100",
-        "shifts": "1",
-        "email": email,
-    }
+    values: dict[str, object] = {**BACKGROUND, "email": email}
     values.update(fields)
     with engine.db.transaction() as session:
         person = people.create_person(session, f"Person {aad[:4]}", now, key=email, **values)
