@@ -25,7 +25,6 @@ import collections
 import datetime as dt
 import logging
 import random
-import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.app import build  # noqa: E402
 from bot.outbox import Delivery  # noqa: E402
@@ -46,6 +44,7 @@ from bot.transports.telegram import TelegramBot  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
 from tests.fakes.telegram_api import SENDS, FakeTelegram  # noqa: E402
+from tests.pg_support import drop_database, scratch_database  # noqa: E402
 
 LIMIT = 30
 
@@ -198,24 +197,6 @@ async def beholde(people: int, url: str, seed: int) -> dict[str, float]:
     return result
 
 
-def fresh_postgres(base: str) -> str:
-    url = make_url(base)
-    name = f"beholde_bench_{secrets.token_hex(3)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=300)
@@ -224,7 +205,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="beholde-fanout-") as tmp:
-        url = fresh_postgres(args.database) if args.database else f"sqlite:///{tmp}/bench.db"
+        url = (
+            scratch_database(args.database, "beholde_bench")
+            if args.database
+            else f"sqlite:///{tmp}/bench.db"
+        )
         backend = "PostgreSQL" if args.database else "SQLite"
         print(
             f"| run | {backend} | bare msg/s | beholde msg/s | ratio | beholde lost / dup "
@@ -246,7 +231,7 @@ def main() -> None:
                 )
         finally:
             if args.database:
-                drop_postgres(url)
+                drop_database(url)
 
 
 if __name__ == "__main__":

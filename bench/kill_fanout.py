@@ -12,7 +12,6 @@ the transport's concurrency, 32), and the time from restart to the first send.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
@@ -21,28 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from tests.kill_harness import CONCURRENCY, run_kills  # noqa: E402
-
-
-def fresh_postgres(base: str) -> str:
-    url = make_url(base)
-    name = f"beholde_kill_{secrets.token_hex(3)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
+from tests.pg_support import drop_database, scratch_database  # noqa: E402
 
 
 def main() -> None:
@@ -62,13 +42,15 @@ def main() -> None:
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="beholde-kill-") as tmp:
             url = (
-                f"sqlite:///{tmp}/kill.db" if backend == "sqlite" else fresh_postgres(args.postgres)
+                f"sqlite:///{tmp}/kill.db"
+                if backend == "sqlite"
+                else scratch_database(args.postgres, "beholde_kill")
             )
             try:
                 r = run_kills(url, Path(tmp), people=args.people, kills=args.kills, seed_=args.seed)
             finally:
                 if backend != "sqlite":
-                    drop_postgres(url)
+                    drop_database(url)
         ok = max(r.in_flight) <= CONCURRENCY and r.duplicates == sum(r.in_flight)
         print(
             f"| {r.backend} | {r.people} | {r.kills} | {r.lost} | {r.duplicates} "

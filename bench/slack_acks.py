@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -26,8 +25,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,30 +36,13 @@ from storage import people  # noqa: E402
 from storage.models import Address, OutboxMessage, PendingAnswer, Prompt  # noqa: E402
 from tests.fakes import slack_client  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.pg_support import drop_database, scratch_database  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def fresh_database(base: str) -> str:
-    url = make_url(base)
-    name = f"beholde_bench_{secrets.token_hex(3)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def prepare(db_url: str, fake: FakeSlack, n: int) -> list[tuple[str, str]]:
@@ -209,7 +190,7 @@ async def main() -> None:
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     base = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    db_url = fresh_database(base)
+    db_url = scratch_database(base, "beholde_bench")
     fake = FakeSlack()
     await fake.start()
     total = int(sum(r * args.seconds for r in rates)) + 10

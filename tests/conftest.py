@@ -109,15 +109,30 @@ def db(migrated: Database) -> Iterator[Database]:
     wipe(migrated)
 
 
+def tuesday_morning() -> FakeClock:
+    """A Tuesday morning in Oslo, in winter time."""
+    return FakeClock(dt.datetime(2027, 1, 12, 9, 0, tzinfo=OSLO).astimezone(dt.UTC))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
-    # A Tuesday morning in Oslo, in winter time.
-    return FakeClock(dt.datetime(2027, 1, 12, 9, 0, tzinfo=OSLO).astimezone(dt.UTC))
+    return tuesday_morning()
 
 
 @pytest.fixture
 def engine(db: Database, survey: Survey, clock: FakeClock) -> Conversation:
     return assemble(db, survey, EngineConfig(k=5, tz=OSLO), clock)
+
+
+# The background of a rostered test person (a nurse in Bodø in her thirties, full time).
+BACKGROUND: dict[str, object] = {
+    "municipality": "bodo",
+    "profession": "sykepleier",
+    "age_band": "30-39",
+    "tenure_band": "2-5",
+    "position_band": "100",
+    "shifts": "1",
+}
 
 
 def add_person(
@@ -129,14 +144,7 @@ def add_person(
     **fields: object,
 ) -> tuple[int, Address]:
     """A rostered person with a chat; onboarded (background known) unless told otherwise."""
-    defaults: dict[str, object] = {
-        "municipality": "bodo",
-        "profession": "sykepleier",
-        "age_band": "30-39",
-        "tenure_band": "2-5",
-        "position_band": "100",
-        "shifts": "1",
-    }
+    defaults: dict[str, object] = dict(BACKGROUND)
     if onboarded:
         defaults.update(fields)
     else:

@@ -32,6 +32,7 @@ from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.fakes.telegram_api import Call, FakeTelegram
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32  # TelegramTransport.concurrency: the most sends in flight at once
@@ -138,15 +139,6 @@ def healthy(port: int) -> bool:
         return False
 
 
-def _wait(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def pending_rows(db: Database) -> list[tuple[str, str]]:
     with db.transaction() as session:
         rows = session.execute(
@@ -184,11 +176,11 @@ def run_kills(
             spawned = time.monotonic()
             port = free_port()
             proc = spawn(url, server.fake, workdir, per_second, port)
-            if not _wait(lambda p=port: healthy(p), 60):
+            if not wait_for(lambda p=port: healthy(p), 60, every=0.005):
                 raise AssertionError(f"restart {n} never answered /healthz")
             ready = time.monotonic()
             target = max(point, before + 1)
-            if not _wait(lambda t=target: len(server.sends()) >= t, 60):
+            if not wait_for(lambda t=target: len(server.sends()) >= t, 60, every=0.005):
                 raise AssertionError(f"no progress to {target} sends after restart {n}")
             first = next(c.at for c in server.sends()[before:])
             if n == 0:
@@ -207,7 +199,7 @@ def run_kills(
                 counted[row] = received[row]
             result.in_flight.append(in_flight)
         proc = spawn(url, server.fake, workdir, per_second, free_port())
-        if not _wait(lambda: not pending_rows(db), 90):
+        if not wait_for(lambda: not pending_rows(db), 90, every=0.005):
             raise AssertionError("the fan-out did not finish after the last restart")
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp import web
+import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
@@ -19,7 +19,9 @@ from bot.settings import Settings
 from bot.transports import slack
 from storage import people
 from storage.models import PendingAnswer, Person
+from tests.conftest import BACKGROUND
 from tests.fakes import slack_client
+from tests.fakes.local import serve
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -81,16 +83,19 @@ def settings_for(engine: Conversation, fake: FakeSlack, **extra: object) -> Sett
     )
 
 
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API for one test (import it as a fixture: `fake as fake`)."""
+    async with FakeSlack() as api:
+        yield api
+
+
 @asynccontextmanager
 async def running(engine: Conversation, fake: FakeSlack) -> AsyncIterator[Harness]:
     """`beholde serve`'s web app with the Slack installer, on a free local port."""
     service = Service(settings_for(engine, fake), engine)
     assert slack.install(service) is True
-    runner = web.AppRunner(service.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(service.web)
     bot = service.web[slack.SLACK_BOT_KEY]
     # One person pressing fast would meet the 1 message/s per-channel pace after a burst of
     # three; the pace has its own tests (test_slack_sending.py), so these run unpaced.
@@ -110,15 +115,7 @@ def slack_person(
     now = engine.clock()
     email = f"{user.lower()}@kommune.test"
     fake.add_user(email, user)
-    values: dict[str, object] = {
-        "municipality": "bodo",
-        "profession": "sykepleier",
-        "age_band": "30-39",
-        "tenure_band": "2-5",
-        "position_band": "100",
-        "shifts": "1",
-        "email": email,
-    }
+    values: dict[str, object] = {**BACKGROUND, "email": email}
     values.update(fields)
     with engine.db.transaction() as session:
         person = people.create_person(session, f"Person {user}", now, key=email, **values)

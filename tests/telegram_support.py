@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.conversation import Conversation
 from bot.pacing import Pacer
+from bot.serve import Service
 from bot.settings import Settings
-from bot.transports.telegram import TelegramBot
+from bot.transports.telegram import TelegramBot, install
 from bot.transports.telegram_sender import TelegramSender
+from tests.fakes.local import serve
 from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.waiting import eventually
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API for one test (import it as a fixture: `fake as fake`)."""
+    async with FakeTelegram() as server:
+        yield server
 
 
 def settings_for(fake: FakeTelegram, **overrides: Any) -> Settings:
@@ -71,11 +81,7 @@ async def start_bot(
 
 async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
     """Wait (briefly polling) until `condition()` is true; fail the test otherwise."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the bot")
-        await asyncio.sleep(0.01)
+    await eventually(condition, timeout, what="the bot")
 
 
 async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:
@@ -83,6 +89,31 @@ async def roundtrip(bot: TelegramBot, push: Callable[[], object]) -> None:
     before = handled(bot.application)
     push()
     await until(lambda: handled(bot.application) > before)
+
+
+@asynccontextmanager
+async def running_webhook(
+    engine: Conversation, secret: str
+) -> AsyncIterator[tuple[str, FakeTelegram, Service]]:
+    """`beholde serve`'s web app with the Telegram webhook, against a fake Bot API:
+    (the hook's URL, the fake, the service)."""
+    async with FakeTelegram() as fake:
+        settings = settings_for(
+            fake,
+            telegram_webhook_url="https://beholde.example.kommune.no/telegram/hook",
+            telegram_webhook_secret=secret,
+        )
+        service = Service(settings, engine)
+        assert install(service) is True
+        for hook in service.on_start:
+            await hook()
+        runner, port = await serve(service.web)
+        try:
+            yield f"http://127.0.0.1:{port}/telegram/hook", fake, service
+        finally:
+            for hook in reversed(service.on_stop):
+                await hook()
+            await runner.cleanup()
 
 
 def labels(message: dict[str, Any] | None) -> list[str]:

@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
@@ -29,7 +28,8 @@ from tests.fakes import slack_client
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.slack_harness import Harness, running, slack_person
-from tests.telegram_support import count_handled, handled, settings_for, until
+from tests.slack_harness import fake as fake  # the fixture
+from tests.telegram_support import count_handled, handled, running_webhook, until
 
 MARKER = "HEMMELIG-SVAR-4711"  # put in payloads: it must never show up in a log line
 TABLES = (InboundEvent, OutboxMessage, PendingAnswer, Person, Prompt)
@@ -149,14 +149,6 @@ SLACK_CASES: list[tuple[str, bytes, str, int]] = [
 ]
 
 TIMESTAMPS = ["abc", "", "1e9", "-5", "١٢٣٤", "12.5", " 1700000000", HUGE, "0"]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    api = FakeSlack()
-    await api.start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture
@@ -298,29 +290,8 @@ TELEGRAM_CASES: list[tuple[str, bytes]] = [
 
 @pytest.fixture
 async def webhook(engine: Conversation) -> AsyncIterator[tuple[str, FakeTelegram, Service]]:
-    fake = FakeTelegram()
-    await fake.start()
-    settings = settings_for(
-        fake,
-        telegram_webhook_url="https://beholde.example.kommune.no/telegram/hook",
-        telegram_webhook_secret=SECRET,
-    )
-    service = Service(settings, engine)
-    assert telegram.install(service) is True
-    for hook in service.on_start:
-        await hook()
-    runner = web.AppRunner(service.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/telegram/hook", fake, service
-    finally:
-        for hook in reversed(service.on_stop):
-            await hook()
-        await runner.cleanup()
-        await fake.stop()
+    async with running_webhook(engine, SECRET) as running:
+        yield running
 
 
 @pytest.mark.parametrize(("name", "body"), TELEGRAM_CASES, ids=[c[0] for c in TELEGRAM_CASES])

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,6 +30,7 @@ from storage.db import script_heads
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_outbox import FlakyTransport
+from tests.waiting import eventually
 
 runner = CliRunner()
 
@@ -110,13 +112,16 @@ async def serving(engine: Conversation, transports: dict) -> tuple[Service, asyn
     service = Service(settings, engine)
     service.transports.update(transports)
     task = asyncio.create_task(run_service(service, "127.0.0.1", port))
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                break
-        except OSError:
-            await asyncio.sleep(0.02)
+    await eventually(lambda: listening(port), what="the service's port")
     return service, task, port
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+            return True
+    except OSError:
+        return False
 
 
 async def test_healthz_names_each_platform_and_metrics_count_what_was_sent(
@@ -137,11 +142,12 @@ async def test_healthz_names_each_platform_and_metrics_count_what_was_sent(
                 payload=OutgoingMessage("Seinare").to_payload(),
                 not_before=now + dt.timedelta(days=1), now=now,
             )  # fmt: skip
-        for _ in range(250):  # sent and marked
+
+        def sent() -> bool:
             with engine.db.transaction() as session:
-                if outbox.counts(session).get("sent") == 3:
-                    break
-            await asyncio.sleep(0.02)
+                return outbox.counts(session).get("sent") == 3
+
+        await eventually(sent, what="three sent and marked")
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
@@ -236,15 +242,14 @@ async def test_old_inbound_claims_are_pruned_for_every_platform(engine: Conversa
             session.add(InboundEvent(platform=platform, event_key="new", received_at=now))
     service, task, _port = await serving(engine, {"test": FlakyTransport()})
     try:
-        for _ in range(100):
+
+        def claims() -> list[tuple[str, str]]:
             with engine.db.transaction() as session:
-                left = sorted(
-                    session.execute(select(InboundEvent.platform, InboundEvent.event_key)).all()
-                )
-            if len(left) == 3:
-                break
-            await asyncio.sleep(0.05)
-        assert left == [("slack", "new"), ("teams", "new"), ("telegram", "new")]
+                rows = session.execute(select(InboundEvent.platform, InboundEvent.event_key))
+                return sorted((platform, key) for platform, key in rows)
+
+        await eventually(lambda: len(claims()) == 3, what="the old claims pruned")
+        assert claims() == [("slack", "new"), ("teams", "new"), ("telegram", "new")]
     finally:
         service.stopping.set()
         await task
@@ -281,10 +286,7 @@ async def test_polled_telegram_answers_are_counted_and_timed_in_metrics(
     answer = ("beholde_answer_seconds_count", (("platform", "telegram"),))
     polled = ("beholde_inbound_requests_total", (("outcome", "ok"), ("platform", "telegram")))
     try:
-        for _ in range(500):  # the service started and sent the first question
-            if fake.with_button("5005") is not None:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: fake.with_button("5005") is not None, what="the first question")
         async with aiohttp.ClientSession() as http:
 
             async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -294,20 +296,23 @@ async def test_polled_telegram_answers_are_counted_and_timed_in_metrics(
             before = await scrape()
             pressed: set[object] = set()
             for _ in range(2):  # two presses, each on the newest question
-                message = None
-                for _ in range(500):
+
+                def newest() -> dict[str, Any] | None:
                     message = fake.with_button("5005")
-                    if message is not None and message["message_id"] not in pressed:
-                        break
-                    await asyncio.sleep(0.02)
+                    fresh = message is not None and message["message_id"] not in pressed
+                    return message if fresh else None
+
+                await eventually(newest, what="a question not yet pressed")
+                message = newest()
                 assert message is not None
                 pressed.add(message["message_id"])
                 fake.press("5005", fake_label(message), message["message_id"])
             fake.say("5005", "/hjelp")  # a command: counted as a request, not timed
-            for _ in range(500):
-                if (await scrape()).get(polled, 0) - before.get(polled, 0) >= 3:
-                    break
-                await asyncio.sleep(0.05)
+
+            async def counted() -> bool:
+                return (await scrape()).get(polled, 0) - before.get(polled, 0) >= 3
+
+            await eventually(counted, what="three polled updates counted")
             after = await scrape()
         assert after.get(polled, 0) - before.get(polled, 0) == 3
         assert after[answer] - before.get(answer, 0) == 2

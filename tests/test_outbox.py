@@ -18,6 +18,7 @@ from storage import outbox, people
 from storage.db import Database
 from storage.models import OutboxMessage, Person
 from tests.conftest import add_person, wipe
+from tests.waiting import eventually
 
 
 class FlakyTransport:
@@ -339,8 +340,7 @@ async def test_leases_are_renewed_while_a_slow_send_runs(db, monkeypatch) -> Non
                 )
             assert taken == []
     finally:
-        while not transport.sent:
-            await asyncio.sleep(0.05)
+        await eventually(lambda: transport.sent, what="the slow send")  # was unbounded
         stopping.set()
         await task
     assert len(transport.sent) == 1

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
 from bot import network as net
@@ -21,6 +19,7 @@ from surveys.definition import Survey
 from tests.conftest import OSLO, FakeClock, add_person
 from tests.dashboard_support import seed_rounds
 from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.telegram_support import fake as fake  # the fixture
 
 
 def post_round_two(engine: Conversation) -> None:
@@ -166,14 +165,6 @@ def test_no_teams_yet_leaves_the_button_usable(engine: Conversation, survey: Sur
 
 
 # --------------------------------------------------------------------------- Telegram
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_the_buttons_through_telegram(

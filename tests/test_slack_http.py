@@ -18,14 +18,7 @@ from storage.models import Holding, InboundEvent, Invitation, Prompt, Response
 from tests.fakes import slack_client
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_harness import Harness, pending_count, running, slack_person
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    api = FakeSlack()
-    await api.start()
-    yield api
-    await api.stop()
+from tests.slack_harness import fake as fake  # the fixture
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
 
 from bot.conversation import Conversation
@@ -15,14 +12,7 @@ from bot.transports.slack_sender import SlackSender, make_client
 from storage import people
 from storage.models import OutboxMessage
 from tests.fakes.slack_api import FakeSlack
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    api = FakeSlack()
-    await api.start()
-    yield api
-    await api.stop()
+from tests.slack_harness import fake as fake  # the fixture
 
 
 def sender_for(fake: FakeSlack, token: str | None = None) -> SlackSender:

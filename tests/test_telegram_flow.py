@@ -6,27 +6,17 @@ API on 127.0.0.1; storage is the real database (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import func, select
 
 from bot.invite import make_invites
 from storage import frames, people
 from storage.models import Holding, InviteCode, PendingAnswer, Person, Prompt
 from tests.conftest import FakeClock
-from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.fakes.telegram_api import buttons
 from tests.telegram_support import answer_everything, labels, roundtrip, start_bot
+from tests.telegram_support import fake as fake  # the fixture
 
 CHAT = "5001"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def rostered(engine, name: str = "Kari Nordmann", **fields) -> int:

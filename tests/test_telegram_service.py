@@ -12,11 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
@@ -29,7 +27,7 @@ from bot.transports import telegram
 from storage import people
 from storage.models import Holding, PendingAnswer
 from tests.conftest import OSLO
-from tests.fakes.telegram_api import FakeTelegram, buttons
+from tests.fakes.telegram_api import buttons
 from tests.telegram_support import (
     answer_everything,
     labels,
@@ -38,16 +36,9 @@ from tests.telegram_support import (
     start_bot,
     until,
 )
+from tests.telegram_support import fake as fake  # the fixture
 
 SECRET = "s3cret-webhook-token_0123456789"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def free_port() -> int:
@@ -94,6 +85,7 @@ async def test_webhook_needs_the_secret(engine, fake):
             for headers in ({}, {telegram.SECRET_HEADER: "wrong"}, {telegram.SECRET_HEADER: ""}):
                 async with http.post(url, json=start, headers=headers) as response:
                     assert response.status == 403
+            # A fixed wait on purpose: nothing may be sent in it (the refused updates).
             await asyncio.sleep(0.2)
             assert not fake.ok_calls("sendMessage")
             with engine.db.transaction() as session:
@@ -109,7 +101,7 @@ async def test_webhook_needs_the_secret(engine, fake):
             # Telegram delivering the same update again changes nothing.
             async with http.post(url, json=start, headers={telegram.SECRET_HEADER: SECRET}) as r:
                 assert r.status == 200
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # on purpose: the retried update must change nothing in it
         with engine.db.transaction() as session:
             assert people.by_address(session, "telegram", "9001").name == "Kari"
         assert not any("brukt" in m.get("text", "") for m in fake.chat("9001"))

@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local import Started, serve
+
 SECTION_TEXT_MAX = 3000
 BUTTON_VALUE_MAX = 2000
 ACTION_ID_MAX = 255
@@ -32,7 +34,7 @@ class Call:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(Started):
     """State of one fake workspace; `start()` serves it on a free local port."""
 
     token: str = "xoxb-test-token"
@@ -55,11 +57,7 @@ class FakeSlack:
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
         return self.base_url
 

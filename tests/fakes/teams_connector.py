@@ -33,6 +33,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.fakes.local import Started, serve
+
 APP_ID = "11111111-2222-3333-4444-555555555555"
 APP_PASSWORD = "test-client-secret-not-real"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -89,7 +91,7 @@ class Signer:
 
 
 @dataclass
-class FakeTeams:
+class FakeTeams(Started):
     """The Bot Connector, the token service and the JWKS in one aiohttp app."""
 
     signer: Signer = field(default_factory=Signer)
@@ -127,11 +129,7 @@ class FakeTeams:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         self.base_url = f"http://127.0.0.1:{self.port}/"
 
     async def stop(self) -> None:
@@ -239,12 +237,15 @@ class FakeTeams:
             return _throttled(1.0)
         return None
 
-    async def _send(self, request: web.Request) -> web.StreamResponse:
+    async def _refused(self, request: web.Request) -> web.StreamResponse | None:
+        """The fault or refusal this request meets (a dropped connection, a 401, a 429)."""
         try:
-            refused = self._check(request)
+            return self._check(request)
         except _Drop:
             return await _drop(request)
-        if refused is not None:
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        if (refused := await self._refused(request)) is not None:
             return refused
         if request.match_info["cid"] in self.blocked:
             return web.json_response({"error": {"code": "BotDisabledByAdmin"}}, status=403)
@@ -255,11 +256,7 @@ class FakeTeams:
         return web.json_response({"id": activity_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.StreamResponse:
-        try:
-            refused = self._check(request)
-        except _Drop:
-            return await _drop(request)
-        if refused is not None:
+        if (refused := await self._refused(request)) is not None:
             return refused
         body = await request.json()
         cid, aid = request.match_info["cid"], request.match_info["aid"]
@@ -271,11 +268,7 @@ class FakeTeams:
         return web.json_response({"id": aid})
 
     async def _member(self, request: web.Request) -> web.StreamResponse:
-        try:
-            refused = self._check(request)
-        except _Drop:
-            return await _drop(request)
-        if refused is not None:
+        if (refused := await self._refused(request)) is not None:
             return refused
         member = self.members.get(request.match_info["mid"])
         if member is None:

@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from jwt import PyJWKClient
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
@@ -36,6 +35,8 @@ from bot.transports import teams
 from bot.transports.teams_cards import buttons_of, card_text
 from storage import people
 from storage import teams as store
+from tests.conftest import BACKGROUND
+from tests.fakes.local import serve
 from tests.fakes.teams_connector import (
     APP_ID,
     APP_PASSWORD,
@@ -158,11 +159,7 @@ async def running(
     bot.sender.pacer = pacer or unpaced()
     for hook in service.on_start:
         await hook()
-    runner = web.AppRunner(service.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(service.web)
     try:
         async with aiohttp.ClientSession() as http:
             yield Harness(fake, proxy, service, bot, f"http://127.0.0.1:{port}{teams.PATH}", http)
@@ -188,15 +185,7 @@ def teams_person(
     now = engine.clock()
     email = f"{aad[:8]}@kommune.test"
     fake.add_user(aad, email.upper() if not bound else email)
-    values: dict[str, object] = {
-        "municipality": "bodo",
-        "profession": "sykepleier",
-        "age_band": "30-39",
-        "tenure_band": "2-5",
-        "position_band": "100",
-        "shifts": "1",
-        "email": email,
-    }
+    values: dict[str, object] = {**BACKGROUND, "email": email}
     values.update(fields)
     with engine.db.transaction() as session:
         person = people.create_person(session, f"Person {aad[:4]}", now, key=email, **values)

@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local import Started, serve
+
 TOKEN = "123456789:AAE-fake-token-for-tests-0123456789"
 SENDS = {"sendMessage", "editMessageText", "sendPhoto"}
 COMMAND_NAME = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -40,7 +42,7 @@ class Call:
         return None if value is None else str(value)
 
 
-class FakeTelegram:
+class FakeTelegram(Started):
     """The server, its recorded calls, its chats and its failure injection."""
 
     def __init__(
@@ -84,13 +86,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, shutdown_timeout=0.1)
         return self.base_url
 
     @property

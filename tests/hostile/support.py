@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import TextClause, select, text
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import Base
@@ -38,14 +39,71 @@ CLAIMS = "inbound_events"
 
 
 def snapshot(db: Database) -> dict[str, tuple[int, str]]:
-    """Every table: (rows, sha256 over the rows in a stable order)."""
-    state: dict[str, tuple[int, str]] = {}
+    """Every table: (rows, sha256 over the rows in a stable order).
+
+    On PostgreSQL the server hashes each table's rows (`sha256` over `string_agg` of the row
+    texts, sorted) in one query for all tables: one round trip instead of one per table and
+    no rows over the wire. SQLite is in-process, so the rows are hashed here."""
     with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            return {name: (int(rows), digest[:16]) for name, rows, digest in conn.execute(_pg())}
+        state: dict[str, tuple[int, str]] = {}
         for table in Base.metadata.sorted_tables:
             rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
             digest = hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass"))
             state[table.name] = (len(rows), digest.hexdigest()[:16])
     return state
+
+
+def _pg() -> TextClause:
+    """One query: name, row count and the sha256 of the sorted row texts, for every table."""
+    parts = [
+        f"SELECT '{t.name}', count(*), encode(sha256(convert_to(coalesce(string_agg("
+        f"r::text, E'\\n' ORDER BY r::text), ''), 'UTF8')), 'hex') FROM \"{t.name}\" AS r"
+        for t in Base.metadata.sorted_tables
+    ]
+    return text(" UNION ALL ".join(parts))
+
+
+class Baseline:
+    """The state a module's scene starts every case from.
+
+    A module builds its scene (people, a round, a running server) once; this keeps a copy of
+    every table then. Before each case `reset()` compares a snapshot with that copy and
+    restores the tables that differ (the claims a case may leave, or whatever a failed case
+    changed), and checks the result, so every case starts from the same rows, as it would
+    with a fresh database and scene, without paying for building them each time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.engine.connect() as conn:
+            self.rows = {
+                t.name: [dict(r) for r in conn.execute(select(t)).mappings()]
+                for t in Base.metadata.sorted_tables
+            }
+        self.state = snapshot(db)
+        self.restored = 0  # how many tables were put back, over the module (for the curious)
+
+    def reset(self) -> None:
+        now = snapshot(self.db)
+        changed = {name for name, value in now.items() if value != self.state.get(name)}
+        if not changed:
+            return
+        try:
+            self._restore(changed)
+        except IntegrityError:  # a parent row went with a child that did not change: all
+            self._restore({t.name for t in Base.metadata.sorted_tables})
+        assert snapshot(self.db) == self.state, "the scene could not be restored"
+        self.restored += len(changed)
+
+    def _restore(self, names: set[str]) -> None:
+        tables = [t for t in Base.metadata.sorted_tables if t.name in names]
+        with self.db.engine.begin() as conn:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+            for table in tables:
+                if self.rows[table.name]:
+                    conn.execute(table.insert(), self.rows[table.name])
 
 
 @dataclass

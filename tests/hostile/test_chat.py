@@ -18,6 +18,7 @@ from bot.inbound import receive
 from bot.network import ensure_network
 from bot.ports import Address, ChoicePressed, Command, InboundEvent, Reply, TextReceived
 from tests.conftest import add_person
+from tests.hostile.conftest import Stage
 from tests.hostile.support import CLAIMS, HUGE, MARKER, Judge, ids
 
 _keys = itertools.count(1)
@@ -33,8 +34,9 @@ class Scene:
     token: str  # the token of Ola's open question
 
 
-@pytest.fixture
-def scene(engine: Conversation) -> Scene:
+@pytest.fixture(scope="module")
+def built(engine: Conversation) -> Scene:
+    """The people and Ola's open question, once per module and database."""
     _, ola = add_person(engine, "Ola")
     _, per = add_person(engine, "Per")
     _, leader = add_person(engine, "Christel", role="leader")
@@ -45,6 +47,13 @@ def scene(engine: Conversation) -> Scene:
     assert question.choices, "Ola should have a question with buttons"
     token = question.choices[0].data.split(":")[0]
     return Scene(engine, ola, per, leader, Address("test", "fremmed-999"), token)
+
+
+@pytest.fixture
+def scene(built: Scene, stage: Stage) -> Scene:
+    """The scene as it was built, whatever the case before did (see conftest.Stage)."""
+    stage.ready("scene")
+    return built
 
 
 def deliver(scene: Scene, event: InboundEvent) -> Reply | None:

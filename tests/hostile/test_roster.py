@@ -6,6 +6,7 @@ A file with any bad row is refused with a sentence naming the line (or the file)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app, common
 from storage.db import Database
+from tests.hostile.conftest import Stage
 from tests.hostile.support import HUGE, MARKER, Judge, ids
 from tests.test_roster_day import BROKEN
 
@@ -48,18 +50,27 @@ BYTES: list[tuple[str, bytes]] = [
 CASES = [(name, text.encode("utf-8", "surrogatepass")) for name, text in TEXTS] + BYTES
 
 
+@pytest.fixture(scope="module")
+def imported(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The CLI pointed at the module's database, with one person already imported."""
+    folder = tmp_path_factory.mktemp("roster")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(folder)
+        url = stage.db.engine.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("BEHOLDE_DATABASE_URL", url)
+        monkeypatch.setenv("BEHOLDE_LOG_LEVEL", "WARNING")
+        monkeypatch.setenv("BEHOLDE_PLANNING_SECRET", "hostile-suite-secret")
+        monkeypatch.setattr(common.console, "width", 200)
+        kept = folder / "kept.csv"
+        kept.write_text(KEPT, "utf-8")
+        assert runner.invoke(app, ["roster", "import", str(kept)]).exit_code == 0
+        yield stage.db
+
+
 @pytest.fixture
-def cli_db(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    """The CLI pointed at this test's database, with one person already imported."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BEHOLDE_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("BEHOLDE_LOG_LEVEL", "WARNING")
-    monkeypatch.setenv("BEHOLDE_PLANNING_SECRET", "hostile-suite-secret")
-    monkeypatch.setattr(common.console, "width", 200)
-    kept = tmp_path / "kept.csv"
-    kept.write_text(KEPT, "utf-8")
-    assert runner.invoke(app, ["roster", "import", str(kept)]).exit_code == 0
-    return db
+def cli_db(imported: Database, stage: Stage) -> Database:
+    """Kari imported, whatever the case before did (see conftest.Stage)."""
+    return stage.ready("imported")
 
 
 def _judge_import(judge: Judge, db: Database, args: list[str], input_: str | None = None) -> None:

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bot.conversation import Conversation
 from tests.fakes import slack_client
 from tests.fakes.slack_api import FakeSlack
+from tests.hostile.conftest import Stage
 from tests.hostile.support import CLAIMS, HUGE, MARKER, Judge, Seen, ids
 from tests.slack_harness import Harness, running, slack_person
 from tests.test_hostile_endpoints import SLACK_CASES, TIMESTAMPS, post_raw
@@ -25,22 +27,25 @@ SURFACE = "slack requests"
 TEXT_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "views.open")
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    api = FakeSlack()
-    await api.start()
-    yield api
-    await api.stop()
+# One fake Slack and one running endpoint per module and database (see conftest.Stage).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def running_slack(engine: Conversation) -> AsyncIterator[Harness]:
+    async with FakeSlack() as fake:
+        slack_person(engine, fake, "UKARI")
+        fake.add_user("ukjent@andre.test", "UNOBODY")  # in the workspace, not on the roster
+        engine.open_round()
+        async with running(engine, fake) as harness:
+            await harness.deliver()  # Kari's first question is on Slack, with its buttons
+            yield harness
 
 
 @pytest.fixture
-async def slack(engine: Conversation, fake: FakeSlack) -> AsyncIterator[Harness]:
-    slack_person(engine, fake, "UKARI")
-    fake.add_user("ukjent@andre.test", "UNOBODY")  # in the workspace, not on the roster
-    engine.open_round()
-    async with running(engine, fake) as harness:
-        await harness.deliver()  # Kari's first question is on Slack, with its buttons
-        yield harness
+def slack(running_slack: Harness, stage: Stage) -> Harness:
+    stage.ready("slack")
+    return running_slack
 
 
 def said(slack: Harness, since: int, seen: Seen) -> None:

@@ -12,23 +12,36 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bot.conversation import Conversation
 from tests.fakes.teams_connector import TENANT, activity, rsa_key
 from tests.fakes.teams_harness import Harness, running, teams_person
+from tests.hostile.conftest import Stage
 from tests.hostile.support import CLAIMS, HUGE, MARKER, Judge, Seen, ids
 
 SURFACE = "teams requests"
 KARI = "00000000-0000-4000-8000-00000000ka71"
 
 
+# One fake Bot Connector and one running endpoint per module and database (conftest.Stage).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def running_teams(engine: Conversation) -> AsyncIterator[Harness]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        async with running(engine, monkeypatch) as harness:
+            teams_person(engine, harness.fake, KARI)
+            engine.open_round()
+            await harness.deliver()
+            yield harness
+
+
 @pytest.fixture
-async def teams(engine: Conversation, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    async with running(engine, monkeypatch) as harness:
-        teams_person(engine, harness.fake, KARI)
-        engine.open_round()
-        await harness.deliver()
-        yield harness
+def teams(running_teams: Harness, stage: Stage) -> Harness:
+    stage.ready("teams")
+    return running_teams
 
 
 async def post_bytes(h: Harness, body: bytes, token: str | None) -> int:

@@ -13,20 +13,36 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from bot.conversation import Conversation
 from bot.serve import Service
 from bot.transports import telegram
 from tests.conftest import add_person
 from tests.fakes.telegram_api import FakeTelegram
+from tests.hostile.conftest import Stage
 from tests.hostile.support import CLAIMS, HUGE, MARKER, Judge, Seen, ids
-from tests.telegram_support import handled, roundtrip, start_bot, until
+from tests.telegram_support import handled, roundtrip, running_webhook, start_bot, until
 from tests.test_hostile_endpoints import SECRET, TELEGRAM_CASES, tg_message
-from tests.test_hostile_endpoints import webhook as webhook  # the fixture
 
 SURFACE = "telegram requests"
 TEXT_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto")
 KARI, STRANGER = "5005", "6006"
+# One webhook service and one polling bot per module and database (see conftest.Stage).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+Hook = tuple[str, FakeTelegram, Service]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def running_hook(engine: Conversation) -> AsyncIterator[Hook]:
+    async with running_webhook(engine, SECRET) as running:
+        yield running
+
+
+@pytest.fixture
+def webhook(running_hook: Hook, stage: Stage) -> Hook:
+    stage.ready("webhook")
+    return running_hook
 
 
 async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -77,18 +93,26 @@ async def test_webhook_without_the_secret_gets_403(
 # --------------------------------------------------------------------------- long polling
 
 
-@pytest.fixture
-async def polling(engine: Conversation) -> AsyncIterator[tuple[telegram.TelegramBot, FakeTelegram]]:
+Polling = tuple[telegram.TelegramBot, FakeTelegram]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def running_bot(engine: Conversation, stage: Stage) -> AsyncIterator[Polling]:
+    stage.ready("webhook")  # built on the webhook's rows, whichever ran last
     add_person(engine, KARI, platform="telegram")
     engine.open_round()
-    fake = FakeTelegram()
-    await fake.start()
-    bot = await start_bot(fake, engine)
-    try:
-        yield bot, fake
-    finally:
-        await bot.stop()
-        await fake.stop()
+    async with FakeTelegram() as fake:
+        bot = await start_bot(fake, engine)
+        try:
+            yield bot, fake
+        finally:
+            await bot.stop()
+
+
+@pytest.fixture
+def polling(running_bot: Polling, stage: Stage) -> Polling:
+    stage.ready("polling")
+    return running_bot
 
 
 def said(fake: FakeTelegram, since: int, seen: Seen) -> None:
