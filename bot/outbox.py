@@ -94,6 +94,7 @@ class Delivery:
     gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # sends in flight
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     claims: int = 0  # claim transactions, for the benchmarks
+    chats_done: int = 0  # chat tasks finished, so a pass knows a chat came free meanwhile
     file_state: tuple[int, ...] = ()  # SQLite: the database files as last seen
     next_at: dt.datetime | None = None  # when the next known row becomes due
     failing: dict[str, int] = field(default_factory=dict)  # failed sends in a row, by platform
@@ -111,8 +112,11 @@ class Delivery:
             budget = None if limit is None else limit - len(done)
             if budget is not None and budget <= 0:
                 break
+            finished = self.chats_done
             started = await self.fill(now, skip=done, budget=budget)
             if not started and not self.inflight:
+                if self.chats_done != finished:
+                    continue  # a chat finished while we claimed: its later rows are free now
                 break
             if self.inflight:
                 await asyncio.wait(set(self.inflight.values()), return_when=asyncio.FIRST_COMPLETED)
@@ -332,6 +336,7 @@ class Delivery:
             for row in rows:
                 self.held.discard(row.id)
             self.inflight.pop(chat, None)
+            self.chats_done += 1
             self.wake.set()  # a slot is free
 
     async def _deliver_one(
