@@ -132,6 +132,7 @@ def _dotenv_language(path: Path) -> str | None:
 HELP_LANGUAGE = help_language()
 
 
+TEXTS = Path(__file__).resolve().parent.parent / "texts"
 # One `key: "text"` line without escapes: what YAML reads as exactly that text.
 _PLAIN_LINE = re.compile(r'([\w.]+): "([^"\\]*)"')
 
@@ -141,12 +142,9 @@ def help_texts(lang: str) -> dict[str, str]:
     """Only `bot/texts/clihelp.<lang>.yaml`: `--help` need not parse the whole catalogue
     (≈ 10 ms; the same texts are in it, and tests/test_texts.py checks all three languages).
     A file of plain `key: "text"` lines is read without PyYAML (its import is ≈ 25 ms of a
-    ≈ 300 ms `beholde --help`); anything else in it is left to YAML."""
-    from importlib import resources
-
-    return parse_help(
-        resources.files("bot.texts").joinpath(f"clihelp.{lang}.yaml").read_text("utf-8")
-    )
+    ≈ 300 ms `beholde --help` on the loaded test machine); anything else is left to YAML."""
+    # A plain path, not importlib.resources (≈ 10 ms of imports): bot/ is never zipped.
+    return parse_help((TEXTS / f"clihelp.{lang}.yaml").read_text("utf-8"))
 
 
 def parse_help(raw: str) -> dict[str, str]:
