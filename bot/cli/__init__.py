@@ -11,7 +11,9 @@ Adding a command group:
    `beholde --help` and every other command do not pay for it. tests/test_cli_imports.py
    fails if `import bot.cli` pulls in a heavy library.
 3. Put what the command prints in `bot/texts/cli.{nb,nn,en}.yaml` and print it with
-   `common.say(...)`.
+   `common.say(...)`; put its help (command, options, arguments) in
+   `bot/texts/clihelp.{nb,nn,en}.yaml` and pass it as `help=h("...")` — the docstring is for
+   the reader of the code, the help is for the project leader, in BEHOLDE_LANGUAGE.
 4. Add the module to `GROUPS` below.
 """
 
@@ -34,9 +36,10 @@ from bot.cli import (
     summary,
     teams,
 )
+from bot.cli.common import h, localise
 
 app = typer.Typer(
-    help="beholde — pulse surveys and learning-network follow-up in chat.",
+    help=h("app"),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -47,6 +50,7 @@ GROUPS = (
 )  # fmt: skip
 for group in GROUPS:
     group.register(app)
+localise(app)  # typer's own words around the help, in the same language
 
 
 def main() -> None:  # pragma: no cover - console entry point

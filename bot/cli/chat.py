@@ -6,20 +6,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, load_settings, text
+from bot.cli.common import console, engine_from, h, load_settings, text
 from bot.cli.roster import chat_person
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(chat)
+    app.command(help=h("chat"))(chat)
 
 
 def chat(
-    as_: Annotated[str, typer.Option("--as", help="The person's name or e-mail on the roster.")],
-    language: Annotated[str, typer.Option(help="nb, nn or en for a new person.")] = "nb",
-    new: Annotated[
-        bool, typer.Option("--new", help="Create the person if not on the roster.")
-    ] = False,
+    as_: Annotated[str, typer.Option("--as", help=h("person"))],
+    language: Annotated[str, typer.Option(help=h("chat.language"))] = "nb",
+    new: Annotated[bool, typer.Option("--new", help=h("chat.new"))] = False,
 ) -> None:
     """Answer a pulse in the terminal, against the same engine and database as the chat apps."""
     from bot.ports import Address

@@ -6,18 +6,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, fail, load_settings
+from bot.cli.common import engine_from, fail, h, load_settings
 
-dashboard_app = typer.Typer(help="The steering group's dashboard.", no_args_is_help=True)
+dashboard_app = typer.Typer(help=h("dashboard"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(dashboard_app, name="dashboard")
 
 
-@dashboard_app.command("link")
+@dashboard_app.command("link", help=h("dashboard.link"))
 def link(
-    name: Annotated[str, typer.Argument(help="The person's name or e-mail on the roster.")],
+    name: Annotated[str, typer.Argument(metavar=h("metavar.name"), help=h("person"))],
 ) -> None:
     """Print a link valid 15 minutes, once, for someone with role steering or leader."""
     from bot.dashboard.links import link_for

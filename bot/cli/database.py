@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import engine_from, load_settings, say
+from bot.cli.common import engine_from, h, load_settings, say
 
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
+db_app = typer.Typer(help=h("db"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=h("db.upgrade"))
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     from storage.db import safe_url

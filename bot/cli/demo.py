@@ -9,18 +9,16 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, fail, load_settings, say
+from bot.cli.common import engine_from, fail, h, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(demo)
+    app.command(help=h("demo"))(demo)
 
 
 def demo(
-    database: Annotated[
-        str | None, typer.Option(help="Database URL (default: a temporary SQLite file).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the synthetic answers.")] = 7,
+    database: Annotated[str | None, typer.Option(help=h("demo.database"))] = None,
+    seed: Annotated[int, typer.Option(help=h("demo.seed"))] = 7,
 ) -> None:
     """The whole loop in seconds: synthetic staff answer a round; the anonymous result is shown."""
     from bot.cli.rounds import print_round

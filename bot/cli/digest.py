@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, load_settings, say
+from bot.cli.common import console, engine_from, h, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(digest)
+    app.command(help=h("digest"))(digest)
 
 
 def digest(
-    post: Annotated[bool, typer.Option(help="Queue it for the steering-group channel(s).")] = False,
+    post: Annotated[bool, typer.Option(help=h("steering_post"))] = False,
 ) -> None:
     """This week's steering-group digest: task status per team, gatherings, participation."""
     from bot.digest import digest_text, queue_digest

@@ -6,20 +6,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, fail, load_settings, say
+from bot.cli.common import engine_from, fail, h, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(invite)
+    app.command(help=h("invite"))(invite)
 
 
 def invite(
-    municipality: Annotated[
-        str | None, typer.Option(help="Only people in this municipality (id or name).")
-    ] = None,
+    municipality: Annotated[str | None, typer.Option(help=h("invite.municipality"))] = None,
     bot_username: Annotated[
         str | None,
-        typer.Option(help="The bot's @username (default BEHOLDE_TELEGRAM_BOT_USERNAME or getMe)."),
+        typer.Option(help=h("invite.bot_username")),
     ] = None,
 ) -> None:
     """Print a one-time Telegram registration link for each person not on Telegram yet."""

@@ -15,22 +15,13 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import database_from, engine_from, fail, load_settings, say, text
+from bot.cli.common import database_from, engine_from, fail, h, load_settings, say, text
 
+# (the command's names, the chat command it runs); its help is `clihelp.<chat command>`.
 GROUPS = (
-    (
-        ("samling", "gathering"),
-        "gathering",
-        "Gatherings: ny, liste, vis N, flytt, avlys, webinar, holdt N (lag=antall …), "
-        "tema, program.",
-    ),
-    (
-        ("oppgave", "task"),
-        "task",
-        "Tasks between gatherings: ny, liste, status, flytt N <dato>, avlys N, slett N (ja), "
-        "endre N tittel|beskrivelse|lag ….",
-    ),
-    (("paminn", "remind"), "remind", "Send a reminder now: samling N <lag> | oppgave N <lag>."),
+    (("samling", "gathering"), "gathering"),
+    (("oppgave", "task"), "task"),
+    (("paminn", "remind"), "remind"),
 )
 
 
@@ -61,12 +52,10 @@ def _run(command: str, words: list[str], language: str | None) -> None:
 def _make(command: str, help_text: str) -> Callable[..., None]:
     def run(
         words: Annotated[
-            list[str] | None, typer.Argument(help="As in the chat, e.g. ny|liste|flytt …")
+            list[str] | None, typer.Argument(metavar=h("metavar.words"), help=h("network.words"))
         ] = None,
-        english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
-        language: Annotated[
-            str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
-        ] = None,
+        english: Annotated[bool, typer.Option("--en", help=h("english"))] = False,
+        language: Annotated[str | None, typer.Option(help=h("language"))] = None,
     ) -> None:
         _run(command, words or [], "en" if english else language)
 
@@ -77,30 +66,26 @@ def _make(command: str, help_text: str) -> Callable[..., None]:
 def register(app: typer.Typer) -> None:
     """Add the learning-network commands to the `beholde` CLI."""
     settings = {"allow_extra_args": True, "ignore_unknown_options": True}
-    for names, command, help_text in GROUPS:
+    for names, command in GROUPS:
+        help_text = h(command)
         for name in names:
             app.command(name, context_settings=settings, help=help_text)(_make(command, help_text))
-    app.command(
-        "network", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-    )(network_show)
+    app.command("network", context_settings=settings, help=h("network"))(network_show)
 
 
-NESTED = {name: command for names, command, _ in GROUPS for name in names}
+NESTED = {name: command for names, command in GROUPS for name in names}
 
 
 def network_show(
     what: Annotated[
         str | None,
-        typer.Argument(
-            help="`digest`: the project leader's weekly overview; `samling|oppgave|paminn …`: "
-            "the same as `beholde samling|oppgave|paminn …`."
-        ),
+        typer.Argument(metavar=h("metavar.what"), help=h("network.what")),
     ] = None,
-    words: Annotated[list[str] | None, typer.Argument(help="For samling|oppgave|paminn.")] = None,
-    english: Annotated[bool, typer.Option("--en", help="Answer in English.")] = False,
-    language: Annotated[
-        str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
+    words: Annotated[
+        list[str] | None, typer.Argument(metavar=h("metavar.words"), help=h("network.rest"))
     ] = None,
+    english: Annotated[bool, typer.Option("--en", help=h("english"))] = False,
+    language: Annotated[str | None, typer.Option(help=h("language"))] = None,
 ) -> None:
     """The learning network's reminder policy and pulse cadence (or `network digest`, or
     `network oppgave flytt 3 19.03.2027` and the other leader commands)."""

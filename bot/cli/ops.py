@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import load_settings
+from bot.cli.common import h, load_settings
 from bot.cli.common import text as t
 
 if TYPE_CHECKING:
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup)
-    app.command("restore")(restore)
-    app.command("doctor")(doctor)
+    app.command("backup", help=h("backup"))(backup)
+    app.command("restore", help=h("restore"))(restore)
+    app.command("doctor", help=h("doctor"))(doctor)
 
 
 def _reason(error: Exception, lang: str) -> str:
@@ -34,7 +34,9 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def backup(file: Annotated[Path, typer.Argument(help="The backup file to write.")]) -> None:
+def backup(
+    file: Annotated[Path, typer.Argument(metavar=h("metavar.file"), help=h("backup.file"))],
+) -> None:
     """Back up the database and the planning key into one file (safe while serving)."""
     from bot import backup as ops
 
@@ -60,7 +62,9 @@ def backup(file: Annotated[Path, typer.Argument(help="The backup file to write."
         typer.echo(t(lang, "ops.backup.secret_note"))
 
 
-def restore(file: Annotated[Path, typer.Argument(help="A file from `beholde backup`.")]) -> None:
+def restore(
+    file: Annotated[Path, typer.Argument(metavar=h("metavar.file"), help=h("restore.file"))],
+) -> None:
     """Replace the database (and the planning key) with a backup's. Stop the service first."""
     from bot import backup as ops
 

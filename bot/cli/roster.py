@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import console, database_from, engine_from, fail, load_settings, say, text
+from bot.cli.common import console, database_from, engine_from, fail, h, load_settings, say, text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from storage.models import Person
     from surveys.definition import Survey
 
-roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
+roster_app = typer.Typer(help=h("roster"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -56,14 +56,23 @@ def _confirm(question: str, yes: bool) -> bool:
     return yes or typer.confirm(question, default=False)
 
 
-@roster_app.command("import")
+@roster_app.command("import", help=h("roster.import"))
 def roster_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            metavar=h("metavar.file"),
+            help=h("roster.import.file"),
+        ),
+    ],
     remove_missing: Annotated[
         bool,
-        typer.Option("--remove-missing", help="Mark people this roster no longer lists as left."),
+        typer.Option("--remove-missing", help=h("roster.import.remove_missing")),
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=h("yes"))] = False,
 ) -> None:
     """Import people from a CSV file; nothing is imported unless every row is valid."""
     from bot.network import plan_for_newcomers
@@ -107,7 +116,7 @@ def roster_import(
         say(lang, "day_roster_missing_hint")
 
 
-@roster_app.command("list")
+@roster_app.command("list", help=h("roster.list"))
 def roster_list() -> None:
     """Who is registered, and where they can be reached — never any answers."""
     from rich.table import Table
@@ -168,10 +177,10 @@ def _known(lang: str, key: str) -> str:
     return catalogue(lang).get(key) or key.split("_", 1)[1]
 
 
-@roster_app.command("remove")
+@roster_app.command("remove", help=h("roster.remove"))
 def roster_remove(
-    who: Annotated[str, typer.Argument(help="The person's name or e-mail address.")],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    who: Annotated[str, typer.Argument(metavar=h("metavar.who"), help=h("person"))],
+    yes: Annotated[bool, typer.Option("--yes", help=h("yes"))] = False,
 ) -> None:
     """Remove someone who left: identity deleted, anonymous answers kept."""
     from storage import people
@@ -191,7 +200,7 @@ def roster_remove(
     say(lang, "day_roster_removed", name=name)
 
 
-@roster_app.command("sync-slack")
+@roster_app.command("sync-slack", help=h("roster.sync_slack"))
 def sync_slack() -> None:
     """Find rostered people on Slack by e-mail; greet new ones through the outbox."""
     import asyncio

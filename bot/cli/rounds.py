@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, fail, load_settings, say
+from bot.cli.common import console, engine_from, fail, h, load_settings, say
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
 
-round_app = typer.Typer(help="Pulse rounds.", no_args_is_help=True)
+round_app = typer.Typer(help=h("round"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,9 +27,9 @@ def print_round(
     print_round_report(engine, round_id, source, lang)
 
 
-@round_app.command("open")
+@round_app.command("open", help=h("round.open"))
 def round_open(
-    days: Annotated[int | None, typer.Option(help="Days the round stays open.")] = None,
+    days: Annotated[int | None, typer.Option(help=h("round.open.days"))] = None,
 ) -> None:
     """Open a pulse round now and queue the first question for everyone reachable."""
     from storage import answers
@@ -60,7 +60,7 @@ def round_open(
         say(lang, "cli_round_nobody_reachable")
 
 
-@round_app.command("close")
+@round_app.command("close", help=h("round.close"))
 def round_close() -> None:
     """Close the open round and show its anonymous result."""
     settings = load_settings()
@@ -71,7 +71,7 @@ def round_close() -> None:
     print_round(engine, closed.id, "round_close", settings.language)
 
 
-@round_app.command("status")
+@round_app.command("status", help=h("round.status"))
 def round_status() -> None:
     """Participation in the open round: the summary's table, through the release path."""
     from bot.summaries import print_participation

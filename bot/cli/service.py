@@ -6,17 +6,17 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, fail, load_settings, say
+from bot.cli.common import engine_from, fail, h, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
-    app.command()(deliver)
+    app.command(help=h("serve"))(serve)
+    app.command(help=h("deliver"))(deliver)
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="HTTP address (BEHOLDE_HTTP_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port (BEHOLDE_HTTP_PORT).")] = None,
+    host: Annotated[str | None, typer.Option(help=h("serve.host"))] = None,
+    port: Annotated[int | None, typer.Option(help=h("serve.port"))] = None,
 ) -> None:
     """Run the service: every configured chat platform, the outbox and the schedule."""
     import asyncio

@@ -7,35 +7,27 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.common import h
+
 
 def register(app: typer.Typer) -> None:
-    app.command("summary")(summary)
+    app.command("summary", help=h("summary"))(summary)
 
 
 def summary(
     round_number: Annotated[
         int | None,
-        typer.Option("--round", help="Round number (default: the newest closed round)."),
+        typer.Option("--round", help=h("summary.round")),
     ] = None,
-    post: Annotated[
-        bool, typer.Option("--post", help="Queue it for the steering-group channel(s).")
-    ] = False,
-    xlsx: Annotated[
-        Path | None, typer.Option(help="Write a spreadsheet, one sheet per table.")
-    ] = None,
-    csv: Annotated[
-        Path | None, typer.Option(help="Write one CSV file per table into this folder.")
-    ] = None,
-    chart: Annotated[Path | None, typer.Option(help="Write the chart as PNG.")] = None,
+    post: Annotated[bool, typer.Option("--post", help=h("steering_post"))] = False,
+    xlsx: Annotated[Path | None, typer.Option(help=h("summary.xlsx"))] = None,
+    csv: Annotated[Path | None, typer.Option(help=h("summary.csv"))] = None,
+    chart: Annotated[Path | None, typer.Option(help=h("summary.chart"))] = None,
     csv_dialect: Annotated[
         str,
-        typer.Option(
-            help="excel-no: semicolon and decimal comma (Norwegian Excel); plain: comma, point."
-        ),
+        typer.Option(help=h("summary.csv_dialect")),
     ] = "excel-no",
-    language: Annotated[
-        str | None, typer.Option(help="nb, nn or en (default: BEHOLDE_LANGUAGE).")
-    ] = None,
+    language: Annotated[str | None, typer.Option(help=h("language"))] = None,
 ) -> None:
     """Participation, factors and gaps, quitting, eNPS and comment themes — anonymous only."""
     from bot.cli.common import engine_from, fail, load_settings, say

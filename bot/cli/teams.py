@@ -7,18 +7,20 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import fail, load_settings, say
+from bot.cli.common import fail, h, load_settings, say
 
-teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+teams_app = typer.Typer(help=h("teams"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(teams_app, name="teams")
 
 
-@teams_app.command("package")
+@teams_app.command("package", help=h("teams.package"))
 def package_command(
-    out: Annotated[Path, typer.Option("--out", help="Where to write.")] = Path("beholde-teams.zip"),
+    out: Annotated[Path, typer.Option("--out", help=h("teams.package.out"))] = Path(
+        "beholde-teams.zip"
+    ),
 ) -> None:
     """Write the Teams app package (.zip) with this instance's app id filled in."""
     from bot.teams_package import package
