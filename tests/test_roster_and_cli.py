@@ -181,6 +181,19 @@ def test_round_open_says_why_nobody_was_invited_and_names_the_open_round(env: Pa
     assert "Runde 1 er allerede åpen" in " ".join(again.output.split())
 
 
+@pytest.mark.parametrize("days", ["0", "-3", "61", "99999999999999999999"])
+def test_round_open_refuses_a_length_it_cannot_mean(env: Path, days: str) -> None:
+    """`--days 0` used to open a 5-day round (0 read as "the default"); a huge number must
+    not crash either. Refused in one sentence, and no round is opened."""
+    refused = runner.invoke(app, ["round", "open", "--days", days])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code != 0 and "Traceback" not in said
+    if days != "99999999999999999999":  # click refuses what is not an int before we see it
+        assert "En runde varer fra 1 til 60 dager" in said
+    status = runner.invoke(app, ["round", "status"])
+    assert "Runde 1" not in " ".join(status.output.split())
+
+
 def test_deliver_says_whom_each_message_is_for(env: Path) -> None:
     assert runner.invoke(app, ["roster", "import", str(EXAMPLE)]).exit_code == 0
     assert runner.invoke(app, ["round", "open"]).exit_code == 0

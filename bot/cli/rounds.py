@@ -27,6 +27,9 @@ def print_round(
     print_round_report(engine, round_id, source, lang)
 
 
+MAX_ROUND_DAYS = 60  # a pulse round is short; two months is a typing slip, not a plan
+
+
 @round_app.command("open", help=h("round.open"))
 def round_open(
     days: Annotated[int | None, typer.Option(help=h("round.open.days"))] = None,
@@ -36,6 +39,8 @@ def round_open(
 
     settings = load_settings()
     lang = settings.language
+    if days is not None and not 1 <= days <= MAX_ROUND_DAYS:  # 0 would mean "the default"
+        raise fail(lang, "cli_round_days_range", days=days, most=MAX_ROUND_DAYS)
     engine = engine_from(settings)
     with engine.db.transaction() as session:
         current = answers.current_round(session)
