@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import metrics
-from bot.ports import Address, InboundEvent, OutgoingMessage, Reply, SendError
-from storage import inbound, outbox, people
+from bot.engine_base import well_formed
+from bot.ports import Address, ChoicePressed, InboundEvent, OutgoingMessage, Reply, SendError
+from storage import inbound, outbox, people, prompts
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -52,8 +53,14 @@ def receive(
             if not inbound.claim(session, platform, delivery_key, now):
                 log.info("repeated %s delivery ignored", platform)
                 return None
-            person = people.sender(session, address.platform, address.chat_id)
-            reply = engine.respond(session, person, event, now, after)
+            press = None
+            if isinstance(event, ChoicePressed) and well_formed(event.data):
+                token = event.data.partition(":")[0]
+                press = prompts.read_press(session, address.platform, address.chat_id, token)
+                person = people.reachable_again(press.person)
+            else:
+                person = people.sender(session, address.platform, address.chat_id)
+            reply = engine.respond(session, person, event, now, after, press)
     except IntegrityError:
         # Two presses raced for one question; the claim went with the rollback, which is
         # harmless: a retry of this delivery finds the question answered.
