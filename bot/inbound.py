@@ -84,18 +84,26 @@ def warm_up(engine: Conversation, connections: int = 4) -> None:
     """
     from sqlalchemy.orm import configure_mappers
 
-    from storage import answers, prompts
+    from storage import answers
 
     configure_mappers()
     try:
         with contextlib.ExitStack() as stack:
             for _ in range(max(1, connections)):
                 stack.enter_context(engine.db.engine.connect())
+        now = engine.clock()
         with engine.db.transaction() as session:
-            inbound.claim(session, "warm-up", "warm-up", engine.clock())
+            inbound.claim(session, "warm-up", "warm-up", now)
+            prompts.read_press(session, "warm-up", "warm-up", "warm-up-000000000")
             people.sender(session, "warm-up", "warm-up")
             prompts.find(session, "warm-up-000000000")
+            prompts.unused(session, 0, "pulse")
+            prompts.claim(session, "warm-up-000000000", now)
             answers.pending_answers(session, 0)
+            with contextlib.suppress(SQLAlchemyError), session.begin_nested():
+                # the writes of a press (no person 0 nor invitation 0: they may fail)
+                answers.store_pending(session, 0, "warm-up", None, None)
+                prompts.create(session, 0, "warm-up", now, 0, "warm-up")
             raise _RollBack
     except _RollBack:
         pass

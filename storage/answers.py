@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from random import SystemRandom
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -161,7 +162,7 @@ def store_pending(
     return PendingAnswer(**values, value=value, text=text, quote_ok=False)
 
 
-_STORE_PENDING = insert(PendingAnswer.__table__)
+_STORE_PENDING = insert(cast(Table, PendingAnswer.__table__))
 
 
 def set_quote_consent(session: Session, invitation_id: int, question_id: str, ok: bool) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ def claim(session: Session, platform: str, key: str, now: dt.datetime) -> bool:
 def _claim_statement(dialect: str) -> Any:
     """Built once per dialect (its cache key too): a press pays only for executing it."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = InboundEvent.__table__
+    table = cast(Table, InboundEvent.__table__)
     return insert(table).on_conflict_do_nothing().returning(table.c.event_key)
 
 

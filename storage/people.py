@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from storage.models import Address, Invitation, InviteCode, OutboxMessage, PendingAnswer, Person
 from surveys.roster import RosterEntry
 
-
 _BY_ADDRESS = (
     select(Person)
     .join(Address)

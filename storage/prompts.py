@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -44,7 +45,8 @@ def create(
     return token
 
 
-_INSERT = insert(Prompt.__table__)
+_PROMPTS = cast(Table, Prompt.__table__)
+_INSERT = insert(_PROMPTS)
 
 
 def find(session: Session, token: str) -> Prompt | None:
@@ -69,8 +71,8 @@ def find(session: Session, token: str) -> Prompt | None:
 
 
 _CLAIM = (
-    update(Prompt.__table__)
-    .where(Prompt.__table__.c.token == bindparam("t"), Prompt.__table__.c.used_at.is_(None))
+    update(_PROMPTS)
+    .where(_PROMPTS.c.token == bindparam("t"), _PROMPTS.c.used_at.is_(None))
     .values(used_at=bindparam("now"))
 )
 
@@ -119,9 +121,7 @@ def read_press(session: Session, platform: str, chat_id: str, token: str) -> Pre
     """
     if not token or len(token) > 32:
         token = ""  # matches no prompt
-    rows = session.execute(
-        _PRESS, {"token": token, "platform": platform, "chat_id": chat_id}
-    ).all()
+    rows = session.execute(_PRESS, {"token": token, "platform": platform, "chat_id": chat_id}).all()
     if not rows:
         return Press(token, None, None, {})
     person, prompt, invitation, round_, _ = rows[0]
@@ -133,16 +133,29 @@ def read_press(session: Session, platform: str, chat_id: str, token: str) -> Pre
 
 
 def unused(session: Session, person_id: int, purpose: str) -> list[Prompt]:
-    """The person's unanswered prompts of one purpose, newest first."""
-    return list(
-        session.scalars(
-            select(Prompt)
-            .where(
-                Prompt.person_id == person_id, Prompt.purpose == purpose, Prompt.used_at.is_(None)
-            )
-            .order_by(Prompt.created_at.desc())
-        )
+    """The person's unanswered prompts of one purpose, newest first.
+
+    Read with their invitations and rounds (as `find` does), which a typed answer to one of
+    them needs next: `session.get` for those then costs no query.
+    """
+    rows = session.execute(_UNUSED, {"person_id": person_id, "purpose": purpose}).all()
+    session.info.setdefault("loaded_with_prompts", []).extend(
+        o for row in rows for o in row[1:] if o is not None
     )
+    return [row[0] for row in rows]
+
+
+_UNUSED = (
+    select(Prompt, Invitation, Round)
+    .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
+    .outerjoin(Round, Round.id == Invitation.round_id)
+    .where(
+        Prompt.person_id == bindparam("person_id"),
+        Prompt.purpose == bindparam("purpose"),
+        Prompt.used_at.is_(None),
+    )
+    .order_by(Prompt.created_at.desc())
+)
 
 
 def has_unused(session: Session, person_id: int) -> bool:
