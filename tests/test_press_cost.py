@@ -189,3 +189,41 @@ def test_warm_up_compiles_every_statement_of_a_press(
     """The first press after a start compiles nothing: `warm_up` did it before /healthz."""
     assert first_press_misses(tmp_path, survey, clock, warm=False)  # a cold start compiles
     assert first_press_misses(tmp_path, survey, clock, warm=True) == []
+
+
+SLACK_ONLY = """
+import json, sys
+from bot.app import assemble
+from bot.serve import Service, install_features
+from bot.settings import Settings
+from storage.db import Database
+from surveys.definition import load_survey
+settings = Settings(_env_file=None, database_url="sqlite:///{db}", slack_bot_token="xoxb-1",
+                    slack_signing_secret="s", scheduler=False)
+service = Service(settings, assemble(Database(settings.database_url), load_survey()))
+print(json.dumps([install_features(service), sorted(sys.modules)]))
+"""
+
+
+def test_a_slack_only_service_loads_no_telegram_library(tmp_path: Path) -> None:
+    """Issue 13: serve asked every installer, and the Telegram one imports
+    python-telegram-bot at its top (~0.35 s of start, ~10 MB) even with no Telegram token."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = SLACK_ONLY.format(db=tmp_path / "serve.db")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEHOLDE_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
+    installed, modules = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "slack" in installed and "telegram" not in installed
+    assert "slack_bolt" in {m.split(".")[0] for m in modules}  # the probe really installed Slack
+    assert not [m for m in modules if m == "telegram" or m.startswith("telegram.")]
