@@ -239,10 +239,12 @@ class Conversation:
         event: InboundEvent,
         now: dt.datetime,
         after: list[Callable[[], None]],
+        press: prompts.Press | None = None,
     ) -> Reply:
         """The reply to `event` from `person` (None: nobody is bound to the chat), inside the
-        caller's transaction; `after` collects what must run once it is committed."""
-        return self.routing.respond(session, person, event, now, after)
+        caller's transaction; `after` collects what must run once it is committed; `press`:
+        what the caller read for a button press already (`storage.prompts.read_press`)."""
+        return self.routing.respond(session, person, event, now, after, press)
 
     def duplicate_reply(self, event: InboundEvent) -> Reply:
         return self.routing.duplicate_reply(event)

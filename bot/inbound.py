@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import metrics
-from bot.ports import Address, InboundEvent, OutgoingMessage, Reply, SendError
-from storage import inbound, outbox, people
+from bot.engine_base import well_formed
+from bot.ports import Address, ChoicePressed, InboundEvent, OutgoingMessage, Reply, SendError
+from storage import inbound, outbox, people, prompts
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -52,8 +53,14 @@ def receive(
             if not inbound.claim(session, platform, delivery_key, now):
                 log.info("repeated %s delivery ignored", platform)
                 return None
-            person = people.sender(session, address.platform, address.chat_id)
-            reply = engine.respond(session, person, event, now, after)
+            press = None
+            if isinstance(event, ChoicePressed) and well_formed(event.data):
+                token = event.data.partition(":")[0]
+                press = prompts.read_press(session, address.platform, address.chat_id, token)
+                person = people.reachable_again(press.person)
+            else:
+                person = people.sender(session, address.platform, address.chat_id)
+            reply = engine.respond(session, person, event, now, after, press)
     except IntegrityError:
         # Two presses raced for one question; the claim went with the rollback, which is
         # harmless: a retry of this delivery finds the question answered.
@@ -77,18 +84,26 @@ def warm_up(engine: Conversation, connections: int = 4) -> None:
     """
     from sqlalchemy.orm import configure_mappers
 
-    from storage import answers, prompts
+    from storage import answers
 
     configure_mappers()
     try:
         with contextlib.ExitStack() as stack:
             for _ in range(max(1, connections)):
                 stack.enter_context(engine.db.engine.connect())
+        now = engine.clock()
         with engine.db.transaction() as session:
-            inbound.claim(session, "warm-up", "warm-up", engine.clock())
+            inbound.claim(session, "warm-up", "warm-up", now)
+            prompts.read_press(session, "warm-up", "warm-up", "warm-up-000000000")
             people.sender(session, "warm-up", "warm-up")
             prompts.find(session, "warm-up-000000000")
+            prompts.unused(session, 0, "pulse")
+            prompts.claim(session, "warm-up-000000000", now)
             answers.pending_answers(session, 0)
+            with contextlib.suppress(SQLAlchemyError), session.begin_nested():
+                # the writes of a press (no person 0 nor invitation 0: they may fail)
+                answers.store_pending(session, 0, "warm-up", None, None)
+                prompts.create(session, 0, "warm-up", now, 0, "warm-up")
             raise _RollBack
     except _RollBack:
         pass

@@ -174,8 +174,10 @@ class PulseFlow:
         value: str | None,
         text: str | None,
         now: dt.datetime,
+        pending: dict[str, PendingAnswer] | None = None,
     ) -> Reply:
-        """Store a pressed value (`value`) or a typed comment (`text`) and go on."""
+        """Store a pressed value (`value`) or a typed comment (`text`) and go on; `pending`:
+        the prompt's answers so far, if the caller read them with the prompt."""
         lang = person.language
         invitation = session.get(Invitation, prompt.invitation_id) if prompt.invitation_id else None
         round_ = session.get(Round, invitation.round_id) if invitation else None
@@ -187,7 +189,8 @@ class PulseFlow:
         ):
             return Reply(notice=t(lang, "stale_button"))
         qid = prompt.question_id or ""
-        pending = answers.pending_answers(session, invitation.id)  # read once per press
+        if pending is None:
+            pending = answers.pending_answers(session, invitation.id)  # read once per press
         if qid not in self.expanded(session, invitation, pending):
             log.info("answer to a question outside the person's pulse ignored")
             return Reply(notice=t(lang, "stale_button"))

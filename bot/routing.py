@@ -75,13 +75,14 @@ class Router:
         event: InboundEvent,
         now: dt.datetime,
         after: list[Callable[[], None]],
+        press: prompts.Press | None = None,
     ) -> Reply:
         if person is None:
             return self.stranger(session, event, now)
         if isinstance(event, Command):
             return self.run_command(session, person, event, now, after)
         if isinstance(event, ChoicePressed):
-            return self.choice(session, person, event, now)
+            return self.choice(session, person, event, now, press)
         return self.text(session, person, event, now)
 
     def duplicate_reply(self, event: InboundEvent) -> Reply:
@@ -124,14 +125,24 @@ class Router:
         return Reply([OutgoingMessage(t(lang, "not_registered"))], unknown_sender=True)
 
     def choice(
-        self, session: Session, person: Person, event: ChoicePressed, now: dt.datetime
+        self,
+        session: Session,
+        person: Person,
+        event: ChoicePressed,
+        now: dt.datetime,
+        press: prompts.Press | None = None,
     ) -> Reply:
+        """A button press; `press`: the prompt and answers so far, if the caller read them."""
         lang = person.language
         if not well_formed(event.data):
             log.info("press with malformed data ignored")
             return Reply(notice=t(lang, "stale_button"))
         token, _, value = event.data.partition(":")
-        prompt = prompts.find(session, token)
+        pending = None
+        if press is not None and press.token == token and press.person is person:
+            prompt, pending = press.prompt, press.pending
+        else:
+            prompt = prompts.find(session, token)
         if prompt is None or prompt.person_id != person.id or not value:
             log.info("press with an unknown or foreign token ignored")
             return Reply(notice=t(lang, "stale_button"))
@@ -139,7 +150,7 @@ class Router:
             return Reply(notice=t(lang, "already_answered"))
         flow = self.flow
         if prompt.purpose == "pulse":
-            return flow.pulse_answer(session, person, prompt, value, None, now)
+            return flow.pulse_answer(session, person, prompt, value, None, now, pending)
         if prompt.purpose == "background":
             return flow.background_answer(session, person, prompt, value, now)
         if prompt.purpose == QUOTE_PROMPT:

@@ -89,10 +89,21 @@ class Service:
         return self.engine.clock()
 
 
+# Installers whose module imports a platform SDK at the top: asked only when configured,
+# so that a Slack-only service does not load python-telegram-bot (~0.35 s, ~10 MB).
+CONFIGURED: dict[str, Callable[[Settings], bool]] = {
+    "bot.transports.telegram": lambda settings: settings.telegram_token is not None,
+    "bot.transports.slack": lambda settings: settings.slack_bot_token is not None,
+}
+
+
 def install_features(service: Service) -> list[str]:
     """Run every installer module that exists; returns the names installed."""
     installed = []
     for name in INSTALLERS:
+        configured = CONFIGURED.get(name)
+        if configured is not None and not configured(service.settings):
+            continue
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)

@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from random import SystemRandom
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -153,13 +154,21 @@ def pending_answers(session: Session, invitation_id: int) -> dict[str, PendingAn
 def store_pending(
     session: Session, invitation_id: int, question_id: str, value: int | None, text: str | None
 ) -> PendingAnswer:
-    """Store one answer of an unfinished pulse (unique per question: a second one fails)."""
-    row = PendingAnswer(
-        invitation_id=invitation_id, question_id=question_id, value=value, text=text
+    """Store one answer of an unfinished pulse (unique per question: a second one fails).
+
+    One Core INSERT, not an ORM flush (issue 13); the row returned carries the values only
+    (not in the session: a later `pending_answers` reads the stored row).
+    """
+    if session.new:
+        session.flush()
+    values = {"invitation_id": invitation_id, "question_id": question_id}
+    session.connection().execute(
+        _STORE_PENDING, {**values, "value": value, "text": text, "quote_ok": False}
     )
-    session.add(row)
-    session.flush()
-    return row
+    return PendingAnswer(**values, value=value, text=text, quote_ok=False)
+
+
+_STORE_PENDING = insert(cast(Table, PendingAnswer.__table__))
 
 
 def set_quote_consent(session: Session, invitation_id: int, question_id: str, ok: bool) -> bool:

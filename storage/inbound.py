@@ -10,8 +10,10 @@ platform's retry is handled.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,14 +31,18 @@ def claim(session: Session, platform: str, key: str, now: dt.datetime) -> bool:
     transaction usable. On PostgreSQL a concurrent claim of the same key waits for the first
     transaction and then sees it taken (or free again, if the first one rolled back).
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(InboundEvent)
-        .values(platform=platform, event_key=key[:MAX_KEY], received_at=now)
-        .on_conflict_do_nothing()
-        .returning(InboundEvent.event_key)
-    )
-    return session.execute(statement).first() is not None
+    connection = session.connection()
+    statement = _claim_statement(connection.dialect.name)
+    values = {"platform": platform, "event_key": key[:MAX_KEY], "received_at": now}
+    return connection.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """Built once per dialect (its cache key too): a press pays only for executing it."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, InboundEvent.__table__)
+    return insert(table).on_conflict_do_nothing().returning(table.c.event_key)
 
 
 def prune(db: Database, platform: str, before: dt.datetime) -> int:

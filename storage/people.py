@@ -9,17 +9,22 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Address, Invitation, InviteCode, OutboxMessage, PendingAnswer, Person
 from surveys.roster import RosterEntry
 
+_BY_ADDRESS = (
+    select(Person)
+    .join(Address)
+    .where(Address.platform == bindparam("platform"), Address.chat_id == bindparam("chat_id"))
+)
+
 
 def by_address(session: Session, platform: str, chat_id: str) -> Person | None:
-    return session.scalar(
-        select(Person).join(Address).where(Address.platform == platform, Address.chat_id == chat_id)
-    )
+    """The person bound to a chat (a statement built once: every delivery asks this)."""
+    return session.scalar(_BY_ADDRESS, {"platform": platform, "chat_id": chat_id})
 
 
 def get(session: Session, person_id: int) -> Person | None:
@@ -29,7 +34,11 @@ def get(session: Session, person_id: int) -> Person | None:
 def sender(session: Session, platform: str, chat_id: str) -> Person | None:
     """The person writing from this chat, marked reachable again: whoever writes to the bot
     has not blocked it (any more). None for a chat nobody is bound to."""
-    person = by_address(session, platform, chat_id)
+    return reachable_again(by_address(session, platform, chat_id))
+
+
+def reachable_again(person: Person | None) -> Person | None:
+    """Whoever writes to the bot has not blocked it (any more): clear the mark."""
     if person is not None and person.unreachable_reason is not None:
         person.unreachable_reason = None
     return person

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from storage.models import Invitation, Prompt, Round
+from storage.models import Address, Invitation, PendingAnswer, Person, Prompt, Round
 
 TOKEN_BYTES = 12  # 96 bits; 16 URL-safe characters, leaving room in Telegram's 64 bytes
 
@@ -22,20 +26,27 @@ def create(
     question_id: str | None = None,
     ref: str | None = None,
 ) -> str:
+    """A new prompt's token. One Core INSERT (an ORM flush costs a press about 1 ms of CPU);
+    objects added but not yet flushed go first, so a new invitation the prompt names exists."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(
-        Prompt(
-            token=token,
-            person_id=person_id,
-            purpose=purpose,
-            invitation_id=invitation_id,
-            question_id=question_id,
-            ref=ref,
-            created_at=now,
-        )
-    )
-    session.flush()
+    if session.new:
+        session.flush()
+    values = {
+        "token": token,
+        "person_id": person_id,
+        "purpose": purpose,
+        "invitation_id": invitation_id,
+        "question_id": question_id,
+        "ref": ref,
+        "created_at": now,
+        "used_at": None,
+    }
+    session.connection().execute(_INSERT, values)
     return token
+
+
+_PROMPTS = cast(Table, Prompt.__table__)
+_INSERT = insert(_PROMPTS)
 
 
 def find(session: Session, token: str) -> Prompt | None:
@@ -59,12 +70,66 @@ def find(session: Session, token: str) -> Prompt | None:
     return row[0]
 
 
+_CLAIM = (
+    update(_PROMPTS)
+    .where(_PROMPTS.c.token == bindparam("t"), _PROMPTS.c.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+
+
 def claim(session: Session, token: str, now: dt.datetime) -> bool:
-    """Mark a prompt used; False if it was used already (a second press, a replay, a race)."""
-    result = session.execute(
-        update(Prompt).where(Prompt.token == token, Prompt.used_at.is_(None)).values(used_at=now)
+    """Mark a prompt used; False if it was used already (a second press, a replay, a race).
+
+    One prepared Core UPDATE; the prompt the session holds, if any, is told it is used.
+    """
+    result = session.connection().execute(_CLAIM, {"t": token, "now": now})
+    if not getattr(result, "rowcount", 0):
+        return False
+    held = session.identity_map.get(identity_key(Prompt, token))
+    if held is not None:
+        set_committed_value(held, "used_at", now)
+    return True
+
+
+@dataclass
+class Press:
+    """What a button press needs, read in one query: who pressed, their prompt, its pulse."""
+
+    token: str
+    person: Person | None  # None: nobody is bound to the chat
+    prompt: Prompt | None  # the presser's own prompt with this token; None: unknown or foreign
+    pending: dict[str, PendingAnswer]  # the answers so far of the prompt's invitation
+
+
+_PRESS = (
+    select(Person, Prompt, Invitation, Round, PendingAnswer)
+    .select_from(Address)
+    .join(Person, Person.id == Address.person_id)
+    .outerjoin(Prompt, and_(Prompt.token == bindparam("token"), Prompt.person_id == Person.id))
+    .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
+    .outerjoin(Round, Round.id == Invitation.round_id)
+    .outerjoin(PendingAnswer, PendingAnswer.invitation_id == Invitation.id)
+    .where(Address.platform == bindparam("platform"), Address.chat_id == bindparam("chat_id"))
+)
+
+
+def read_press(session: Session, platform: str, chat_id: str, token: str) -> Press:
+    """The sender, their prompt behind `token` with its invitation and round, and the
+    answers so far — one statement instead of three (issue 13).
+
+    A token that is not the sender's own finds no prompt, as a forged one does.
+    """
+    if not token or len(token) > 32:
+        token = ""  # matches no prompt
+    rows = session.execute(_PRESS, {"token": token, "platform": platform, "chat_id": chat_id}).all()
+    if not rows:
+        return Press(token, None, None, {})
+    person, prompt, invitation, round_, _ = rows[0]
+    session.info.setdefault("loaded_with_prompts", []).extend(
+        o for o in (invitation, round_) if o is not None
     )
-    return bool(getattr(result, "rowcount", 0))
+    pending = {row[4].question_id: row[4] for row in rows if row[4] is not None}
+    return Press(token, person, prompt, pending)
 
 
 def retire(session: Session, person_id: int, purpose: str, now: dt.datetime) -> None:
@@ -78,16 +143,29 @@ def retire(session: Session, person_id: int, purpose: str, now: dt.datetime) -> 
 
 
 def unused(session: Session, person_id: int, purpose: str) -> list[Prompt]:
-    """The person's unanswered prompts of one purpose, newest first."""
-    return list(
-        session.scalars(
-            select(Prompt)
-            .where(
-                Prompt.person_id == person_id, Prompt.purpose == purpose, Prompt.used_at.is_(None)
-            )
-            .order_by(Prompt.created_at.desc())
-        )
+    """The person's unanswered prompts of one purpose, newest first.
+
+    Read with their invitations and rounds (as `find` does), which a typed answer to one of
+    them needs next: `session.get` for those then costs no query.
+    """
+    rows = session.execute(_UNUSED, {"person_id": person_id, "purpose": purpose}).all()
+    session.info.setdefault("loaded_with_prompts", []).extend(
+        o for row in rows for o in row[1:] if o is not None
     )
+    return [row[0] for row in rows]
+
+
+_UNUSED = (
+    select(Prompt, Invitation, Round)
+    .outerjoin(Invitation, Invitation.id == Prompt.invitation_id)
+    .outerjoin(Round, Round.id == Invitation.round_id)
+    .where(
+        Prompt.person_id == bindparam("person_id"),
+        Prompt.purpose == bindparam("purpose"),
+        Prompt.used_at.is_(None),
+    )
+    .order_by(Prompt.created_at.desc())
+)
 
 
 def has_unused(session: Session, person_id: int) -> bool:
