@@ -417,3 +417,27 @@ async def notifications(url: str, application_name: str) -> AsyncIterator[None]:
         yield
         async for _notice in conn.notifies():
             yield
+
+
+def take_due_for_chat(
+    session: Session, platform: str, chat_id: str, now: dt.datetime
+) -> list[dict]:
+    """The payloads of one chat's due, unclaimed messages, in order, marked sent as they are
+    handed over: for the terminal chat, which shows them itself (else `deliver` would show
+    the same question a second time)."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+    )
+    rows = list(session.scalars(query))
+    for row in rows:
+        mark_sent(session, row.id, now, "terminal")
+    return [dict(row.payload) for row in rows]

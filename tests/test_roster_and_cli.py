@@ -194,6 +194,19 @@ def test_round_open_refuses_a_length_it_cannot_mean(env: Path, days: str) -> Non
     assert "Runde 1" not in " ".join(status.output.split())
 
 
+def test_the_terminal_chat_shows_a_waiting_question_once_not_again_at_deliver(env: Path) -> None:
+    """After `round open`, `chat` shows the round's first question (from the outbox) and
+    `deliver` does not show it a second time; a later reminder would still be delivered."""
+    assert runner.invoke(app, ["roster", "import", str(EXAMPLE)]).exit_code == 0
+    assert runner.invoke(app, ["chat", "--as", "Ingrid Hansen"], input="/avslutt\n").exit_code == 0
+    assert runner.invoke(app, ["round", "open"]).exit_code == 0
+    chatted = runner.invoke(app, ["chat", "--as", "ingrid hansen"], input="/avslutt\n")
+    assert chatted.exit_code == 0
+    assert chatted.output.count("(1 av ") == 1, chatted.output
+    delivered = runner.invoke(app, ["deliver"])
+    assert delivered.exit_code == 0 and "Til Ingrid Hansen" not in delivered.output
+
+
 def test_deliver_says_whom_each_message_is_for(env: Path) -> None:
     assert runner.invoke(app, ["roster", "import", str(EXAMPLE)]).exit_code == 0
     assert runner.invoke(app, ["round", "open"]).exit_code == 0

@@ -20,9 +20,9 @@ def chat(
     new: Annotated[bool, typer.Option("--new", help=h("chat.new"))] = False,
 ) -> None:
     """Answer a pulse in the terminal, against the same engine and database as the chat apps."""
-    from bot.ports import Address
+    from bot.ports import Address, OutgoingMessage
     from bot.transports.console import PLATFORM, ConsoleTransport
-    from storage import people
+    from storage import outbox, people
 
     settings = load_settings()
     engine = engine_from(settings)
@@ -39,7 +39,13 @@ def chat(
         address = Address(PLATFORM, person.name)
         people.bind_address(session, person, PLATFORM, person.name, engine.clock())
         lang = person.language
-    transport.show_reply(engine.greet(address))
+        # What waits in the outbox for this chat (the round's first question, a reminder) is
+        # shown here, once, instead of by a later `beholde deliver` as well.
+        waiting = outbox.take_due_for_chat(session, PLATFORM, person.name, engine.clock())
+    for payload in waiting:
+        transport.show(OutgoingMessage.from_payload(payload))
+    if not waiting:
+        transport.show_reply(engine.greet(address))
     typer.echo("\n" + text(lang, "cli_chat_hint"))
     while True:
         try:
