@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.results_file import put_section  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.outbox import deliver_due  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -176,8 +177,6 @@ async def run(n: int, database: str | None, seed: int) -> dict[str, float | int 
 
 
 def write(result: dict[str, float | int | str], command: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text("utf-8") if path.exists() else "# Benchmark results\n"
     rate = f"{result['rate']:.1f} activities/s over {result['elapsed_s']:.0f} s"
     requests = f"{result['request_rate']:.1f} ({result['requests']:,} requests)"
     busy = f"{result['busy_rate']:.1f} requests/s"
@@ -219,13 +218,7 @@ Nothing was lost, repeated or reordered.
 
 Reproduce: `{command}`
 """
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, "utf-8")
+    put_section(SECTION, body)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.results_file import put_section  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.outbox import deliver_due  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -144,8 +145,6 @@ async def run(people: int, database: str | None, seed: int) -> dict[str, float]:
 
 
 def write(result: dict[str, float], command: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text("utf-8") if path.exists() else "# Benchmark results\n"
     rate = f"{result['rate']:.1f} messages/s over {result['elapsed_s']:.0f} s"
     body = f"""{SECTION}
 
@@ -172,13 +171,7 @@ delivered it), which is why the rate stays a little under 30/s.
 
 Reproduce: `{command}`
 """
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, "utf-8")
+    put_section(SECTION, body)
 
 
 def main() -> None:

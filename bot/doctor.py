@@ -187,41 +187,38 @@ def _teams_token(settings: Settings) -> dict[str, Any]:
         return {"error": error._error or str(error.args[0] if error.args else "?")}
 
 
+def _teams_conversation(target: str) -> bool:
+    return target.startswith("19:")  # Teams' channel and group chat ids
+
+
+# (platform, setting, whether a value looks right, severity when not, text when not, length shown)
+STEERING_TARGETS: tuple[tuple[str, str, Callable[[str], bool], str, str, int], ...] = (
+    ("telegram", "telegram_steering_chat",
+     lambda v: forms.TELEGRAM_STEERING_CHAT.fullmatch(v) is not None,
+     "fail", "ops.doctor.steering_telegram_bad", 40),
+    ("slack", "slack_steering_channel",
+     lambda v: forms.SLACK_CHANNEL_ID.fullmatch(v) is not None,
+     "fail", "ops.doctor.steering_slack_bad", 40),
+    ("teams", "teams_steering_conversation", _teams_conversation,
+     "warn", "ops.doctor.steering_teams_odd", 60),
+)  # fmt: skip
+
+
 def check_steering(settings: Settings) -> list[Check]:
     """Where summaries and digests go: a Telegram group id, a Slack channel id, a Teams
     channel or group chat id."""
     checks = []
-    chat = settings.telegram_steering_chat
-    if chat is not None:
-        good = forms.TELEGRAM_STEERING_CHAT.fullmatch(chat.strip()) is not None
+    for platform, setting, looks_right, severity, bad, shown in STEERING_TARGETS:
+        target = getattr(settings, setting)
+        if target is None:
+            continue
+        good = looks_right(target.strip())
         checks.append(
             Check(
-                "steering telegram",
-                "ok" if good else "fail",
-                "ops.doctor.steering_ok" if good else "ops.doctor.steering_telegram_bad",
-                {"target": chat[:40]},
-            )
-        )
-    channel = settings.slack_steering_channel
-    if channel is not None:
-        good = forms.SLACK_CHANNEL_ID.fullmatch(channel.strip()) is not None
-        checks.append(
-            Check(
-                "steering slack",
-                "ok" if good else "fail",
-                "ops.doctor.steering_ok" if good else "ops.doctor.steering_slack_bad",
-                {"target": channel[:40]},
-            )
-        )
-    conversation = settings.teams_steering_conversation
-    if conversation is not None:
-        good = conversation.strip().startswith("19:")  # Teams' channel and group chat ids
-        checks.append(
-            Check(
-                "steering teams",
-                "ok" if good else "warn",
-                "ops.doctor.steering_ok" if good else "ops.doctor.steering_teams_odd",
-                {"target": conversation[:60]},
+                f"steering {platform}",
+                "ok" if good else severity,
+                "ops.doctor.steering_ok" if good else bad,
+                {"target": target[:shown]},
             )
         )
     if not checks:

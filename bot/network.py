@@ -89,6 +89,21 @@ def fmt_span(starts: dt.datetime, ends: dt.datetime, tz: dt.tzinfo, lang: str) -
     )
 
 
+def gathering_details(g: Gathering, lang: str, where: bool = True) -> list[str]:
+    """The lines under a gathering's heading: place and link (unless `where` is off), tema,
+    programme — the same in the reminder and on the gathering's card."""
+    lines = []
+    if where and g.place:
+        lines.append(t(lang, "net_g_place", place=g.place))
+    if where and g.online_link:
+        lines.append(t(lang, "net_g_link", link=g.online_link))
+    if g.theme:
+        lines.append(t(lang, "net_g_theme", theme=g.theme))
+    if g.programme:
+        lines.append(t(lang, "net_g_programme", programme=g.programme))
+    return lines
+
+
 def gathering_when(g: Gathering, tz: dt.tzinfo, lang: str) -> str:
     """Start–end when the leader gave the end time, else only the start (a default end is
     no fact to show). Older rows without the flag show an end that is not the default."""
@@ -508,15 +523,9 @@ def gathering_messages(
     ]
     if g.status == "replaced_by_webinar" and g.online_link:
         lines.append(t(lang, "net_g_webinar", link=g.online_link))
+        lines += gathering_details(g, lang, where=False)
     else:
-        if g.place:
-            lines.append(t(lang, "net_g_place", place=g.place))
-        if g.online_link:
-            lines.append(t(lang, "net_g_link", link=g.online_link))
-    if g.theme:
-        lines.append(t(lang, "net_g_theme", theme=g.theme))
-    if g.programme:
-        lines.append(t(lang, "net_g_programme", programme=g.programme))
+        lines += gathering_details(g, lang)
     open_tasks = open_tasks_of(session, person.team, now, tz) if person.team else []
     if person.team:
         lines.append(t(lang, "net_g_tasks" if open_tasks else "net_g_no_tasks"))

@@ -141,14 +141,7 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
         _say(actor, "leader_card_head", id=g.id, title=g.title, status=_status(actor, g.status)),
         net.gathering_when(g, tz, lang),
     ]
-    if g.place:
-        lines.append(_say(actor, "net_g_place", place=g.place))
-    if g.online_link:
-        lines.append(_say(actor, "net_g_link", link=g.online_link))
-    if g.theme:
-        lines.append(_say(actor, "net_g_theme", theme=g.theme))
-    if g.programme:
-        lines.append(_say(actor, "net_g_programme", programme=g.programme))
+    lines += net.gathering_details(g, lang)
     if leader:
         counts = attendance.leader_counts(session, g)
         key = "leader_card_attendance_held" if g.status == "held" else "leader_card_attendance"

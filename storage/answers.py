@@ -317,6 +317,30 @@ def seal(
     return len(answers)
 
 
+# What moves from a holding table to the stored one (each row under a fresh random id).
+RESPONSE_FIELDS = (
+    "round_id", "submission_key", "question_id", "value", "text", "quote_ok", "complete"
+)  # fmt: skip
+FACET_FIELDS = ("round_id", "facet", "group_value", "item", "value", "value2")
+
+
+def _move_shuffled(
+    session: Session,
+    source: type[Holding] | type[FacetHolding],
+    target: type[Response] | type[Facet],
+    round_id: int,
+    fields: tuple[str, ...],
+) -> None:
+    """Move a round's held rows in random order under new random ids, then delete them:
+    neither the order nor an id of the stored rows says who answered when."""
+    rows = list(session.scalars(select(source).where(source.round_id == round_id)))
+    _shuffle(rows)
+    session.add_all(
+        target(id=random_key(), **{field: getattr(row, field) for field in fields}) for row in rows
+    )
+    session.execute(delete(source).where(source.round_id == round_id))
+
+
 def flush_holding(session: Session, round_id: int, k: int, force: bool = False) -> int:
     """Shuffle waiting submissions into responses once there are at least k (or when forced).
 
@@ -332,37 +356,8 @@ def flush_holding(session: Session, round_id: int, k: int, force: bool = False) 
     )
     if submissions == 0 or (submissions < k and not force):
         return 0
-    rows = list(session.scalars(select(Holding).where(Holding.round_id == round_id)))
-    _shuffle(rows)
-    session.add_all(
-        Response(
-            id=random_key(),
-            round_id=row.round_id,
-            submission_key=row.submission_key,
-            question_id=row.question_id,
-            value=row.value,
-            text=row.text,
-            quote_ok=row.quote_ok,
-            complete=row.complete,
-        )
-        for row in rows
-    )
-    session.execute(delete(Holding).where(Holding.round_id == round_id))
-    facets = list(session.scalars(select(FacetHolding).where(FacetHolding.round_id == round_id)))
-    _shuffle(facets)
-    session.add_all(
-        Facet(
-            id=random_key(),
-            round_id=row.round_id,
-            facet=row.facet,
-            group_value=row.group_value,
-            item=row.item,
-            value=row.value,
-            value2=row.value2,
-        )
-        for row in facets
-    )
-    session.execute(delete(FacetHolding).where(FacetHolding.round_id == round_id))
+    _move_shuffled(session, Holding, Response, round_id, RESPONSE_FIELDS)
+    _move_shuffled(session, FacetHolding, Facet, round_id, FACET_FIELDS)
     session.flush()
     return submissions
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import event, func, not_, or_, select, text, tuple_, update
+from sqlalchemy import ColumnElement, event, func, not_, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -139,6 +139,15 @@ def enqueue_all(
     )
 
 
+def _due_unclaimed(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """Pending, due by `now`, and not leased (or its lease has run out)."""
+    return (
+        OutboxMessage.status == "pending",
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
+
+
 def claim_due(
     session: Session,
     now: dt.datetime,
@@ -165,12 +174,7 @@ def claim_due(
     leased_elsewhere = tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(leased_chats)
     query = (
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            not_(leased_elsewhere),
-        )
+        .where(*_due_unclaimed(now), not_(leased_elsewhere))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
@@ -430,9 +434,7 @@ def take_due_for_chat(
         .where(
             OutboxMessage.platform == platform,
             OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            *_due_unclaimed(now),
             or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
         )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
