@@ -157,6 +157,53 @@ def card(session: Session, g: Gathering, tz: dt.tzinfo, actor: Actor, leader: bo
     return "\n".join(lines)
 
 
+def gathering_time(
+    actor: Actor, words: list[str], now: dt.datetime, tz: dt.tzinfo
+) -> tuple[When, dt.datetime, dt.datetime] | str:
+    """A new gathering's start and end read from `words`, or the sentence saying why not
+    (no such day, past, no time, end before start) — the one-liner's and the form's check."""
+    today = local_day(now, tz)
+    when = parse_when(words, today)
+    if when is not None and when.problem:
+        return _date_problem(actor, when, words, today)
+    if when is not None and when.at is None:
+        return t(actor.lang, "day_time_missing", got=" ".join(words[: when.used]))
+    if when is None or when.at is None:
+        return _bad_date(actor, " ".join(words[:2]) or "")
+    starts = local_to_utc(when.day, when.at, tz)
+    ends = local_to_utc(when.day, when.until, tz) if when.until else starts + DEFAULT_LENGTH
+    if starts <= now:
+        return _say(actor, "net_time_passed")
+    if ends <= starts:
+        return _say(actor, "net_end_before_start")
+    return when, starts, ends
+
+
+def save_gathering(
+    session: Session,
+    actor: Actor,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    title: str,
+    starts: dt.datetime,
+    ends: dt.datetime,
+    end_given: bool,
+    place: str | None,
+    link: str | None,
+    theme: str | None = None,
+    programme: str | None = None,
+) -> str:
+    """Store a checked gathering, plan its reminders, and say so (the one-liner and the form)."""
+    g, planned = net.add_gathering(
+        session, tz, now, title[:200], starts, ends, place, link, end_given=end_given
+    )
+    g.theme = theme[:300] if theme else None
+    g.programme = programme[:4000] if programme else None
+    when_text = net.fmt_when(starts, tz, actor.lang)
+    key = "net_gathering_added_place" if place else "net_gathering_added"
+    return _say(actor, key, id=g.id, title=g.title, when=when_text, place=place, planned=planned)
+
+
 def _is_leader(actor: Actor) -> bool:
     """The CLI (no person) and project leaders."""
     return actor.person is None or actor.person.role in LEADERS
@@ -178,29 +225,17 @@ def gathering(
         title, rest = _title(rest, today, starts_quoted(args))
         if (problem := _title_problem(actor, title)) is not None:
             return [problem]
-        when = parse_when(rest, today)
-        if when is not None and when.problem:
-            return [_date_problem(actor, when, rest, today)]
-        if when is not None and when.at is None:
-            return [t(actor.lang, "day_time_missing", got=" ".join(rest[: when.used]))]
-        if when is None or when.at is None:
-            return [_bad_date(actor, " ".join(rest[:2]) or "")]
-        starts = local_to_utc(when.day, when.at, tz)
-        ends = local_to_utc(when.day, when.until, tz) if when.until else starts + DEFAULT_LENGTH
-        if starts <= now:
-            return [_say(actor, "net_time_passed")]
-        if ends <= starts:
-            return [_say(actor, "net_end_before_start")]
+        checked = gathering_time(actor, rest, now, tz)
+        if isinstance(checked, str):
+            return [checked]
+        when, starts, ends = checked
         place_words = rest[when.used :]
         link = next((w for w in place_words if w.startswith(("http://", "https://"))), None)
         place = " ".join(w for w in place_words if w != link) or None
-        g, planned = net.add_gathering(
-            session, tz, now, title[:200], starts, ends, place, link, end_given=bool(when.until)
-        )
-        when_text = net.fmt_when(starts, tz, actor.lang)
-        key = "net_gathering_added_place" if place else "net_gathering_added"
         return [
-            _say(actor, key, id=g.id, title=g.title, when=when_text, place=place, planned=planned)
+            save_gathering(
+                session, actor, now, tz, title, starts, ends, bool(when.until), place, link
+            )
         ]
     if action in ("vis", "show") and rest:  # `samling vis 3`: that one gathering
         found = _gathering(session, actor, rest)
@@ -230,11 +265,12 @@ def gathering(
     g = found
     rest = rest[1:]
     if action in ("flytt", "move"):
-        when = parse_when(rest, today)
-        if when is not None and when.problem:
-            return [_date_problem(actor, when, rest, today)]
-        if when is None:
+        moved = parse_when(rest, today)
+        if moved is not None and moved.problem:
+            return [_date_problem(actor, moved, rest, today)]
+        if moved is None:
             return [_bad_date(actor, " ".join(rest[:2]))]
+        when = moved
         old_local = g.starts_at.astimezone(tz)
         at = when.at or old_local.time().replace(tzinfo=None)
         starts = local_to_utc(when.day, at, tz)
@@ -371,27 +407,14 @@ def task(
         if not known:
             return [_say(actor, "net_no_teams")]
         description = " ".join(rest).strip() or None
-        added, planned = net.add_task(
-            session, tz, now, title[:200], due_on, team, actor.person, description
-        )
+        said, task_id = save_task(session, actor, now, tz, title, due_on, team, description)
         linked = []
-        if picked is not None:
+        added = store.task(session, task_id) if picked is not None else None
+        if picked is not None and added is not None:
             added.factor_id = picked.factor_id
             linked = [t(actor.lang, "dashboard_task_linked", factor=picked.label,
                         number=picked.round_number)]  # fmt: skip
-        return [
-            _say(
-                actor,
-                "net_task_added",
-                id=added.id,
-                title=added.title,
-                who=team or _say(actor, "net_all_teams"),
-                due=net.fmt_day(added.due_on, actor.lang),
-                planned=planned,
-            ),
-            *linked,
-            *default_said,
-        ]
+        return [said, *linked, *default_said]
     if action in ("liste", "list", "ls"):
         rows = net.tasks(session)
         if not rows:
@@ -443,6 +466,33 @@ def task(
                     lines.append(f"   {r.team}: {_say(actor, 'net_task_open')}")
         return ["\n".join(lines)]
     return [_say(actor, "leader_task_help")]
+
+
+def save_task(
+    session: Session,
+    actor: Actor,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    title: str,
+    due_on: dt.date,
+    team: str | None,
+    description: str | None,
+) -> tuple[str, int]:
+    """Store a checked task for one team (None: all), plan its reminders; (what to say, its
+    id) — the one-liner and the form."""
+    added, planned = net.add_task(
+        session, tz, now, title[:200], due_on, team, actor.person, description
+    )
+    said = _say(
+        actor,
+        "net_task_added",
+        id=added.id,
+        title=added.title,
+        who=team or _say(actor, "net_all_teams"),
+        due=net.fmt_day(added.due_on, actor.lang),
+        planned=planned,
+    )
+    return said, added.id
 
 
 CHANGES = {
@@ -695,7 +745,34 @@ def gathering_command(ctx: Context) -> Reply:
                 return _reply([card(ctx.session, found, _tz(ctx), actor, False)])
             return _reply([_say(actor, "leader_my_gathering_unknown", number=ctx.args[1][:30])])
         return my_gatherings(ctx)
+    form = _form_title(ctx, ("ny", "new", "add", "legg"))
+    if form is not None:
+        from bot import drafts
+
+        return drafts.start(ctx.session, ctx.person, "gathering", form, ctx.now, _tz(ctx))
     return _reply(gathering(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx)))
+
+
+def _form_title(ctx: Context, new_words: tuple[str, ...]) -> str | None:
+    """`ny` with nothing after it, or only a title: the title ("" none) for the guided form
+    (bot/drafts.py); None when the words are the one-liner's (a date, `frist`, a team, `alle`,
+    `fra prioritet`), which then answers as always."""
+    words = split_args(ctx.args)
+    if not words or words[0].lower() not in new_words:
+        return None
+    rest = words[1:]
+    if not rest:
+        return ""
+    if starts_quoted(ctx.args):
+        return rest[0] if len(rest) == 1 else None
+    today = local_day(ctx.now, _tz(ctx))
+    for i, word in enumerate(rest):
+        low = word.lower()
+        if low in DUE_WORDS or low in ALL or parse_when(rest[i:], today) is not None:
+            return None
+        if low in ("fra", "from") or net.resolve_team(ctx.session, word) is not None:
+            return None
+    return " ".join(rest)
 
 
 def task_command(ctx: Context) -> Reply:
@@ -705,6 +782,11 @@ def task_command(ctx: Context) -> Reply:
         return priority(ctx.session, ctx.engine, number, ctx.lang, ctx.now)
 
     actor = Actor(ctx.person, ctx.lang)
+    form = _form_title(ctx, ("ny", "new", "add")) if _is_leader(actor) else None
+    if form is not None:
+        from bot import drafts
+
+        return drafts.start(ctx.session, ctx.person, "task", form, ctx.now, _tz(ctx))
     return _reply(task(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx), pick))
 
 
@@ -776,3 +858,6 @@ def register(engine: Conversation) -> None:
     from bot.dashboard.commands import register as register_dashboard
 
     register_dashboard(engine)  # /styring (issue 12)
+    from bot import drafts
+
+    drafts.register(engine)  # `/samling ny` and `/oppgave ny` step by step

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,8 +45,33 @@ RunCommand = Callable[[Session, Person, Command, dt.datetime, list[Callable[[], 
 RunPrompt = Callable[[Session, Person, ChoicePressed, Prompt, str, dt.datetime], Reply]
 
 
+class DraftHook(Protocol):
+    """A leader's open draft (bot/drafts.py) and its share of typed text: the newest open
+    question gets the text. `newest_other` is when the newest open question that typed text
+    could answer (a free-text pulse question, quote consent, /slett) was asked, if any."""
+
+    def answer(
+        self,
+        session: Session,
+        person: Person,
+        text: str,
+        now: dt.datetime,
+        newest_other: Callable[[], dt.datetime | None],
+    ) -> Reply | None: ...
+
+    def again(
+        self,
+        session: Session,
+        person: Person,
+        now: dt.datetime,
+        newest_other: Callable[[], dt.datetime | None],
+    ) -> list[OutgoingMessage]: ...
+
+
 class Router:
     """Inbound events to replies, for one engine; all state is read from storage."""
+
+    drafts: DraftHook | None = None  # set by bot.drafts.register
 
     def __init__(
         self, basis: Basis, flow: PulseFlow, run_command: RunCommand, run_prompt: RunPrompt
@@ -160,6 +187,36 @@ class Router:
     def text(
         self, session: Session, person: Person, event: TextReceived, now: dt.datetime
     ) -> Reply:
+        drafts = self.drafts
+        if drafts is not None:  # a leader's draft first, unless a question is newer than it
+
+            def newest() -> dt.datetime | None:
+                return self.newest_text_question(session, person, now)
+
+            drafted = drafts.answer(session, person, event.text or "", now, newest)
+            if drafted is not None:
+                return drafted
+            reply = self.text_answer(session, person, event, now)
+            again = drafts.again(session, person, now, newest)
+            return replace(reply, messages=[*reply.messages, *again]) if again else reply
+        return self.text_answer(session, person, event, now)
+
+    def newest_text_question(
+        self, session: Session, person: Person, now: dt.datetime
+    ) -> dt.datetime | None:
+        """When the newest open question that typed text answers was asked (None: none)."""
+        asked = [p.created_at for p in (quote_consent.open_prompt(session, person),
+                                        self.open_text_prompt(session, person)) if p]  # fmt: skip
+        token = prompts.open_delete_question(session, person.id, since=now - CONFIRM_FOR)
+        found = prompts.find(session, token) if token else None
+        if found is not None:
+            asked.append(found.created_at)
+        return max(asked, default=None)
+
+    def text_answer(
+        self, session: Session, person: Person, event: TextReceived, now: dt.datetime
+    ) -> Reply:
+        """Typed text with no draft to take it: a comment, a typed "ja"/"nei", or a hint."""
         lang = person.language
         confirmed = self.typed_confirmation(session, person, event, now)
         if confirmed is not None:

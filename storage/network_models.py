@@ -195,3 +195,22 @@ NETWORK_TABLES = (
     "attendance",
     "attendance_counts",
 )
+
+
+class Draft(Base):
+    """A gathering or task the leader is building step by step in the chat (bot/drafts.py).
+
+    One per person (a new one replaces the old); the row is the dialogue's whole state, so a
+    restart continues at the same question. A new row gets a new id, which the draft's
+    buttons carry, so a button of a replaced draft finds nothing to change.
+    """
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # gathering | task
+    step: Mapped[str] = mapped_column(String(20))  # the question it waits for
+    data: Mapped[dict[str, str]] = mapped_column(JSON)  # the answers so far, as text
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when it last asked
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
