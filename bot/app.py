@@ -69,10 +69,13 @@ def register_employee_features(engine: Conversation) -> None:
 
 
 def register_network_features(engine: Conversation) -> None:
-    """Gatherings, tasks, reminders and working hours (issue 5)."""
+    """Gatherings, tasks, reminders and working hours (issue 5); `/samling ny` and
+    `/oppgave ny` asked step by step (bot/drafts.py)."""
+    from bot import drafts
     from bot.network_commands import register
 
     register(engine)
+    drafts.register(engine)
 
 
 def register_steering_features(engine: Conversation) -> None:

@@ -32,10 +32,10 @@ from storage import drafts as store
 from storage import prompts
 from storage.models import Person, Prompt
 from storage.network_models import Draft
-from surveys.network import local_day, parse_when
+from surveys.network import local_day, parse_when, split_args, starts_quoted
 
 if TYPE_CHECKING:
-    from bot.conversation import Context, Conversation
+    from bot.conversation import Context, Conversation, Handler
 
 PURPOSE = "draft"
 STEPS = {
@@ -378,7 +378,50 @@ class DraftText:
         return [back, question(session, person, draft, now, self.engine.config.tz)]
 
 
+def form_title(ctx: Context, new_words: tuple[str, ...]) -> str | None:
+    """`ny` with nothing after it, or only a title: the title ("" none) for the form; None
+    when the words are the one-liner's (a date, `frist`, a team, `alle`, `fra prioritet`),
+    which then answers as always."""
+    words = split_args(ctx.args)
+    if not words or words[0].lower() not in new_words:
+        return None
+    rest = words[1:]
+    if not rest:
+        return ""
+    if starts_quoted(ctx.args):
+        return rest[0] if len(rest) == 1 else None
+    today = local_day(ctx.now, ctx.engine.config.tz)
+    for i, word in enumerate(rest):
+        low = word.lower()
+        if low in cmds.DUE_WORDS or low in cmds.ALL or parse_when(rest[i:], today) is not None:
+            return None
+        if low in ("fra", "from") or net.resolve_team(ctx.session, word) is not None:
+            return None
+    return " ".join(rest)
+
+
+NEW_WORDS = {"gathering": ("ny", "new", "add", "legg"), "task": ("ny", "new", "add")}
+
+
+def _guided(kind: str, one_liner: Handler) -> Handler:
+    """The command's handler, with `ny` (and at most a title) starting the form for a
+    leader; everything else, and everyone else, goes to the one-liner as before."""
+
+    def handle(ctx: Context) -> Reply:
+        title = form_title(ctx, NEW_WORDS[kind]) if ctx.person.role in cmds.LEADERS else None
+        if title is None:
+            return one_liner(ctx)
+        return start(ctx.session, ctx.person, kind, title, ctx.now, ctx.engine.config.tz)
+
+    return handle
+
+
 def register(engine: Conversation) -> None:
-    """The draft's buttons and its share of typed text."""
+    """The form in front of `/samling ny` and `/oppgave ny`, its buttons and its share of
+    typed text (bot.network_commands registers the commands first)."""
+    for kind, name in (("gathering", "samling"), ("task", "oppgave")):
+        spec = engine.commands.get(name)
+        assert spec is not None, name
+        spec.handler = _guided(kind, spec.handler)  # one spec serves every alias
     engine.prompt_handlers[PURPOSE] = pressed
     engine.routing.drafts = DraftText(engine)

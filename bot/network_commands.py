@@ -745,34 +745,7 @@ def gathering_command(ctx: Context) -> Reply:
                 return _reply([card(ctx.session, found, _tz(ctx), actor, False)])
             return _reply([_say(actor, "leader_my_gathering_unknown", number=ctx.args[1][:30])])
         return my_gatherings(ctx)
-    form = _form_title(ctx, ("ny", "new", "add", "legg"))
-    if form is not None:
-        from bot import drafts
-
-        return drafts.start(ctx.session, ctx.person, "gathering", form, ctx.now, _tz(ctx))
     return _reply(gathering(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx)))
-
-
-def _form_title(ctx: Context, new_words: tuple[str, ...]) -> str | None:
-    """`ny` with nothing after it, or only a title: the title ("" none) for the guided form
-    (bot/drafts.py); None when the words are the one-liner's (a date, `frist`, a team, `alle`,
-    `fra prioritet`), which then answers as always."""
-    words = split_args(ctx.args)
-    if not words or words[0].lower() not in new_words:
-        return None
-    rest = words[1:]
-    if not rest:
-        return ""
-    if starts_quoted(ctx.args):
-        return rest[0] if len(rest) == 1 else None
-    today = local_day(ctx.now, _tz(ctx))
-    for i, word in enumerate(rest):
-        low = word.lower()
-        if low in DUE_WORDS or low in ALL or parse_when(rest[i:], today) is not None:
-            return None
-        if low in ("fra", "from") or net.resolve_team(ctx.session, word) is not None:
-            return None
-    return " ".join(rest)
 
 
 def task_command(ctx: Context) -> Reply:
@@ -782,11 +755,6 @@ def task_command(ctx: Context) -> Reply:
         return priority(ctx.session, ctx.engine, number, ctx.lang, ctx.now)
 
     actor = Actor(ctx.person, ctx.lang)
-    form = _form_title(ctx, ("ny", "new", "add")) if _is_leader(actor) else None
-    if form is not None:
-        from bot import drafts
-
-        return drafts.start(ctx.session, ctx.person, "task", form, ctx.now, _tz(ctx))
     return _reply(task(ctx.session, actor, list(ctx.args), ctx.now, _tz(ctx), pick))
 
 
@@ -858,6 +826,3 @@ def register(engine: Conversation) -> None:
     from bot.dashboard.commands import register as register_dashboard
 
     register_dashboard(engine)  # /styring (issue 12)
-    from bot import drafts
-
-    drafts.register(engine)  # `/samling ny` and `/oppgave ny` step by step

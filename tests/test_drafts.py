@@ -19,8 +19,8 @@ from bot.i18n import t
 from bot.ports import Address, ChoicePressed, Command, OutgoingMessage, Reply, TextReceived
 from storage.db import Database
 from storage.network_models import Draft, Gathering, Task
-from surveys.definition import Survey
 from surveys.dates import latest_day
+from surveys.definition import Survey
 from tests.conftest import OSLO, FakeClock, add_person
 from tests.pulse_helpers import last_with_choices, press
 
