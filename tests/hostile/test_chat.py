@@ -213,7 +213,7 @@ BAD_ARGUMENTS = [
     f'samling ny "Samling" {HUGE}.03.2027 09:00',
     'samling ny "Samling" i morgen 99:99',
     'samling ny "" 12.03.2027 09:00',
-    "samling ny",
+    # bare "samling ny" starts the guided form (a draft): its bad input is in test_drafts.py
     f'samling ny "{"x" * 5000}" 12.03.2027 09:00',
     f"samling flytt {HUGE} 12.03.2027 09:00",
     "samling flytt -1 12.03.2027 09:00",
