@@ -50,6 +50,8 @@ SKIP_WORDS = {"hopp over", "hopp", "skip", "-", "ingen", "ingenting", "none", "n
 DEFAULT_WORDS = {"standard", "default", "ok"}
 SAVE_WORDS = {"lagre", "save"}
 ALL_WORDS = {"alle", "all", "alle lag", "all teams", "*"}
+BACK_WORDS = {"tilbake", "back", "angre", "undo"}
+KEYS = {"when": ("starts", "ends", "end_given"), "place": ("place", "link")}  # else: the step
 
 
 def _words(text: str) -> str:
@@ -155,10 +157,21 @@ def start(
 # --------------------------------------------------------------------------- answering
 
 
-def _next(draft: Draft, after: str) -> None:
+def _next(draft: Draft) -> None:
+    """The first question not answered yet (the card when all are)."""
+    answered = set(draft.data)
+    draft.step = next(
+        (s for s in STEPS[draft.kind] if KEYS.get(s, (s,))[0] not in answered), "confirm"
+    )
+
+
+def _back(draft: Draft) -> None:
+    """One step back: the answer before the current question is asked for again."""
     steps = STEPS[draft.kind]
-    following = steps[steps.index(after) + 1 :]
-    draft.step = next((s for s in following if s not in draft.data or s == "confirm"), "confirm")
+    before = steps[max(steps.index(draft.step) - 1, 0)]
+    draft.step = before
+    gone = KEYS.get(before, (before,))
+    draft.data = {k: v for k, v in draft.data.items() if k not in gone}
 
 
 def _put(draft: Draft, **values: str) -> None:
@@ -173,6 +186,9 @@ def _step(
     said = _words(text)
     if said in CANCEL_WORDS or (step == "confirm" and typed_yes_no(text) == "no"):
         return cancel(session, person, draft, now)
+    if said in BACK_WORDS:
+        _back(draft)
+        return [question(session, person, draft, now, tz)]
     if step == "confirm":
         if said in SAVE_WORDS or typed_yes_no(text) == "yes":
             return save(session, person, draft, now, tz)
@@ -181,7 +197,7 @@ def _step(
     problem = _take(session, actor, draft, step, text, said, now, tz)
     if problem is not None:
         return [OutgoingMessage(problem), question(session, person, draft, now, tz)]
-    _next(draft, step)
+    _next(draft)
     return [question(session, person, draft, now, tz)]
 
 
@@ -222,6 +238,8 @@ def _take(
         if rest:  # "12.03.2027 09:00 Bodø": the place came with it
             return _take(session, actor, draft, "place", " ".join(rest), "", now, tz)
         return None
+    if step == "place" and parse_when(value.split(), local_day(now, tz)) is not None:
+        return _take(session, actor, draft, "when", text, said, now, tz)  # the date corrected
     if step == "place":
         link = next((w for w in value.split() if w.startswith(("http://", "https://"))), "")
         place = " ".join(w for w in value.split() if w != link)

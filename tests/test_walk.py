@@ -294,3 +294,56 @@ def test_attend_from_someone_in_no_team_says_so_first(engine, team) -> None:
     for line in ("kommer", "kommer 1", f"kommer {last_id(engine, Gathering)} ja"):
         assert "Du står ikke i noe lag ennå" in say(engine, ola, line)[0], line
     assert "Skriv for eksempel /kommer" in say(engine, team["Ingrid"], "kommer")[0]
+
+
+# ------------------------------------------------- the guided form, walked by hand (samling)
+
+
+def test_a_date_typed_again_at_the_place_question_corrects_the_date(engine) -> None:
+    """Walked: the leader retyped the date at «Hvor er den?» and it became the place."""
+    from tests.test_drafts import asked, command, leader, say
+
+    me = leader(engine)
+    command(engine, me, "/samling ny Samling 3")
+    say(engine, me, "12. januar 2027 09:00")
+    theme = asked(say(engine, me, "12. februar 09:00-15:00 Fauske"))
+    assert theme.text.startswith("Tema?")
+    card = asked(say(engine, me, "-"))
+    card = asked(say(engine, me, "-"))
+    assert "fredag 12. februar 2027" in card.text and "Fauske" in card.text
+    assert "12. februar 09:00" not in card.text  # not the place
+    command(engine, me, "/samling ny Samling 4")
+    say(engine, me, "12. januar 2027 09:00")
+    place = asked(say(engine, me, "13. januar 09:00"))  # a date alone: the place is still asked
+    assert place.text.startswith("Hvor er den?")
+
+
+def test_back_goes_one_step_back_and_asks_that_again(engine) -> None:
+    """Walked: «tilbake» at the card was only told how to save; now it goes back a step."""
+    from tests.test_drafts import asked, command, leader, say, texts
+
+    me = leader(engine)
+    command(engine, me, "/samling ny Samling 5")
+    say(engine, me, "i morgen 10:00 Bodø")
+    say(engine, me, "Turnus")
+    say(engine, me, "-")
+    again = asked(say(engine, me, "tilbake"))
+    assert again.text.startswith("Program?")
+    assert asked(say(engine, me, "tilbake")).text.startswith("Tema?")
+    assert asked(say(engine, me, "Kompetanse")).text.startswith("Program?")
+    card = asked(say(engine, me, "hopp over"))
+    assert "Tema: Kompetanse" in card.text and "Turnus" not in card.text
+    assert texts(say(engine, me, "nei takk")) == ["Avbrutt. Ingenting er lagret."]
+
+
+def test_a_typo_in_the_date_is_answered_and_asked_again(engine) -> None:
+    """Walked: «i morgn 10:00» (a typo) and «i morgen» (no time) each get a sentence."""
+    from tests.test_drafts import asked, command, leader, say, texts
+
+    me = leader(engine)
+    command(engine, me, "/samling ny Samling 6")
+    typo = say(engine, me, "i morgn 10:00")
+    assert texts(typo)[0].startswith("Jeg forstod ikke datoen «i morgn»")
+    no_time = say(engine, me, "i morgen")
+    assert texts(no_time)[0].startswith("Skriv også klokkeslettet, f.eks. «i morgen 10:00»")
+    assert asked(say(engine, me, "i morgen 10")).text.startswith("Hvor er den?")
