@@ -49,7 +49,7 @@ CANCEL_WORDS = {"avbryt", "cancel", "stopp", "stop", "avslutt", "quit"}
 SKIP_WORDS = {"hopp over", "hopp", "skip", "-", "ingen", "ingenting", "none", "nothing"}
 DEFAULT_WORDS = {"standard", "default", "ok"}
 SAVE_WORDS = {"lagre", "save"}
-ALL_WORDS = {"alle", "all", "alle lag", "all teams", "*"}
+ALL_WORDS = {"alle", "all", "alle lag", "all teams", "everyone", "everybody", "*"}
 BACK_WORDS = {"tilbake", "back", "angre", "undo"}
 KEYS = {"when": ("starts", "ends", "end_given"), "place": ("place", "link")}  # else: the step
 
@@ -76,7 +76,11 @@ def _preview(session: Session, draft: Draft, lang: str, tz: dt.tzinfo) -> str:
             if data.get("end_given")
             else net.fmt_when(starts, tz, lang)
         )
-        lines = [f"«{data['title']}»", when, data.get("place") or data.get("link") or "–"]
+        lines = [
+            t(lang, "walk_quoted", text=data["title"]),
+            when,
+            data.get("place") or data.get("link") or "–",
+        ]
         if data.get("link") and data.get("place"):
             lines.append(data["link"])
         if data.get("theme"):
@@ -86,7 +90,7 @@ def _preview(session: Session, draft: Draft, lang: str, tz: dt.tzinfo) -> str:
         return t(lang, "draft_g_preview", card="\n".join(lines))
     team = data.get("team") or t(lang, "net_all_teams")
     due = net.fmt_day(dt.date.fromisoformat(data["due"]), lang)
-    lines = [f"«{data['title']}»", t(lang, "draft_t_card", who=team, due=due)]
+    lines = [t(lang, "walk_quoted", text=data["title"]), t(lang, "draft_t_card", who=team, due=due)]
     if data.get("description"):
         lines.append(data["description"])
     return t(lang, "draft_t_preview", card="\n".join(lines))

@@ -347,3 +347,17 @@ def test_a_typo_in_the_date_is_answered_and_asked_again(engine) -> None:
     no_time = say(engine, me, "i morgen")
     assert texts(no_time)[0].startswith("Skriv også klokkeslettet, f.eks. «i morgen 10:00»")
     assert asked(say(engine, me, "i morgen 10")).text.startswith("Hvor er den?")
+
+
+def test_the_english_form_quotes_with_english_marks_and_takes_everyone(engine) -> None:
+    """Walked: the English card showed «Title», and «everyone» was an unknown team."""
+    from tests.test_drafts import asked, command, leader, say
+
+    me = leader(engine, "en")
+    command(engine, me, "/task new Prepare talk")
+    due = asked(say(engine, me, "everyone"))
+    assert due.text.startswith("When is it due?")
+    say(engine, me, "default")
+    card = asked(say(engine, me, "skip"))
+    assert "“Prepare talk”" in card.text and "«" not in card.text
+    assert "For all teams" in card.text
