@@ -11,13 +11,14 @@ input gets the same sentence, then the question again. Buttons («Hopp over», a
 Typed text and an open pulse question: whichever was asked last gets the text
 (`DraftText.answer`, called by bot/routing.py). A free-text pulse question, quote consent or
 /slett question asked after the draft's question takes the text; once none is open any
-more, the draft asks its question again (`DraftText.again`).
+more, the draft asks its question again (both in `DraftText.answer`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -370,34 +371,25 @@ class DraftText:
         text: str,
         now: dt.datetime,
         newest_other: Callable[[], dt.datetime | None],
-    ) -> Reply | None:
-        """The draft's reply, or None: no draft, not a leader, or another question is newer."""
+        otherwise: Callable[[], Reply],
+    ) -> Reply:
+        """The draft's reply; or, with no draft (or not a leader, or a question newer than the
+        draft's), `otherwise` — and then the draft's question again once none is open."""
         if person.role not in cmds.LEADERS:
-            return None
+            return otherwise()
         draft = store.open_draft(session, person.id, now)
         if draft is None:
-            return None
+            return otherwise()
+        tz = self.engine.config.tz
         other = newest_other()
-        if other is not None and other > draft.asked_at:
-            return None
-        return Reply(_step(session, person, draft, text, now, self.engine.config.tz))
-
-    def again(
-        self,
-        session: Session,
-        person: Person,
-        now: dt.datetime,
-        newest_other: Callable[[], dt.datetime | None],
-    ) -> list[OutgoingMessage]:
-        """The draft's question once more, after a pulse answer left no other question open."""
-        if person.role not in cmds.LEADERS:
-            return []
-        draft = store.open_draft(session, person.id, now)
-        if draft is None or newest_other() is not None:
-            return []
-        lang = person.language
-        back = OutgoingMessage(t(lang, "draft_back"))
-        return [back, question(session, person, draft, now, self.engine.config.tz)]
+        if other is None or other <= draft.asked_at:
+            return Reply(_step(session, person, draft, text, now, tz))
+        reply = otherwise()
+        if newest_other() is not None:  # still a question waiting for typed text
+            return reply
+        back = [OutgoingMessage(t(person.language, "draft_back")),
+                question(session, person, draft, now, tz)]  # fmt: skip
+        return replace(reply, messages=[*reply.messages, *back])
 
 
 def form_title(ctx: Context, new_words: tuple[str, ...]) -> str | None:

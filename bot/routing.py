@@ -4,7 +4,8 @@ A stranger (nobody bound to the chat) may only redeem an invite code; a command,
 on a feature's button, are run by the facade with what features registered (`run_command`,
 `run_prompt`); a button press is checked (well-formed, the person's own, unused) before its
 prompt's purpose decides who handles it; typed text is a comment, a typed "ja"/"nei", or
-gets told what to do. A forged, replayed or stale press
+gets told what to do — unless a leader's draft (bot/drafts.py) asked its question after every
+open question that typed text could answer: then the draft takes it (the newest asked wins). A forged, replayed or stale press
 finds nothing to change and gets a polite answer.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -48,7 +48,8 @@ RunPrompt = Callable[[Session, Person, ChoicePressed, Prompt, str, dt.datetime],
 class DraftHook(Protocol):
     """A leader's open draft (bot/drafts.py) and its share of typed text: the newest open
     question gets the text. `newest_other` is when the newest open question that typed text
-    could answer (a free-text pulse question, quote consent, /slett) was asked, if any."""
+    could answer (a free-text pulse question, quote consent, /slett) was asked, if any;
+    `otherwise` answers the text as if there were no draft."""
 
     def answer(
         self,
@@ -57,15 +58,8 @@ class DraftHook(Protocol):
         text: str,
         now: dt.datetime,
         newest_other: Callable[[], dt.datetime | None],
-    ) -> Reply | None: ...
-
-    def again(
-        self,
-        session: Session,
-        person: Person,
-        now: dt.datetime,
-        newest_other: Callable[[], dt.datetime | None],
-    ) -> list[OutgoingMessage]: ...
+        otherwise: Callable[[], Reply],
+    ) -> Reply: ...
 
 
 class Router:
@@ -187,19 +181,17 @@ class Router:
     def text(
         self, session: Session, person: Person, event: TextReceived, now: dt.datetime
     ) -> Reply:
-        drafts = self.drafts
-        if drafts is not None:  # a leader's draft first, unless a question is newer than it
+        if self.drafts is None:
+            return self.text_answer(session, person, event, now)
 
-            def newest() -> dt.datetime | None:
-                return self.newest_text_question(session, person, now)
+        def newest() -> dt.datetime | None:
+            return self.newest_text_question(session, person, now)
 
-            drafted = drafts.answer(session, person, event.text or "", now, newest)
-            if drafted is not None:
-                return drafted
-            reply = self.text_answer(session, person, event, now)
-            again = drafts.again(session, person, now, newest)
-            return replace(reply, messages=[*reply.messages, *again]) if again else reply
-        return self.text_answer(session, person, event, now)
+        def otherwise() -> Reply:
+            return self.text_answer(session, person, event, now)
+
+        # a leader's draft first, unless a question asked after it is open
+        return self.drafts.answer(session, person, event.text or "", now, newest, otherwise)
 
     def newest_text_question(
         self, session: Session, person: Person, now: dt.datetime
