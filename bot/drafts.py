@@ -86,8 +86,9 @@ def _preview(session: Session, draft: Draft, lang: str, tz: dt.tzinfo) -> str:
             lines.append(data["link"])
         if data.get("theme"):
             lines.append(t(lang, "net_g_theme", theme=data["theme"]))
-        if data.get("programme"):
-            lines.append(t(lang, "net_g_programme", programme=data["programme"]))
+        if programme := data.get("programme"):  # the card stays one chat message
+            short = programme if len(programme) <= 300 else programme[:299] + "…"
+            lines.append(t(lang, "net_g_programme", programme=short))
         return t(lang, "draft_g_preview", card="\n".join(lines))
     team = data.get("team") or t(lang, "net_all_teams")
     due = net.fmt_day(dt.date.fromisoformat(data["due"]), lang)

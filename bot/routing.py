@@ -5,8 +5,8 @@ on a feature's button, are run by the facade with what features registered (`run
 `run_prompt`); a button press is checked (well-formed, the person's own, unused) before its
 prompt's purpose decides who handles it; typed text is a comment, a typed "ja"/"nei", or
 gets told what to do — unless a leader's draft (bot/drafts.py) asked its question after every
-open question that typed text could answer: then the draft takes it (the newest asked wins). A forged, replayed or stale press
-finds nothing to change and gets a polite answer.
+open question that typed text could answer: then the draft takes it (the newest asked wins).
+A forged, replayed or stale press finds nothing to change and gets a polite answer.
 """
 
 from __future__ import annotations

@@ -361,3 +361,33 @@ def test_the_console_chat_end_to_end(engine: Conversation) -> None:
     typed("lagre")  # the button's label, typed
     assert any(line.startswith("Samling 1 «Samling 2» er lagt inn") for line in screen)
     assert count(engine, Gathering) == 1
+
+
+def test_no_teams_no_task_form_and_a_demoted_leader_s_draft_answers_nothing(
+    engine: Conversation,
+) -> None:
+    from storage.models import Person
+
+    _, me = add_person(engine, "Christel Kjerran", role="leader")
+    assert texts(command(engine, me, "/oppgave ny")) == [t("nb", "net_no_teams")]
+    assert count(engine, Draft) == 0
+    title = asked(command(engine, me, "/samling ny"))
+    with engine.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == "Christel Kjerran")).one()
+        person.role = "team_member"
+    assert texts(say(engine, me, "Samling 11")) == [t("nb", "nothing_to_do")]
+    assert press(engine, me, title, "cancel").edit == OutgoingMessage(t("nb", "draft_gone"))
+
+
+def test_a_long_programme_is_kept_whole_but_shown_short_on_the_card(engine: Conversation) -> None:
+    me = leader(engine)
+    command(engine, me, "/samling ny Samling 12")
+    say(engine, me, "i morgen 10:00 Bodø")
+    say(engine, me, "-")
+    too_long = say(engine, me, "p" * 4001)
+    assert texts(too_long)[0] == t("nb", "draft_too_long", max=4000)
+    card = asked(say(engine, me, "p" * 4000))
+    assert len(card.text) < 1000 and card.text.count("p" * 299 + "…") == 1
+    say(engine, me, "ja")
+    (g,) = gatherings(engine)
+    assert g.programme == "p" * 4000
