@@ -127,8 +127,10 @@ def question(
     token = prompts.create(session, person.id, PURPOSE, now, ref=f"{draft.id}:{draft.step}")
     draft.asked_at = now
     choices: list[Choice] = []
-    if draft.step == "team":
-        for index, team in enumerate(net.teams(session)[:20]):
+    if draft.step == "team":  # a press names the team by its place in the list it saw
+        shown = net.teams(session)[:20]
+        _put(draft, shown_teams="\n".join(shown))
+        for index, team in enumerate(shown):
             choices.append(Choice(team, f"{token}:t{index}"))
         choices.append(Choice(t(lang, "draft_btn_all"), f"{token}:all"))
     if draft.step == "due":
@@ -345,7 +347,7 @@ def pressed(ctx: Context, prompt: Prompt) -> Reply:
     value = ctx.args[0]
     shown = _question(ctx.session, draft, lang, ctx.now, tz)
     if value.startswith("t") and value[1:].isdigit():
-        teams = net.teams(ctx.session)
+        teams = draft.data.get("shown_teams", "").split("\n")
         index = int(value[1:])
         if index >= len(teams):
             return Reply(edit=OutgoingMessage(t(lang, "draft_gone")))
