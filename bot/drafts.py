@@ -412,7 +412,7 @@ def form_title(ctx: Context, new_words: tuple[str, ...]) -> str | None:
         low = word.lower()
         if low in cmds.DUE_WORDS or low in cmds.ALL or parse_when(rest[i:], today) is not None:
             return None
-        if low in ("fra", "from") or net.resolve_team(ctx.session, word) is not None:
+        if low in ("fra", "frå", "from") or net.resolve_team(ctx.session, word) is not None:
             return None
     return " ".join(rest)
 

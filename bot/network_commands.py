@@ -252,6 +252,7 @@ def gathering(
         "cancel",
         "webinar",
         "holdt",
+        "halden",
         "held",
         "tema",
         "theme",
@@ -299,7 +300,7 @@ def gathering(
             return [_say(actor, "net_webinar_needs_link")]
         told = net.webinar_gathering(session, tz, now, g, link[:500])
         return [_say(actor, "net_webinar_set", id=g.id, told=told)]
-    if action in ("holdt", "held"):
+    if action in ("holdt", "halden", "held"):
         came = _came(session, actor, rest)
         if isinstance(came, str):
             return [came]
@@ -361,7 +362,11 @@ def task(
         if not rest:
             return [_say(actor, "leader_task_help")]
         # `oppgave ny fra prioritet 1 frist 12.02 alle`: a task tied to a summary's priority.
-        if [w.lower() for w in rest[:2]] in (["fra", "prioritet"], ["from", "priority"]):
+        if [w.lower() for w in rest[:2]] in (
+            ["fra", "prioritet"],
+            ["frå", "prioritet"],
+            ["from", "priority"],
+        ):
             if priority is None or len(rest) < 3 or not rest[2].isdigit():
                 return [t(actor.lang, "dashboard_task_priority_help")]
             picked = priority(int(rest[2]))
@@ -378,6 +383,12 @@ def task(
         title, rest = _title(rest, local_day(now, tz), starts_quoted(args))
         if (problem := _title_problem(actor, title)) is not None:
             return [problem]
+        # `"Tittel" Bodø frist 20.12`: the team (or "alle") may come before the date too.
+        team_first: list[str] = []
+        if len(rest) > 1 and (
+            rest[0].lower() in ALL or net.resolve_team(session, rest[0]) is not None
+        ):
+            team_first, rest = rest[:1], rest[1:]
         if rest and rest[0].lower() in DUE_WORDS:
             rest = rest[1:]
         when = parse_when(rest, local_day(now, tz))
@@ -392,6 +403,7 @@ def task(
         else:
             due_on = when.day
             rest = rest[when.used :]
+        rest = [*team_first, *rest]
         if due_on < local_day(now, tz):
             return [_say(actor, "net_due_passed")]
         known = net.teams(session)
@@ -805,14 +817,15 @@ def register(engine: Conversation) -> None:
     # Everyone may type /oppgave (members: `/oppgave ferdig N`); task() refuses the rest to
     # anyone but the leader. Listed with roles so that it stays in the leader's help.
     add(
-        ("oppgave", "task"),
+        ("oppgave", "oppgåve", "task"),
         task_command,
         roles=set(ROLES),
         summary='/oppgave ny "Tittel" frist 05.03.2027 alle | liste | status | flytt | avlys'
         " | slett | endre",
     )
-    add(("samlinger", "gatherings"), my_gatherings)  # a member's own team's plan
-    add(("oppgaver", "tasks"), my_tasks)
+    # Nynorsk spellings are typed as often as the bokmål names the menus show.
+    add(("samlinger", "samlingar", "gatherings"), my_gatherings)  # a member's own team's plan
+    add(("oppgaver", "oppgåver", "tasks"), my_tasks)
     add(("kommer", "kjem", "attend"), attend_command)
     add(
         ("påminn", "paminn", "pamin", "remind"),

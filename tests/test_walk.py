@@ -361,3 +361,40 @@ def test_the_english_form_quotes_with_english_marks_and_takes_everyone(engine) -
     card = asked(say(engine, me, "skip"))
     assert "“Prepare talk”" in card.text and "«" not in card.text
     assert "For all teams" in card.text
+
+
+def test_nynorsk_spellings_of_the_plan_commands_work(engine, team) -> None:
+    """Walked in nynorsk: /oppgåver and /samlingar answered «Den kommandoen kjenner eg ikkje»."""
+    from tests.conftest import add_person
+
+    _, sigrid = add_person(engine, "Sigrid Vik", team="Bodø", language="nn")
+    unknown = "Den kommandoen kjenner eg ikkje"
+    for typed, bokmaal in (("oppgåver", "oppgaver"), ("samlingar", "samlinger")):
+        got, want = say(engine, sigrid, typed), say(engine, sigrid, bokmaal)
+        assert got == want and not any(unknown in line for line in got), typed
+    listed = say(engine, team["Christel"], "oppgåve liste")
+    assert listed == say(engine, team["Christel"], "oppgave liste")
+    assert not any("kjenner" in line for line in listed)
+
+
+def test_a_task_takes_its_team_before_the_due_date_too(engine, team) -> None:
+    """Walked: `/oppgave ny "Prøv byttelister" Bodø frist 20.12` said it could not read «Bodø»."""
+    from storage.network_models import Task
+
+    said = say(
+        engine, team["Christel"], 'oppgave ny "Prøv byttelister" Bodø frist 20.12.2027 Se på turnus'
+    )
+    assert any("Prøv byttelister" in line for line in said), said
+    with engine.db.transaction() as session:
+        task = session.get(Task, last_id(engine, Task))
+        assert task is not None
+        assert (task.title, task.team, str(task.due_on)) == (
+            "Prøv byttelister",
+            "Bodø",
+            "2027-12-20",
+        )
+        assert task.description == "Se på turnus"
+    said = say(engine, team["Christel"], 'oppgave ny "For alle" alle frist 21.12.2027')
+    with engine.db.transaction() as session:
+        task = session.get(Task, last_id(engine, Task))
+        assert task is not None and task.team is None and str(task.due_on) == "2027-12-21"
