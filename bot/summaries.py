@@ -86,9 +86,41 @@ def compose(
     return releases.release_summary(session, summary, options.k, source, today)
 
 
+# Up to this many stored answers (round and previous round) a summary is computed in plain
+# Python (surveys/summary_plain.py), which spares a printed summary pandas' import (≈ 0.25 s);
+# above it, pandas over the same rows. Both give the same figures (tests/test_summary_plain.py).
+PLAIN_ROWS = 50_000
+
+
 def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptions) -> Summary:
     """The round's summary before the release ledger is asked: never shown as it is."""
-    inputs = store.round_inputs(session, round_)
+    rows = store.round_rows(session, round_)
+    names = store.roster_names(session)
+    if len(rows.responses) + len(rows.previous or ()) <= PLAIN_ROWS:
+        from surveys.summary_plain import build_summary_rows
+
+        return build_summary_rows(
+            rows.responses,
+            rows.participation,
+            survey,
+            round_id=rows.round_id,
+            round_number=rows.round_number,
+            facets=rows.facets,
+            k=options.k,
+            comment_threshold=options.comment_threshold,
+            previous=rows.previous,
+            previous_number=rows.previous_number,
+            previous_facets=rows.previous_facets or (),
+            roster_names=names,
+            seed=rows.seed,
+        )
+    return draft_frames(rows.frames(), survey, options, names)
+
+
+def draft_frames(
+    inputs: store.RoundInputs, survey: Survey, options: SummaryOptions, names: list[str]
+) -> Summary:
+    """`draft` through pandas, for a round with many answers."""
     return build_summary(
         inputs.responses,
         inputs.participation,
@@ -101,7 +133,7 @@ def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptio
         previous_number=inputs.previous_number,
         facets=inputs.facets,
         previous_facets=inputs.previous_facets,
-        roster_names=store.roster_names(session),
+        roster_names=names,
         seed=inputs.seed,
     )
 
