@@ -59,10 +59,10 @@ def prepare(folder: Path, given: Path | None, env: dict[str, str]) -> tuple[str,
     if given is not None:
         shutil.copy(given, demo)
     else:
-        run(BEHOLDE + ["demo", "--database", f"sqlite:///{demo}"], env)
+        run([*BEHOLDE, "demo", "--database", f"sqlite:///{demo}"], env)
     opened = folder / "open.db"
     shutil.copy(demo, opened)
-    run(BEHOLDE + ["round", "open"], {**env, "BEHOLDE_DATABASE_URL": f"sqlite:///{opened}"})
+    run([*BEHOLDE, "round", "open"], {**env, "BEHOLDE_DATABASE_URL": f"sqlite:///{opened}"})
     return f"sqlite:///{demo}", f"sqlite:///{opened}"
 
 
@@ -83,19 +83,20 @@ def main() -> None:
     args = parser.parse_args()
     subprocess.run([PYTHON, "-m", "compileall", "-q", "bot", "storage", "surveys"], cwd=ROOT,
                    check=True)  # fmt: skip
+    secret = os.environ.get("BEHOLDE_PLANNING_SECRET", "bench")
     base = {**os.environ, "BEHOLDE_LANGUAGE": args.language, "BEHOLDE_LOG_LEVEL": "WARNING",
-            "BEHOLDE_PLANNING_SECRET": os.environ.get("BEHOLDE_PLANNING_SECRET", "bench")}  # fmt: skip
+            "BEHOLDE_PLANNING_SECRET": secret}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         closed, opened = prepare(Path(tmp), args.database, base)
         on_closed = {**base, "BEHOLDE_DATABASE_URL": closed}
         on_open = {**base, "BEHOLDE_DATABASE_URL": opened}
         pairs = [
-            ("--help", BEHOLDE + ["--help"], REFERENCE + ["--help"], on_closed),
-            ("round status (open)", BEHOLDE + ["round", "status"],
-             REFERENCE + ["status", opened], on_open),
-            ("round status (none)", BEHOLDE + ["round", "status"],
-             REFERENCE + ["status", closed], on_closed),
-            ("summary", BEHOLDE + ["summary"], REFERENCE + ["summary", closed], on_closed),
+            ("--help", [*BEHOLDE, "--help"], [*REFERENCE, "--help"], on_closed),
+            ("round status (open)", [*BEHOLDE, "round", "status"],
+             [*REFERENCE, "status", opened], on_open),
+            ("round status (none)", [*BEHOLDE, "round", "status"],
+             [*REFERENCE, "status", closed], on_closed),
+            ("summary", [*BEHOLDE, "summary"], [*REFERENCE, "summary", closed], on_closed),
         ]  # fmt: skip
         print(f"load before: {os.getloadavg()[0]:.2f}  runs: {args.runs}  lang: {args.language}")
         for name, command, reference, env in pairs:

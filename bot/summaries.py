@@ -31,10 +31,8 @@ from bot.summary_text import (
     headline,
     participation_table_lines,
 )
-from storage import dashboard as board
 from storage import frames, outbox, releases
 from storage import summaries as store
-from storage.dashboard import FactorTask, factor_tasks
 from storage.models import Round
 from surveys.anonymity import may_post, shown
 from surveys.definition import Survey
@@ -42,6 +40,11 @@ from surveys.summary import FactorStat, Summary, build_summary, participation_ta
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from storage.dashboard import FactorTask
+    from storage.db import Database
+
+# storage.dashboard (its models of the learning network, the grid) is imported by
+# `task_trends` only: `round status` prints no tasks.
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +189,9 @@ def task_trends(
     """Factor → its tasks, each with the round before it was created and that round's
     experienced mean as released (from `released` by round id, else composed through the
     release path), so a trend reads "before the task → the latest round"."""
-    tasks = factor_tasks(session)
+    from storage import dashboard as board
+
+    tasks = board.factor_tasks(session)
     if not tasks:
         return {}
     rounds = board.closed_rounds(session)
@@ -350,29 +355,37 @@ def print_round_report(
     engine: Conversation, round_id: int, source: str, language: str | None = None
 ) -> None:
     """`round close` and `demo`: the same text as `beholde summary` prints, released once."""
-    _print(engine, round_id, source, language, report)
+    options = engine_options(engine, language)
+    _print(engine.db, engine.survey, options, round_id, source, engine.clock(), report)
 
 
 def print_participation(
-    engine: Conversation, round_id: int, source: str, language: str | None = None
+    db: Database,
+    survey: Survey,
+    options: SummaryOptions,
+    round_id: int,
+    source: str,
+    now: dt.datetime | None = None,
 ) -> None:
-    """`round status`: the participation table of the summary, released once."""
-    _print(engine, round_id, source, language, participation_report)
+    """`round status`: the participation table of the summary, released once. It needs the
+    database and the survey's labels only, not the conversation engine."""
+    _print(db, survey, options, round_id, source, now, participation_report)
 
 
 def _print(
-    engine: Conversation,
+    db: Database,
+    survey: Survey,
+    options: SummaryOptions,
     round_id: int,
     source: str,
-    language: str | None,
+    now: dt.datetime | None,
     render: Callable[..., str],
 ) -> None:
     import typer
 
-    options = engine_options(engine, language)
-    with engine.db.transaction() as session:
+    with db.transaction() as session:
         round_ = session.get(Round, round_id)
         if round_ is None:
             return
-        text = render(session, engine.survey, round_, options, source, engine.clock())
+        text = render(session, survey, round_, options, source, now)
     typer.echo(text)

@@ -389,7 +389,9 @@ def share_by_group(facets: pd.DataFrame, facet: str, item: str, k: int) -> tuple
         return ()
     groups = rows["group_value"].fillna(UNKNOWN).astype(str)
     counts = groups.value_counts().to_dict()
-    yes = rows.loc[rows["value"] == 1].assign(g=groups).groupby("g").size().to_dict()
+    # Not `rows.loc[yes].assign(g=groups)`: assigning a Series to an empty frame takes the
+    # Series' index, so a group where nobody said yes came out as all yes.
+    yes = groups.loc[rows["value"] == 1].value_counts().to_dict()
     hidden = hidden_groups({str(g): int(n) for g, n in counts.items()}, k)
     out = []
     for group in sorted(counts, key=lambda g: (-counts[g], g)):

@@ -185,3 +185,18 @@ def test_a_missing_experienced_value_counts_as_pandas_counts_it(survey: Survey) 
     assert plain.factors_by_municipality == pandas.factors_by_municipality
     bodo = next(g for g in plain.factors_by_municipality if g.group == "bodo")
     assert bodo.n == 6 and bodo.experienced == 20 / 6 and bodo.importance == 35 / 6
+
+
+def test_a_group_where_nobody_considered_quitting_shows_none_in_both(survey: Survey) -> None:
+    """The random test found this in the pandas path: with no yes at all, every group read
+    as all yes (a Series assigned to an empty frame brings its own index)."""
+    facets = [(1, "profession", "sykepleier", QUIT, 0, None) for _ in range(6)]
+    common = dict(round_id=1, round_number=1, k=5)
+    pandas = build_summary(
+        frames.response_frame([]), frames.participation_frame([]), survey,
+        facets=frames.facet_frame(facets), **common,  # type: ignore[arg-type]
+    )  # fmt: skip
+    plain = build_summary_rows([], [], survey, facets=facets, **common)  # type: ignore[arg-type]
+    for summary in (pandas, plain):
+        (nurses,) = summary.quit_by_profession
+        assert nurses.share is not None and nurses.share.value == 0.0 and nurses.share.n == 6
