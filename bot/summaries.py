@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.ports import OutgoingMessage
 from bot.summary_text import (
     body,
     full_text,
     headline,
     participation_table_lines,
 )
-from storage import frames, outbox, releases
+from storage import frames, releases
 from storage import summaries as store
 from storage.models import Round
 from surveys.anonymity import may_post, shown
@@ -40,6 +39,7 @@ from surveys.summary import FactorStat, Summary, build_summary, participation_ta
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from bot.ports import OutgoingMessage
     from storage.dashboard import FactorTask
     from storage.db import Database
 
@@ -249,6 +249,7 @@ def messages(
     tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> list[OutgoingMessage]:
     """The chart with the headline as caption, then the bullets (with the factors' tasks)."""
+    from bot.ports import OutgoingMessage
     from bot.summary_chart import chart_png  # matplotlib loads when a chart is drawn
 
     chart = chart_png(summary, survey, lang)
@@ -283,6 +284,8 @@ def queue_summary(
     source: str,
 ) -> PostResult:
     """Build, check the differencing rule, queue for every target, record the post."""
+    from storage import outbox
+
     if not targets:
         return PostResult("no_target", round_.number)
     last = store.last_posted(session, round_.id)
