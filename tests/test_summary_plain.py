@@ -9,6 +9,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.conversation import Conversation
 from bot.demo import run_demo
@@ -131,8 +132,8 @@ def test_random_rounds_show_and_hide_figures(survey: Survey) -> None:
     assert seen["shown"] > 0 and seen["hidden"] > 0
 
 
-def ledger(session: object) -> list[tuple]:
-    rows = session.scalars(select(ReleasedCell).order_by(ReleasedCell.id))  # type: ignore[attr-defined]
+def ledger(session: Session) -> list[tuple]:
+    rows = session.scalars(select(ReleasedCell).order_by(ReleasedCell.id))
     return [
         tuple(getattr(r, c.key) for c in ReleasedCell.__table__.columns if c.key != "id")
         for r in rows
@@ -148,7 +149,7 @@ def test_the_demo_round_prints_the_same_in_every_language(engine: Conversation) 
         options = SummaryOptions(engine.config.k, engine.config.comment_threshold, lang)
         texts, ledgers = [], []
         for compute in ("plain", "pandas"):
-            session = engine.db._sessions()
+            session = Session(engine.db.engine)
             try:
                 round_ = session.get(Round, closed.id)
                 assert round_ is not None
