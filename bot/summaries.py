@@ -24,17 +24,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.ports import OutgoingMessage
 from bot.summary_text import (
     body,
     full_text,
     headline,
     participation_table_lines,
 )
-from storage import dashboard as board
-from storage import frames, outbox, releases
+from storage import frames, releases
 from storage import summaries as store
-from storage.dashboard import FactorTask, factor_tasks
 from storage.models import Round
 from surveys.anonymity import may_post, shown
 from surveys.definition import Survey
@@ -42,6 +39,12 @@ from surveys.summary import FactorStat, Summary, build_summary, participation_ta
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from bot.ports import OutgoingMessage
+    from storage.dashboard import FactorTask
+    from storage.db import Database
+
+# storage.dashboard (its models of the learning network, the grid) is imported by
+# `task_trends` only: `round status` prints no tasks.
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +89,41 @@ def compose(
     return releases.release_summary(session, summary, options.k, source, today)
 
 
+# Up to this many stored answers (round and previous round) a summary is computed in plain
+# Python (surveys/summary_plain.py), which spares a printed summary pandas' import (≈ 0.25 s);
+# above it, pandas over the same rows. Both give the same figures (tests/test_summary_plain.py).
+PLAIN_ROWS = 50_000
+
+
 def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptions) -> Summary:
     """The round's summary before the release ledger is asked: never shown as it is."""
-    inputs = store.round_inputs(session, round_)
+    rows = store.round_rows(session, round_)
+    names = store.roster_names(session)
+    if len(rows.responses) + len(rows.previous or ()) <= PLAIN_ROWS:
+        from surveys.summary_plain import build_summary_rows
+
+        return build_summary_rows(
+            rows.responses,
+            rows.participation,
+            survey,
+            round_id=rows.round_id,
+            round_number=rows.round_number,
+            facets=rows.facets,
+            k=options.k,
+            comment_threshold=options.comment_threshold,
+            previous=rows.previous,
+            previous_number=rows.previous_number,
+            previous_facets=rows.previous_facets or (),
+            roster_names=names,
+            seed=rows.seed,
+        )
+    return draft_frames(rows.frames(), survey, options, names)
+
+
+def draft_frames(
+    inputs: store.RoundInputs, survey: Survey, options: SummaryOptions, names: list[str]
+) -> Summary:
+    """`draft` through pandas, for a round with many answers."""
     return build_summary(
         inputs.responses,
         inputs.participation,
@@ -101,7 +136,7 @@ def draft(session: Session, survey: Survey, round_: Round, options: SummaryOptio
         previous_number=inputs.previous_number,
         facets=inputs.facets,
         previous_facets=inputs.previous_facets,
-        roster_names=store.roster_names(session),
+        roster_names=names,
         seed=inputs.seed,
     )
 
@@ -154,7 +189,9 @@ def task_trends(
     """Factor → its tasks, each with the round before it was created and that round's
     experienced mean as released (from `released` by round id, else composed through the
     release path), so a trend reads "before the task → the latest round"."""
-    tasks = factor_tasks(session)
+    from storage import dashboard as board
+
+    tasks = board.factor_tasks(session)
     if not tasks:
         return {}
     rounds = board.closed_rounds(session)
@@ -212,6 +249,7 @@ def messages(
     tasks: Mapping[str, Sequence[FactorTask]] | None = None,
 ) -> list[OutgoingMessage]:
     """The chart with the headline as caption, then the bullets (with the factors' tasks)."""
+    from bot.ports import OutgoingMessage
     from bot.summary_chart import chart_png  # matplotlib loads when a chart is drawn
 
     chart = chart_png(summary, survey, lang)
@@ -246,6 +284,8 @@ def queue_summary(
     source: str,
 ) -> PostResult:
     """Build, check the differencing rule, queue for every target, record the post."""
+    from storage import outbox
+
     if not targets:
         return PostResult("no_target", round_.number)
     last = store.last_posted(session, round_.id)
@@ -318,29 +358,37 @@ def print_round_report(
     engine: Conversation, round_id: int, source: str, language: str | None = None
 ) -> None:
     """`round close` and `demo`: the same text as `beholde summary` prints, released once."""
-    _print(engine, round_id, source, language, report)
+    options = engine_options(engine, language)
+    _print(engine.db, engine.survey, options, round_id, source, engine.clock(), report)
 
 
 def print_participation(
-    engine: Conversation, round_id: int, source: str, language: str | None = None
+    db: Database,
+    survey: Survey,
+    options: SummaryOptions,
+    round_id: int,
+    source: str,
+    now: dt.datetime | None = None,
 ) -> None:
-    """`round status`: the participation table of the summary, released once."""
-    _print(engine, round_id, source, language, participation_report)
+    """`round status`: the participation table of the summary, released once. It needs the
+    database and the survey's labels only, not the conversation engine."""
+    _print(db, survey, options, round_id, source, now, participation_report)
 
 
 def _print(
-    engine: Conversation,
+    db: Database,
+    survey: Survey,
+    options: SummaryOptions,
     round_id: int,
     source: str,
-    language: str | None,
+    now: dt.datetime | None,
     render: Callable[..., str],
 ) -> None:
     import typer
 
-    options = engine_options(engine, language)
-    with engine.db.transaction() as session:
+    with db.transaction() as session:
         round_ = session.get(Round, round_id)
         if round_ is None:
             return
-        text = render(session, engine.survey, round_, options, source, engine.clock())
+        text = render(session, survey, round_, options, source, now)
     typer.echo(text)

@@ -18,12 +18,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from bot.i18n import t
 from bot.summary_text import factor_label, group_label, held_back_lines, lang_of, num, text
@@ -31,6 +26,13 @@ from surveys.definition import Survey
 from surveys.stats import Estimate
 from surveys.summary import Summary
 from surveys.themes import load_lexicon
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+
+# openpyxl (≈ 0.1 s, 10 MB) loads only when a workbook is written: `beholde summary` that
+# prints, or writes CSV, needs none of it.
 
 SHEETS = ("overview", "factors", "changes", "quit", "participation", "themes", "by_municipality")
 ROWS = ("invited", "answered", "submissions", "quit", "enps", "position", "comments")
@@ -266,6 +268,8 @@ def _date(value: dt.datetime | None, lang: str) -> str:
 def _front_sheet(
     book: Workbook, summary: Summary, lang: str, info: RoundInfo, sheets: Sequence[str]
 ) -> None:
+    from openpyxl.styles import Alignment, Font
+
     sheet = book.active
     assert sheet is not None
     sheet.title = text(lang, "sheet_about")[:31]
@@ -308,6 +312,11 @@ def write_xlsx(
 ) -> None:
     """A front sheet (round, dates, k, what an empty cell means), one sheet per table, and
     the chart on its own sheet. The folder must exist (checked by `writable_file`)."""
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     lang = lang_of(lang)
     book = Workbook()
     all_tables = tables(summary, survey, lang)

@@ -12,13 +12,16 @@ and a body that stays under Slack's 3000-character section limit (and so under T
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bot.i18n import LANGUAGES, t
-from storage.dashboard import FactorTask
 from surveys.definition import Survey
 from surveys.stats import Estimate
 from surveys.summary import FEW, UNKNOWN, FactorChange, FactorStat, ParticipationRow, Summary
 from surveys.themes import Lexicon, load_lexicon
+
+if TYPE_CHECKING:
+    from storage.dashboard import FactorTask
 
 CAPTION_LIMIT = 1024
 BODY_LIMIT = 3000

@@ -1,8 +1,9 @@
-"""The one place SQL meets pandas: anonymous answers and participation as DataFrames."""
+"""The one place SQL meets pandas: anonymous answers and participation as DataFrames — or
+as the plain rows those are made of, for a round's summary without pandas."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
@@ -25,27 +26,42 @@ QUOTE_CONSENT = "quote_ok"
 FACET_COLUMNS = ["round_id", "facet", "group_value", "item", "value", "value2"]
 
 
-def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
-    """Anonymous responses (never anything from the identity tables)."""
-    import pandas as pd
-
-    columns = [*RESPONSE_COLUMNS, QUOTE_CONSENT]
-    query = select(*(getattr(Response, c) for c in columns))
+def response_rows(session: Session, round_ids: list[int] | None = None) -> list[tuple[Any, ...]]:
+    """Anonymous responses as plain tuples in the order of RESPONSE_COLUMNS + quote_ok."""
+    query = select(*(getattr(Response, c) for c in (*RESPONSE_COLUMNS, QUOTE_CONSENT)))
     if round_ids is not None:
         query = query.where(Response.round_id.in_(round_ids))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def facet_rows(session: Session, round_ids: list[int] | None = None) -> list[tuple[Any, ...]]:
+    """Unlinked facet records as plain tuples in the order of FACET_COLUMNS."""
+    query = select(*(getattr(Facet, c) for c in FACET_COLUMNS))
+    if round_ids is not None:
+        query = query.where(Facet.round_id.in_(round_ids))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def responses(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Anonymous responses (never anything from the identity tables)."""
     # Plain tuples: pandas inspects each SQLAlchemy Row for named fields, 8× slower.
-    rows = [tuple(row) for row in session.execute(query)]
-    return pd.DataFrame.from_records(rows, columns=columns)
+    return response_frame(response_rows(session, round_ids))
+
+
+def response_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame.from_records(rows, columns=[*RESPONSE_COLUMNS, QUOTE_CONSENT])
 
 
 def facets(session: Session, round_ids: list[int] | None = None) -> pd.DataFrame:
     """Unlinked facet records: one attribute with the answers needed by it, per row."""
+    return facet_frame(facet_rows(session, round_ids))
+
+
+def facet_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     import pandas as pd
 
-    query = select(*(getattr(Facet, c) for c in FACET_COLUMNS))
-    if round_ids is not None:
-        query = query.where(Facet.round_id.in_(round_ids))
-    rows = [tuple(row) for row in session.execute(query)]
     return pd.DataFrame.from_records(rows, columns=FACET_COLUMNS)
 
 
@@ -71,9 +87,12 @@ def participation_counts(session: Session, round_id: int) -> list[tuple[str | No
 
 def participation(session: Session, round_id: int) -> pd.DataFrame:
     """Invited and finished per municipality: counts only, from invitations."""
+    return participation_frame(participation_counts(session, round_id))
+
+
+def participation_frame(rows: list[tuple[str | None, int, int]]) -> pd.DataFrame:
     import pandas as pd
 
-    rows = participation_counts(session, round_id)
     frame = pd.DataFrame(rows, columns=["municipality", "invited", "finished"])
     frame["finished"] = frame["finished"].fillna(0).astype(int)
     # A skipped municipality stays None (not NaN, which is truthy and no option's value).

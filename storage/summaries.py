@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -74,6 +74,64 @@ def round_inputs(session: Session, round_: Round) -> RoundInputs:
         before.number if before else None,
         facets,
         previous_facets,
+    )
+
+
+@dataclass
+class RoundRows:
+    """`RoundInputs` as plain rows (storage/frames.py column order), for
+    `surveys.summary_plain.build_summary_rows` or, when many, as DataFrames (`frames()`)."""
+
+    round_id: int
+    round_number: int
+    seed: str
+    responses: list[tuple[Any, ...]]
+    participation: list[tuple[str | None, int, int]]
+    previous: list[tuple[Any, ...]] | None
+    previous_number: int | None
+    facets: list[tuple[Any, ...]]
+    previous_facets: list[tuple[Any, ...]] | None
+
+    def frames(self) -> RoundInputs:
+        """The same rows as the DataFrames `round_inputs` reads."""
+        previous = self.previous
+        previous_facets = self.previous_facets
+        return RoundInputs(
+            self.round_id,
+            self.round_number,
+            self.seed,
+            frames.response_frame(self.responses),
+            frames.participation_frame(self.participation),
+            frames.response_frame(previous) if previous is not None else None,
+            self.previous_number,
+            frames.facet_frame(self.facets),
+            frames.facet_frame(previous_facets) if previous_facets is not None else None,
+        )
+
+
+def round_rows(session: Session, round_: Round) -> RoundRows:
+    """The round's and the previous round's responses and facets, and participation, as
+    plain rows: the same two indexed reads as `round_inputs`, without pandas."""
+    before = session.scalar(
+        select(Round).where(Round.number < round_.number).order_by(Round.number.desc())
+    )
+    ids = [round_.id] + ([before.id] if before else [])
+    both = frames.response_rows(session, ids)
+    groups = frames.facet_rows(session, ids)
+
+    def of(rows: list[tuple[Any, ...]], round_id: int) -> list[tuple[Any, ...]]:
+        return [row for row in rows if row[0] == round_id]
+
+    return RoundRows(
+        round_.id,
+        round_.number,
+        round_.seed,
+        of(both, round_.id),
+        frames.participation_counts(session, round_.id),
+        of(both, before.id) if before else None,
+        before.number if before else None,
+        of(groups, round_.id),
+        of(groups, before.id) if before else None,
     )
 
 

@@ -14,7 +14,7 @@ intervals; eNPS uses a normal approximation.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -267,9 +267,19 @@ def factor_moments(frame: pd.DataFrame) -> pd.DataFrame:
     return out[MOMENT_COLUMNS]
 
 
-def factor_stats(moments: pd.DataFrame, factor_ids: Iterable[str], k: int) -> list[FactorStat]:
+def _moment_rows(moments: pd.DataFrame | Iterable[Any]) -> Iterable[Any]:
+    """Rows with the MOMENT_COLUMNS as attributes: a DataFrame's, or plain named tuples
+    (surveys/summary_plain.py)."""
+    if hasattr(moments, "itertuples"):
+        return moments.itertuples(index=False)
+    return moments
+
+
+def factor_stats(
+    moments: pd.DataFrame | Iterable[Any], factor_ids: Iterable[str], k: int
+) -> list[FactorStat]:
     """Means, gap and its interval per factor; only n for factors with fewer than k."""
-    by_factor = {str(r.factor_id): r for r in moments.itertuples(index=False)}
+    by_factor = {str(r.factor_id): r for r in _moment_rows(moments)}
     out = []
     for factor_id in factor_ids:
         row = by_factor.get(factor_id)
@@ -315,11 +325,14 @@ def factor_stats_by_round(
 
 
 def factor_changes(
-    now: pd.DataFrame, before: pd.DataFrame, factor_ids: Iterable[str], k: int
+    now: pd.DataFrame | Iterable[Any],
+    before: pd.DataFrame | Iterable[Any],
+    factor_ids: Iterable[str],
+    k: int,
 ) -> list[FactorChange]:
     """Change in experienced per factor between two rounds (independent samples)."""
-    rows_now = {str(r.factor_id): r for r in now.itertuples(index=False)}
-    rows_before = {str(r.factor_id): r for r in before.itertuples(index=False)}
+    rows_now = {str(r.factor_id): r for r in _moment_rows(now)}
+    rows_before = {str(r.factor_id): r for r in _moment_rows(before)}
     out = []
     for factor_id in factor_ids:
         a, b = rows_before.get(factor_id), rows_now.get(factor_id)
@@ -376,7 +389,9 @@ def share_by_group(facets: pd.DataFrame, facet: str, item: str, k: int) -> tuple
         return ()
     groups = rows["group_value"].fillna(UNKNOWN).astype(str)
     counts = groups.value_counts().to_dict()
-    yes = rows.loc[rows["value"] == 1].assign(g=groups).groupby("g").size().to_dict()
+    # Not `rows.loc[yes].assign(g=groups)`: assigning a Series to an empty frame takes the
+    # Series' index, so a group where nobody said yes came out as all yes.
+    yes = groups.loc[rows["value"] == 1].value_counts().to_dict()
     hidden = hidden_groups({str(g): int(n) for g, n in counts.items()}, k)
     out = []
     for group in sorted(counts, key=lambda g: (-counts[g], g)):
@@ -557,6 +572,35 @@ def comment_texts(frame: pd.DataFrame, consented: bool = False) -> list[str]:
     return [t for t in texts if t]
 
 
+def comment_figures(
+    texts: Sequence[str],
+    consented: Callable[[], list[str]],
+    survey: Survey,
+    comment_threshold: int,
+    *,
+    lexicon: Lexicon | None,
+    roster_names: Iterable[str],
+    max_quotes: int,
+    seed: str,
+) -> tuple[tuple[tuple[str, int], ...] | None, tuple[tuple[str, str], ...]]:
+    """Themes (None: too few comments) and the quotes whose writers said yes."""
+    if len(texts) < comment_threshold:
+        return None, ()
+    lexicon = lexicon or load_lexicon()
+    counts = theme_counts(texts, lexicon)
+    # Counts of comments per theme carry no segment and no answer value; they are shown
+    # once the comments as a whole reach the (higher) comment threshold.
+    themes = tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
+    keep = frozenset(
+        label for option in survey.scales["municipality"].options for label in option.label.values()
+    )
+    quotes = tuple(
+        pick_quotes(consented(), lexicon, counts, max_quotes, seed=seed,
+                    names=name_tokens(roster_names), keep=keep)
+    )  # fmt: skip
+    return themes, quotes
+
+
 # --------------------------------------------------------------------------- the summary
 
 
@@ -586,7 +630,6 @@ def build_summary(
     """
     check_k(k)
     comment_threshold = max(comment_threshold, k)
-    lexicon = lexicon or load_lexicon()
     factor_ids = survey.factor_ids
     frame = responses.loc[responses["round_id"] == round_id] if len(responses) else responses
     n_submissions = int(frame["submission_key"].nunique()) if len(frame) else 0
@@ -614,29 +657,11 @@ def build_summary(
         )
 
     texts = comment_texts(frame)
-    themes: tuple[tuple[str, int], ...] | None = None
-    quotes: tuple[tuple[str, str], ...] = ()
-    if len(texts) >= comment_threshold:
-        counts = theme_counts(texts, lexicon)
-        # Counts of comments per theme carry no segment and no answer value; they are shown
-        # once the comments as a whole reach the (higher) comment threshold.
-        themes = tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
-        keep = frozenset(
-            label
-            for option in survey.scales["municipality"].options
-            for label in option.label.values()
-        )
-        quotes = tuple(
-            pick_quotes(
-                comment_texts(frame, consented=True),
-                lexicon,
-                counts,
-                max_quotes,
-                seed=f"{seed}:{round_id}",
-                names=name_tokens(roster_names),
-                keep=keep,
-            )
-        )
+    themes, quotes = comment_figures(
+        texts, lambda: comment_texts(frame, consented=True), survey, comment_threshold,
+        lexicon=lexicon, roster_names=roster_names, max_quotes=max_quotes,
+        seed=f"{seed}:{round_id}",
+    )  # fmt: skip
 
     invited = int(participation["invited"].sum()) if len(participation) else 0
     answered = int(participation["finished"].sum()) if len(participation) else 0

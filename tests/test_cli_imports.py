@@ -22,7 +22,14 @@ HEAVY = ("pandas", "numpy", "matplotlib", "openpyxl", "slack_bolt", "slack_sdk",
 # Never for `round status` on an up-to-date database: its participation table goes through
 # the release path (storage/releases.py) from a few counts, summed without pandas.
 NOT_FOR_STATUS = ("matplotlib", "openpyxl", "slack_bolt", "slack_sdk", "telegram", "aiohttp",
-                  "alembic", "pandas", "numpy")  # fmt: skip
+                  "alembic", "pandas", "numpy",
+                  # nor the engine and its features, nor the dashboard's queries: a few counts
+                  "bot.conversation", "bot.network_commands", "storage.dashboard",
+                  "storage.network_models")  # fmt: skip
+# Never for a printed `beholde summary` of a round with few answers: no chart, no workbook,
+# no DataFrame (surveys/summary_plain.py), no migration.
+NOT_FOR_SUMMARY = ("matplotlib", "openpyxl", "pandas", "numpy", "alembic", "slack_bolt",
+                   "telegram", "aiohttp")  # fmt: skip
 
 PROBE = """
 import json, sys
@@ -66,6 +73,22 @@ def test_round_status_loads_only_what_a_query_needs(tmp_path: Path) -> None:
     again = loaded_after(run, env)
     assert "sqlalchemy" in again and "pydantic_settings" in again
     assert again & set(NOT_FOR_STATUS) == set()
+
+
+def test_printed_summary_loads_no_chart_workbook_or_dataframe(tmp_path: Path) -> None:
+    env = {
+        "BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'summary.db'}",
+        "BEHOLDE_PLANNING_SECRET": "test",
+        "BEHOLDE_LOG_LEVEL": "WARNING",
+    }
+    run = "from bot.cli import app\ntry:\n    app({args})\nexcept SystemExit:\n    pass"
+    loaded_after(run.format(args=["demo", "--database", env["BEHOLDE_DATABASE_URL"]]), env)
+    printed = loaded_after(run.format(args=["summary"]), env)  # the demo's closed round
+    assert "surveys.summary_plain" in printed and "bot.summary_text" in printed  # it ran
+    assert printed & set(NOT_FOR_SUMMARY) == set()
+    exported = loaded_after(run.format(args=["summary", "--xlsx", str(tmp_path / "out.xlsx")]), env)
+    assert {"openpyxl", "matplotlib"} <= exported  # the workbook does load them
+    assert (tmp_path / "out.xlsx").stat().st_size > 0
 
 
 def open_round_with_people(url: str) -> None:

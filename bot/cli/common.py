@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.conversation import Conversation
     from bot.settings import Settings
     from storage.db import Database
+    from surveys.definition import Survey
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,6 +57,19 @@ def engine_from(settings: Settings) -> Conversation:
         raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         raise database_failed(settings, error) from None
+
+
+def survey_from(settings: Settings) -> Survey:
+    """The configured survey alone (`round status`); a bad survey file stops here, as in
+    `engine_from`."""
+    from bot.app import load_configured_survey
+    from surveys.definition import SurveyError
+
+    try:
+        return load_configured_survey(settings)
+    except SurveyError as error:
+        say(settings.language, "cli_cannot_start", style="red", error=str(error))
+        raise typer.Exit(2) from None
 
 
 def database_from(settings: Settings) -> Database:

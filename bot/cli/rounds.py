@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import console, engine_from, fail, h, load_settings, say
+from bot.cli.common import (
+    console,
+    database_from,
+    engine_from,
+    fail,
+    h,
+    load_settings,
+    say,
+    survey_from,
+)
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -78,14 +87,19 @@ def round_close() -> None:
 
 @round_app.command("status", help=h("round.status"))
 def round_status() -> None:
-    """Participation in the open round: the summary's table, through the release path."""
-    from bot.summaries import print_participation
+    """Participation in the open round: the summary's table, through the release path.
+
+    Only the database and the survey: the conversation engine and its features are not
+    assembled for a few counts."""
+    import datetime as dt
+
+    from bot.summaries import SummaryOptions, print_participation
     from storage import answers
 
     settings = load_settings()
     lang = settings.language
-    engine = engine_from(settings)
-    with engine.db.transaction() as session:
+    db = database_from(settings)
+    with db.transaction() as session:
         current = answers.current_round(session)
         if current is None:
             say(lang, "cli_no_open_round")
@@ -99,4 +113,6 @@ def round_status() -> None:
         started=counts.started,
         closes=f"{closes:%d.%m.%Y %H:%M}",
     )
-    print_participation(engine, current.id, "status", lang)
+    options = SummaryOptions(settings.k_anonymity, settings.comment_threshold, lang)
+    survey = survey_from(settings)
+    print_participation(db, survey, options, current.id, "status", dt.datetime.now(dt.UTC))

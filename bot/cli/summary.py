@@ -29,18 +29,12 @@ def summary(
     ] = "excel-no",
     language: Annotated[str | None, typer.Option(help=h("language"))] = None,
 ) -> None:
-    """Participation, factors and gaps, quitting, eNPS and comment themes — anonymous only."""
+    """Participation, factors and gaps, quitting, eNPS and comment themes — anonymous only.
+
+    matplotlib (≈ 0.3 s) and openpyxl load only when a chart or a workbook is written."""
     from bot.cli.common import engine_from, fail, load_settings, say
     from bot.summaries import SummaryOptions, compose, queue_summary, steering_targets, task_trends
-    from bot.summary_chart import chart_png
-    from bot.summary_export import (
-        DIALECTS,
-        RoundInfo,
-        writable_file,
-        writable_folder,
-        write_csv,
-        write_xlsx,
-    )
+    from bot.summary_export import DIALECTS, RoundInfo, writable_file, writable_folder, write_csv
     from bot.summary_text import full_text
     from storage import summaries as store
 
@@ -79,8 +73,14 @@ def summary(
                 session, engine.survey, round_, targets, options, engine.clock(), "cli"
             )
     typer.echo(full_text(result, engine.survey, lang, export_hint=xlsx is None, tasks=tasks))
-    png = chart_png(result, engine.survey, lang) if (xlsx or chart) else None
+    png = None
+    if xlsx or chart:
+        from bot.summary_chart import chart_png
+
+        png = chart_png(result, engine.survey, lang)
     if xlsx is not None:
+        from bot.summary_export import write_xlsx
+
         write_xlsx(result, engine.survey, xlsx, lang, info, png)
         say(lang, "steer_cli_wrote", path=xlsx)
     if csv is not None:
