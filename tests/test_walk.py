@@ -398,3 +398,28 @@ def test_a_task_takes_its_team_before_the_due_date_too(engine, team) -> None:
     with engine.db.transaction() as session:
         task = session.get(Task, last_id(engine, Task))
         assert task is not None and task.team is None and str(task.due_on) == "2027-12-21"
+
+
+def test_a_terminal_command_shows_no_operator_log_lines_unless_asked(tmp_path) -> None:
+    """Walked: `beholde round open` printed «INFO storage.db: migrating database …» and
+    «INFO bot.conversation: round 1 opened» in English above the nynorsk answer."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    env.pop("BEHOLDE_LOG_LEVEL", None)
+    env["BEHOLDE_LANGUAGE"] = "nn"
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env={**env, **extra}, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+
+    opened = run("round", "open")
+    assert opened.returncode == 0, opened.stderr
+    assert "Runde 1 er open" in opened.stdout
+    assert " INFO " not in opened.stdout + opened.stderr
+    asked = run("round", "close", BEHOLDE_LOG_LEVEL="INFO")
+    assert " INFO bot." in asked.stderr  # the operator can still have them

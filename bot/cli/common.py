@@ -26,8 +26,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment/.env; a bad value stops here with a clear message."""
+def load_settings(service: bool = False, **overrides: Any) -> Settings:
+    """Settings from the environment/.env; a bad value stops here with a clear message.
+
+    The operator's log lines (English, with timestamps) belong to the service (`service`);
+    a command typed at the terminal shows only warnings unless BEHOLDE_LOG_LEVEL is set, so
+    its own words in the person's language are what they read.
+    """
     from pydantic import ValidationError
 
     from bot.app import setup_logging
@@ -38,7 +43,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         console.print(explain(error), style="red", markup=False)
         raise typer.Exit(2) from None
-    setup_logging(settings.log_level)
+    quiet = not service and "log_level" not in settings.model_fields_set
+    setup_logging("WARNING" if quiet else settings.log_level)
     return settings
 
 

@@ -23,7 +23,7 @@ def serve(
 
     from bot.serve import Service, run_service
 
-    settings = load_settings(http_host=host, http_port=port)
+    settings = load_settings(service=True, http_host=host, http_port=port)
     engine = engine_from(settings)
     service = Service(settings, engine)
     try:
