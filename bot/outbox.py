@@ -373,7 +373,7 @@ class Delivery:
                 self.failing[row.platform] = self.failing.get(row.platform, 0) + 1
             if final:
                 self.stats.failed += 1
-                log.warning("outbox message %s failed for good: %s", row.id, error.reason)
+                log.error("outbox message %s failed for good: %s", row.id, error.reason)
             else:
                 self.stats.retried += 1
             return retry_at or now
