@@ -32,7 +32,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.results_file import put_section  # noqa: E402
 from bot.app import build  # noqa: E402
-from bot.outbox import Delivery, deliver_due  # noqa: E402
+from bot.outbox import Delivery  # noqa: E402
 from bot.pacing import Pacer  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.transports import teams, teams_sender  # noqa: E402
@@ -87,12 +87,19 @@ def pending(engine) -> int:
         )
 
 
-async def passes(engine, transports) -> None:
-    """`beholde deliver`'s way: `deliver_due` passes until nothing is pending."""
+async def passes(engine, transports, eager: bool) -> int:
+    """`beholde deliver`'s way: `deliver_due` passes until nothing is pending; returns the
+    claim transactions."""
+    claims = 0
     while True:
-        stats = await deliver_due(engine.db, transports, dt.datetime.now(dt.UTC), "bench", 5000)
+        now = dt.datetime.now(dt.UTC)
+        delivery = Delivery(
+            engine.db, transports, "bench", clock=lambda at=now: at, eager_drain=eager
+        )
+        stats = await delivery.drain(now, 5000)
+        claims += delivery.claims
         if not pending(engine):
-            return
+            return claims
         if stats.handled == 0:
             await asyncio.sleep(0.05)
 
@@ -110,7 +117,12 @@ async def service(engine, delivery: Delivery) -> None:
 
 
 async def run(
-    n: int, database: str | None, seed: int, via: str = "service", pace: int | None = None
+    n: int,
+    database: str | None,
+    seed: int,
+    via: str = "service",
+    pace: int | None = None,
+    eager: bool = False,
 ) -> dict[str, float | int | str]:
     fake = FakeTeams(throttle_share=0.05, tenant_limit=LIMIT)
     fake.random.seed(seed)
@@ -153,8 +165,9 @@ async def run(
         delivery = Delivery(engine.db, transports, "bench")
         if via == "service":
             await service(engine, delivery)
+            claims = delivery.claims
         else:
-            await passes(engine, transports)
+            claims = await passes(engine, transports, eager)
         elapsed = time.monotonic() - first
         cpu = time.process_time() - cpu_first
         with engine.db.transaction() as session:
@@ -205,6 +218,7 @@ async def run(
         "answers_429": fake.throttled,
         "over_limit_429": fake.over_limit,
         "via": via,
+        "claims": claims,
         "pace": pace or teams_sender.PER_TENANT[0][0],
         "tokens_issued": fake.tokens_issued,
         "per_second": per_second(log, first),
@@ -275,10 +289,15 @@ def main() -> None:
         help="the service's delivery loop (default) or `beholde deliver`'s passes",
     )
     parser.add_argument("--pace", type=int, help="tenant requests/s to pace at (A/B runs)")
+    parser.add_argument(
+        "--eager", action="store_true", help="--via drain: claim whenever one slot frees (A/B)"
+    )
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    result = asyncio.run(run(args.people, args.database, args.seed, args.via, args.pace))
+    result = asyncio.run(
+        run(args.people, args.database, args.seed, args.via, args.pace, args.eager)
+    )
     for key, value in result.items():
         print(f"{key:>14}: {value:.3f}" if isinstance(value, float) else f"{key:>14}: {value}")
     if args.write:
