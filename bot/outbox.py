@@ -371,6 +371,7 @@ class Delivery:
                 None if final else within_hours(row, now + backoff(row.attempts, error.retry_after))
             )
             await asyncio.to_thread(_record_failure, self.db, row, error, final, retry_at)
+            self.held.discard(row.id)  # its lease is cleared: a renewal must not take it again
             metrics.observe_send(row, "failed" if final else "retried", now, error.retry_after)
             if not error.permanent:  # a person blocking the bot says nothing about the platform
                 self.failing[row.platform] = self.failing.get(row.platform, 0) + 1
