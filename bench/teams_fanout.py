@@ -48,6 +48,7 @@ from tests.fakes.teams_connector import (  # noqa: E402
     personal_conversation,
 )
 from tests.fakes.teams_tls import InterceptingProxy, certificates  # noqa: E402
+from tests.pg_support import drop_database, scratch_database  # noqa: E402
 
 LIMIT = 50
 SECTION = "## Teams: one round's first messages to 2,000 users (issue 11)"
@@ -295,9 +296,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    result = asyncio.run(
-        run(args.people, args.database, args.seed, args.via, args.pace, args.eager)
-    )
+    # PostgreSQL: a scratch database of its own, so the shared test database stays as it is.
+    scratch = scratch_database(args.database) if args.database else None
+    try:
+        result = asyncio.run(run(args.people, scratch, args.seed, args.via, args.pace, args.eager))
+    finally:
+        if scratch:
+            drop_database(scratch)
     for key, value in result.items():
         print(f"{key:>14}: {value:.3f}" if isinstance(value, float) else f"{key:>14}: {value}")
     if args.write:
