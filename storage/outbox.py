@@ -13,7 +13,19 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, func, not_, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    event,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -243,7 +255,11 @@ def mark_sent(
 
 
 def renew(session: Session, message_ids: Sequence[int], worker: str, until: dt.datetime) -> int:
-    """Extend this worker's leases on rows it is still sending: a slow batch stays its own."""
+    """Extend this worker's leases on rows it is still sending: a slow batch stays its own.
+
+    Only leases that still run: a row whose failure was recorded a moment ago (lease cleared,
+    due at its retry) must not be leased again by a renewal that was already on its way.
+    """
     if not message_ids:
         return 0
     result = session.execute(
@@ -252,6 +268,7 @@ def renew(session: Session, message_ids: Sequence[int], worker: str, until: dt.d
             OutboxMessage.id.in_(list(message_ids)),
             OutboxMessage.claimed_by == worker,
             OutboxMessage.status == "pending",
+            OutboxMessage.lease_until.is_not(None),
         )
         .values(lease_until=until)
     )
@@ -312,11 +329,20 @@ def hold_back_chat(
 
 
 def next_due(session: Session, now: dt.datetime, platforms: Sequence[str]) -> dt.datetime | None:
-    """When the earliest claimable pending row on these platforms becomes due."""
+    """When the earliest pending row on these platforms becomes claimable: when it is due,
+    or, if it is leased, when its lease runs out (a lease that lapses changes no file, so an
+    idle SQLite loop would not look again otherwise)."""
+    leased = and_(OutboxMessage.lease_until.is_not(None), OutboxMessage.lease_until >= now)
+    free_at = case(
+        (
+            and_(leased, OutboxMessage.lease_until > OutboxMessage.not_before),
+            OutboxMessage.lease_until,
+        ),
+        else_=OutboxMessage.not_before,
+    )
     return session.scalar(
-        select(func.min(OutboxMessage.not_before)).where(
+        select(func.min(free_at)).where(
             OutboxMessage.status == "pending",
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
             OutboxMessage.platform.in_(list(platforms)),
         )
     )

@@ -400,3 +400,41 @@ async def test_a_pass_does_not_stop_when_a_chat_frees_up_during_a_claim(
     stats = await SlowClaim(engine.db, {"test": transport}, "w", clock=clock).drain(clock())
     assert stats.sent == 3
     assert [text for chat, text in transport.sent if chat == "c2"] == ["hello y1", "hello y2"]
+
+
+def test_a_renewal_on_its_way_does_not_lease_again_a_row_whose_failure_was_recorded(
+    engine: Conversation, clock
+) -> None:
+    queue(engine, "a")
+    lease = dt.timedelta(seconds=60)
+    with engine.db.transaction() as session:
+        (row,) = outbox.claim_due(session, clock(), "w1", lease)
+        row_id = row.id
+    with engine.db.transaction() as session:  # a 429: due again in a second
+        retry_at = clock() + dt.timedelta(seconds=1)
+        outbox.mark_failed(session, row_id, "429", final=False, retry_at=retry_at)
+    with engine.db.transaction() as session:  # the renewal's snapshot still held it
+        assert outbox.renew(session, [row_id], "w1", clock() + lease) == 0
+    with engine.db.transaction() as session:
+        again = outbox.claim_due(session, retry_at, "w1", lease)
+        assert [r.id for r in again] == [row_id]
+
+
+async def test_a_row_whose_lease_runs_out_is_sent_though_nothing_else_changes(db) -> None:
+    queue_now(db, "orphan")
+    with db.transaction() as session:  # a `beholde deliver` that stopped mid-send
+        claimed = outbox.claim_due(
+            session, dt.datetime.now(dt.UTC), "cli", dt.timedelta(seconds=0.8)
+        )
+        assert len(claimed) == 1
+    transport = FlakyTransport()
+    delivery = Delivery(db, {"test": transport}, worker="beholde:h:1:cccccc")
+    stopping, task = await running(delivery)
+    try:
+        assert transport.sent == []  # leased: not yet
+        # The lapse writes nothing, so only knowing when the lease ends wakes the loop.
+        await eventually(lambda: transport.sent, timeout=3.0, what="the orphaned row")
+    finally:
+        stopping.set()
+        await task
+    assert transport.sent == [("c1", "hello orphan")]

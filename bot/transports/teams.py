@@ -403,9 +403,8 @@ def install(service: Service) -> bool:
     if settings.teams_app_password is None or not settings.teams_tenant_id:
         raise SystemExit(t(settings.language, "ops.start.teams_needs"))
     bot, adapter, configuration = build(settings, service.engine)
-    # The connector client logs every refused call at ERROR with the conversation id; the
-    # outbox classifies and records those itself (teams_sender.py), so keep the SDK quiet.
-    logging.getLogger("microsoft_agents.hosting.core.connector").setLevel(logging.CRITICAL)
+    # The connector client's refusals that beholde retries are filtered, the rest stay
+    # (teams_sender.quiet_sdk_retries, installed by the sender).
     # Activity's validator logs a refused body in full, with a traceback; we refuse it (400).
     logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():  # the SDK's middleware reads this plain string key

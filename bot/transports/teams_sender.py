@@ -8,11 +8,18 @@ exponential backoff), 403 (the app was removed or the bot blocked) and 404 as pe
 
 Tokens come from MSAL client credentials (the SDK's `MsalAuth`), cached by MSAL until they
 expire; the secret is never logged.
+
+The SDK logs every refused call at ERROR, with the conversation id in the line. For the
+statuses beholde retries that is noise (a 429 in a fan-out is normal), so `QuietRetries`
+drops those lines from the SDK's logger; beholde says it itself: each one at DEBUG, and a
+WARNING with counts at most once a minute. Everything else the SDK logs passes, and a
+message that fails for good is logged as an error by the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,7 +37,11 @@ from bot.ports import SendError
 log = logging.getLogger(__name__)
 
 PER_CONVERSATION = [(7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)]
-PER_TENANT = [(48, 1.0), (12, 0.25)]  # a little under ~50/s: arrival jitter must not cross it
+# The tenant's 50/s in full: the pacer dates each call by when it came back, so a call it lets
+# go arrives at least a period after the call whose place it takes (no margin is needed for
+# arrival jitter; bench/teams_fanout.py: no over-limit 429 at 50/s). A quarter-second window
+# keeps the calls spread, not in bursts of 50 that slow every answer.
+PER_TENANT = [(50, 1.0), (13, 0.25)]
 RETRYABLE = frozenset({401, 412, 429, 500, 502, 503, 504})  # 401: token renewed, try again
 PERMANENT_REASONS = {
     403: "teams 403: the app was removed or the bot is blocked",
@@ -39,12 +50,74 @@ PERMANENT_REASONS = {
 SCOPE = f"{AuthenticationConstants.AGENTS_SDK_SCOPE}/.default"
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 TOKEN_REUSE = 300.0  # seconds; MSAL's tokens live about an hour
+SDK_CONNECTOR = "microsoft_agents.hosting.core.connector"
+SDK_LOGGER = "microsoft_agents.hosting.core.connector.client.connector_client"
+SDK_REFUSED = "Error accessing '%s': %s"  # the SDK's line for a refused call
+SUMMARY_EVERY = 60.0  # seconds between WARNINGs that count the retried refusals
 
 T = TypeVar("T")
 
 
 def teams_pacer() -> Pacer:
     return Pacer(per_chat=PER_CONVERSATION, global_=PER_TENANT)
+
+
+class QuietRetries(logging.Filter):
+    """Drops the SDK's ERROR line for a call refused with a status beholde retries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (record.msg == SDK_REFUSED and len(args) == 2 and args[1] in RETRYABLE)
+
+
+def quiet_sdk_retries() -> None:
+    """Install `QuietRetries` on the SDK's connector logger (once per process).
+
+    The connector's INFO lines name the conversation of every call; at WARNING (unless
+    someone chose a level for it) only the refusals remain, and of those the ones beholde
+    does not retry: a 403 or 404 still shows.
+    """
+    connector = logging.getLogger(SDK_CONNECTOR)
+    if connector.level == logging.NOTSET:
+        connector.setLevel(logging.WARNING)
+    logger = logging.getLogger(SDK_LOGGER)
+    if not any(isinstance(f, QuietRetries) for f in logger.filters):
+        logger.addFilter(QuietRetries())
+
+
+class RetryNotices:
+    """Counts the refusals that will be retried and says so at most once a minute."""
+
+    def __init__(self, every: float = SUMMARY_EVERY, clock: Callable[[], float] = time.monotonic):
+        self.every = every
+        self.clock = clock
+        self.counts: collections.Counter[int] = collections.Counter()
+        self.since: float | None = None  # when the counted period began
+        self.said_at: float | None = None
+
+    def refused(self, status: int) -> None:
+        log.debug("teams answered %s; the message is retried", status)
+        now = self.clock()
+        if self.since is None:
+            self.since = now
+        self.counts[status] += 1
+        if self.said_at is None or now - self.said_at >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        """The WARNING with what was counted since the last one (nothing if nothing was)."""
+        if not self.counts or self.since is None:
+            return
+        now = self.clock()
+        counted = ", ".join(f"{n} × {status}" for status, n in sorted(self.counts.items()))
+        log.warning(
+            "teams refused %s calls in %.0f s (%s); beholde retries them",
+            sum(self.counts.values()),
+            now - self.since,
+            counted,
+        )
+        self.counts.clear()
+        self.since, self.said_at = None, now
 
 
 class TeamsSender:
@@ -55,6 +128,8 @@ class TeamsSender:
         self.pacer = pacer or teams_pacer()
         self.clients: dict[str, ConnectorClient] = {}
         self._cached: tuple[str, float] | None = None
+        self.notices = RetryNotices()
+        quiet_sdk_retries()
 
     async def warm_up(self) -> None:
         """Get the first token at start, in a thread of its own.
@@ -77,6 +152,7 @@ class TeamsSender:
         return self._cached[0]
 
     async def close(self) -> None:
+        self.notices.flush()
         clients, self.clients = self.clients, {}
         for client in clients.values():
             await client.close()
@@ -131,6 +207,8 @@ class TeamsSender:
 
     def _classify(self, conversation_id: str, error: aiohttp.ClientResponseError) -> SendError:
         status = error.status
+        if status in RETRYABLE:
+            self.notices.refused(status)
         if status == 429:
             retry_after = retry_after_seconds(error.headers)
             self.pacer.back_off(conversation_id, retry_after)

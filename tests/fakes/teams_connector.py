@@ -106,6 +106,7 @@ class FakeTeams(Started):
     tenant_limit: int | None = None
     requests: int = 0
     throttled: int = 0
+    over_limit: int = 0  # of `throttled`: refused for the tenant limit (not injected)
     dropped: int = 0
     tokens_issued: int = 0
     bad_tokens: int = 0
@@ -221,6 +222,7 @@ class FakeTeams(Started):
                 self._arrivals.popleft()
             if len(self._arrivals) >= self.tenant_limit:
                 self.throttled += 1
+                self.over_limit += 1
                 return _throttled(1.0)
             self._arrivals.append(now)
         if self.faults:
