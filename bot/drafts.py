@@ -367,6 +367,10 @@ class DraftText:
     def __init__(self, engine: Conversation) -> None:
         self.engine = engine
 
+    def waiting(self, session: Session, person: Person, now: dt.datetime) -> bool:
+        """A leader's draft is open and asking."""
+        return person.role in cmds.LEADERS and store.open_draft(session, person.id, now) is not None
+
     def answer(
         self,
         session: Session,

@@ -70,6 +70,9 @@ class Command:
     name: str
     args: tuple[str, ...] = ()
     display_name: str | None = None
+    # The whole line, when it was typed without a slash (Teams users type "samling liste"):
+    # while a typed answer is awaited, such a line with words after the name is that answer.
+    typed: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class DraftHook(Protocol):
         otherwise: Callable[[], Reply],
     ) -> Reply: ...
 
+    def waiting(self, session: Session, person: Person, now: dt.datetime) -> bool: ...
+
 
 class Router:
     """Inbound events to replies, for one engine; all state is read from storage."""
@@ -101,6 +103,9 @@ class Router:
         if person is None:
             return self.stranger(session, event, now)
         if isinstance(event, Command):
+            if event.typed is not None and event.args and self.awaits_text(session, person, now):
+                # "Samling 2: Turnus" typed as a title is the answer, not `/samling 2:`.
+                return self.text(session, person, TextReceived(event.address, event.typed), now)
             return self.run_command(session, person, event, now, after)
         if isinstance(event, ChoicePressed):
             return self.choice(session, person, event, now, press)
@@ -192,6 +197,12 @@ class Router:
 
         # a leader's draft first, unless a question asked after it is open
         return self.drafts.answer(session, person, event.text or "", now, newest, otherwise)
+
+    def awaits_text(self, session: Session, person: Person, now: dt.datetime) -> bool:
+        """Whether typed text would answer something now (a question or a leader's draft)."""
+        if self.newest_text_question(session, person, now) is not None:
+            return True
+        return self.drafts is not None and self.drafts.waiting(session, person, now)
 
     def newest_text_question(
         self, session: Session, person: Person, now: dt.datetime

@@ -408,3 +408,26 @@ def test_a_team_button_names_the_team_it_showed_even_if_teams_changed(
     say(engine, me, "ja")
     (task,) = tasks(engine)
     assert task.team == "Bodø"
+
+
+def test_on_teams_a_title_that_begins_with_a_command_word_is_the_answer(
+    engine: Conversation,
+) -> None:
+    """Teams users type commands without a slash; "Samling 2: Turnus" typed as the title
+    ran `/samling 2:` and showed the usage line (seen by helper "samling")."""
+    from bot.transports.teams import command_of
+
+    me = leader(engine, platform="teams")
+
+    def typed(line: str) -> Reply:
+        return engine.handle(command_of(engine, me, line) or TextReceived(me, line))
+
+    assert asked(typed("samling ny")).text.startswith("Hva skal samlingen hete?")
+    assert "Når er den?" in asked(typed("Samling 2: Turnus")).text
+    asked(typed("i morgen 10:00"))
+    asked(typed("oppgave-rommet"))  # the place
+    assert texts(typed("avbryt")) == [t("nb", "draft_cancelled")]
+    # With nothing awaited, the same words are the command again.
+    listed = texts(typed("samling liste"))
+    assert listed == texts(command(engine, me, "/samling liste"))
+    assert count(engine, Gathering) == 0

@@ -303,7 +303,7 @@ def command_of(engine: Conversation, address: Address, text: str) -> Command | N
         return None
     if len(words) > 1 and engine.commands.canonical.get(name) not in WITH_ARGUMENTS:
         return None
-    return Command(address, name, tuple(words[1:]))
+    return Command(address, name, tuple(words[1:]), typed=text)
 
 
 def _user_id(activity: Activity) -> str | None:

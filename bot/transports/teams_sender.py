@@ -63,11 +63,16 @@ def teams_pacer() -> Pacer:
 
 
 class QuietRetries(logging.Filter):
-    """Drops the SDK's ERROR line for a call refused with a status beholde retries."""
+    """Drops the SDK's ERROR line for a call refused with a status beholde retries, and for
+    the member lookup's 404 (someone the directory does not know: beholde answers them as a
+    stranger, so it is no error)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not (record.msg == SDK_REFUSED and len(args) == 2 and args[1] in RETRYABLE)
+        if record.msg != SDK_REFUSED or len(args) != 2:
+            return True
+        lookup_miss = args[1] == 404 and "/members/" in str(args[0])
+        return not (args[1] in RETRYABLE or lookup_miss)
 
 
 def quiet_sdk_retries() -> None:
