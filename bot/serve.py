@@ -90,10 +90,12 @@ class Service:
 
 
 # Installers whose module imports a platform SDK at the top: asked only when configured,
-# so that a Slack-only service does not load python-telegram-bot (~0.35 s, ~10 MB).
+# so that a Slack-only service does not load python-telegram-bot (~0.35 s, ~10 MB). Teams
+# loads its SDK only in `install`, but its cards and directory are not needed without it.
 CONFIGURED: dict[str, Callable[[Settings], bool]] = {
     "bot.transports.telegram": lambda settings: settings.telegram_token is not None,
     "bot.transports.slack": lambda settings: settings.slack_bot_token is not None,
+    "bot.transports.teams": lambda settings: bool(settings.teams_app_id),
 }
 
 
