@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from pydantic import ValidationError
 
 from bot import platform_forms as forms
 from bot.i18n import t
-from bot.settings import InvalidSettings, Settings, cli_language, explain
+from bot.settings import Settings, cli_language, explain
 from storage.db import Database, alembic_config, safe_url
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -233,7 +234,7 @@ def run_checks(load: Callable[[], Settings]) -> tuple[list[Check], str]:
     bokmål when the settings cannot be read)."""
     try:
         settings = load()
-    except InvalidSettings as error:
+    except ValidationError as error:
         return [
             Check("settings", "fail", "ops.doctor.settings_bad", {"problems": explain(error)})
         ], cli_language()

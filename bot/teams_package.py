@@ -165,7 +165,7 @@ def write_example(folder: Path) -> None:
     the icons (`python -m bot.teams_package deploy/teams`)."""
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
     privacy, terms = settings.teams_privacy_url, settings.teams_terms_url
     website = privacy.rsplit("/", 1)[0]
     folder.mkdir(parents=True, exist_ok=True)

@@ -27,12 +27,14 @@ err_console = Console(stderr=True)
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment/.env; a bad value stops here with a clear message."""
+    from pydantic import ValidationError
+
     from bot.app import setup_logging
-    from bot.settings import InvalidSettings, Settings, explain
+    from bot.settings import Settings, explain
 
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except InvalidSettings as error:
+    except ValidationError as error:
         console.print(explain(error), style="red", markup=False)
         raise typer.Exit(2) from None
     setup_logging(settings.log_level)
@@ -107,7 +109,7 @@ def fail(lang: str, key: str, code: int = 1, **values: Any) -> typer.Exit:
 
 def help_language() -> str:
     """The language of `beholde --help`: BEHOLDE_LANGUAGE from the environment, else from
-    ./.env (as the settings read it), else nb — without reading every setting."""
+    ./.env (as the settings read it), else nb — without loading pydantic-settings."""
     value = os.environ.get("BEHOLDE_LANGUAGE")
     if value is None:
         value = _dotenv_language(Path(".env"))
