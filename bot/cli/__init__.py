@@ -17,9 +17,9 @@ Adding a command group:
 4. Add the module to `GROUPS` in `typer_app` below.
 
 `beholde serve` is the one command that runs for months: a plain `serve [--host H]
-[--port P]` starts without typer, rich and pydantic (typer imports it), ~10 MB of an idle
-service (issue 13). Anything else — `serve --help`, a bad option, every other command, and
-a start that fails with a message to print — goes through the typer app.
+[--port P]` starts without typer, rich and click, ~4 MB of an idle service (issue 13).
+Anything else — `serve --help`, a bad option, every other command, and a start that fails
+with a message to print — goes through the typer app.
 """
 
 from __future__ import annotations
@@ -95,11 +95,12 @@ def serve_quietly(host: str | None = None, port: int | None = None) -> bool:
     then says why, in the words every other command uses."""
     import asyncio
 
+    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import build, setup_logging
     from bot.serve import Service, run_service
-    from bot.settings import InvalidSettings, Settings
+    from bot.settings import Settings
     from surveys.definition import SurveyError
 
     overrides: dict[str, Any] = {"http_host": host, "http_port": port}
@@ -107,7 +108,7 @@ def serve_quietly(host: str | None = None, port: int | None = None) -> bool:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         setup_logging(settings.log_level)
         engine = build(settings)
-    except (InvalidSettings, SurveyError, SQLAlchemyError):
+    except (ValidationError, SurveyError, SQLAlchemyError):
         return False
     try:
         asyncio.run(run_service(Service(settings, engine), settings.http_host, settings.http_port))
