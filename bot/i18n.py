@@ -19,23 +19,45 @@ import yaml
 LANGUAGES = ("nb", "nn", "en")
 # libyaml's safe loader when present (ten times faster than the pure-Python one).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A top-level key as the text files write it: at the start of a line, before a colon.
+_TOP_KEY = re.compile(r"^([A-Za-z0-9_.-]+):(?:[ \t]|$)", re.MULTILINE)
+
+
+@cache
+def _files(lang: str) -> dict[str, Any]:
+    """Each text file of one language (not yet read) by its area ("" for the core texts)."""
+    out: dict[str, Any] = {}
+    for entry in sorted(resources.files("bot.texts").iterdir(), key=lambda e: e.name):
+        if entry.name == f"{lang}.yaml":
+            out[""] = entry
+        elif entry.name.endswith(f".{lang}.yaml"):
+            out[entry.name.removesuffix(f".{lang}.yaml")] = entry
+    return out
+
+
+@cache
+def area_texts(lang: str, area: str) -> dict[str, str]:
+    """One text file, parsed when one of its texts is first needed."""
+    data = yaml.load(_files(lang)[area].read_text("utf-8"), Loader=SAFE_LOADER) or {}
+    return {str(key): str(value).rstrip("\n") for key, value in data.items()}
+
+
+@cache
+def area_of(lang: str) -> dict[str, str | None]:
+    """Which area holds each key (None: more than one, which `catalogue` refuses). The keys
+    are found by a plain scan of each file's top-level lines, so that a service that only
+    ever says a few things never parses or keeps the texts of the other areas (issue 13)."""
+    index: dict[str, str | None] = {}
+    for area, entry in _files(lang).items():
+        for key in _TOP_KEY.findall(entry.read_text("utf-8")):
+            index[key] = None if key in index else area
+    return index
 
 
 @cache
 def area_files(lang: str) -> dict[str, dict[str, str]]:
-    """Each text file of one language by its area ("" for the core chat texts)."""
-    folder = resources.files("bot.texts")
-    out: dict[str, dict[str, str]] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name == f"{lang}.yaml":
-            area = ""
-        elif entry.name.endswith(f".{lang}.yaml"):
-            area = entry.name.removesuffix(f".{lang}.yaml")
-        else:
-            continue
-        data = yaml.load(entry.read_text("utf-8"), Loader=SAFE_LOADER) or {}
-        out[area] = {str(key): str(value).rstrip("\n") for key, value in data.items()}
-    return out
+    """Each text file of one language, parsed, by its area ("" for the core chat texts)."""
+    return {area: area_texts(lang, area) for area in _files(lang)}
 
 
 @cache
@@ -51,13 +73,22 @@ def catalogue(lang: str) -> dict[str, str]:
     return merged
 
 
+def text_of(lang: str, key: str) -> str | None:
+    """The raw text `key` in `lang`, from its own area only; None when there is none."""
+    area = area_of(lang).get(key)
+    found = area_texts(lang, area).get(key) if area is not None else None
+    # Not where the scan placed it (a key the scan cannot read, or one defined twice):
+    # the whole catalogue decides, and refuses a key defined twice.
+    return found if found is not None else catalogue(lang).get(key)
+
+
 def t(lang: str, key: str, **values: Any) -> str:
     """The text `key` in `lang`, formatted with `values`.
 
     There is no fallback to another language: a missing text is a bug that the catalogue test
     (tests/test_texts.py) finds, not something a nynorsk or English reader should see as bokmål.
     """
-    text = catalogue(lang).get(key)
+    text = text_of(lang, key)
     if text is None:
         raise KeyError(f"no text {key!r} in {lang!r}")
     return singular(lang, text.format(**values)) if values else text

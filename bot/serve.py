@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import signal
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,10 @@ INSTALLERS = (
 PRUNE_EVERY = 3600.0  # seconds between prunings of old inbound-delivery claims
 KEEP_INBOUND = dt.timedelta(days=2)  # longer than any platform retries a delivery
 PLATFORMS = ("telegram", "slack", "teams", "console")  # inbound claims pruned for each
+# Threads for blocking database work (`asyncio.to_thread`). asyncio's default is cpu + 4
+# (up to 32), each thread with its own malloc arena; 6 is that default on the 2-core machines
+# every figure in bench/RESULTS.md was measured on, and more than the 5 pooled connections.
+EXECUTOR_THREADS = 6
 
 Task = Callable[[], Coroutine[Any, Any, None]]
 
@@ -90,10 +95,12 @@ class Service:
 
 
 # Installers whose module imports a platform SDK at the top: asked only when configured,
-# so that a Slack-only service does not load python-telegram-bot (~0.35 s, ~10 MB).
+# so that a Slack-only service does not load python-telegram-bot (~0.35 s, ~10 MB). Teams
+# loads its SDK only in `install`, but its cards and directory are not needed without it.
 CONFIGURED: dict[str, Callable[[Settings], bool]] = {
     "bot.transports.telegram": lambda settings: settings.telegram_token is not None,
     "bot.transports.slack": lambda settings: settings.slack_bot_token is not None,
+    "bot.transports.teams": lambda settings: bool(settings.teams_app_id),
 }
 
 
@@ -179,6 +186,9 @@ async def run_service(service: Service, host: str, port: int) -> None:
     from bot import logging_json
 
     logging_json.apply(service.settings)  # BEHOLDE_LOG_FORMAT; secrets masked either way
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="beholde-db")
+    )
     service.web[SERVICE] = service
     service.web.router.add_get("/healthz", health)
     from bot import metrics

@@ -53,9 +53,16 @@ def loaded_after(code: str, env: dict[str, str] | None = None) -> set[str]:
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
-    modules = loaded_after("import bot.cli")
-    assert "typer" in modules and "bot" in modules  # the probe really imported it
+    modules = loaded_after("import bot.cli\nbot.cli.typer_app()")
+    assert "typer" in modules and "bot.cli.roster" in modules  # the probe really built it
     assert modules & set(HEAVY) == set()
+
+
+def test_importing_the_entry_point_loads_not_even_typer() -> None:
+    """`beholde serve` decides before typer is loaded (see bot/cli/__init__.py)."""
+    modules = loaded_after("from bot.cli import app")
+    assert "bot.cli" in modules
+    assert modules & {"typer", "rich", "click", "pydantic", "yaml"} == set()
 
 
 def test_round_status_loads_only_what_a_query_needs(tmp_path: Path) -> None:

@@ -18,7 +18,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help=h("serve.host"))] = None,
     port: Annotated[int | None, typer.Option(help=h("serve.port"))] = None,
 ) -> None:
-    """Run the service: every configured chat platform, the outbox and the schedule."""
+    """Run the service: every configured chat platform, the outbox and the schedule.
+
+    A plain `beholde serve` starts in `bot.cli.serve_quietly` instead, without typer; this
+    one runs for `--help`, odd options and a start that must explain why it failed. Keep the
+    two alike."""
     import asyncio
 
     from bot.serve import Service, run_service
