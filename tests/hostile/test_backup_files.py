@@ -93,6 +93,8 @@ CASES: list[Case] = [
     ("a manifest without the database", lambda k: tar_of(manifest(database=k.own))),
     ("a member escaping the folder",
      lambda k: tar_of(manifest(database=k.own), (f"../../{k.dump_name}", b"x"))),
+    ("the database a link out of the folder",
+     lambda k: tar_of(manifest(database=k.own), link(k.dump_name, "/etc/passwd"))),
 ]  # fmt: skip
 POSTGRESQL_CASES: list[Case] = [
     ("a dump that is not one",
