@@ -47,6 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
             compileall.compile_dir(root / package, quiet=2)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (addopts) spreads the suite over every core; a run of one file or one test
+    stays in-process: two workers' start costs more than they save there, and `-s` and
+    breakpoints work as usual. (None: xdist counts the cores.)"""
+    if len(config.args) == 1 and config.args[0].split("::")[0].endswith(".py"):
+        return 0
+    return None
+
+
 @dataclass
 class FakeClock:
     """An injected clock: tests move time instead of waiting for it."""
