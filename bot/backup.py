@@ -163,7 +163,7 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
             dump_name = "beholde.db" if kind == "sqlite" else "beholde.pgdump"
             if dump_name not in names:
                 raise BackupError("ops.backup.no_dump", file=str(source), dump=dump_name)
-            tar.extract(dump_name, tmp, filter="data")
+            _extract(tar, dump_name, tmp, source)
             dump = Path(tmp) / dump_name
             if kind == "sqlite":
                 db.dispose()
@@ -189,11 +189,20 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
                     ]
                 )
             if KEY_NAME in names:
-                tar.extract(KEY_NAME, tmp, filter="data")
+                _extract(tar, KEY_NAME, tmp, source)
                 restore_key(Path(tmp) / KEY_NAME)
     finally:
         db.dispose()
     return info
+
+
+def _extract(tar: tarfile.TarFile, name: str, folder: str, source: Path) -> None:
+    """One member into `folder`; a member the "data" filter refuses (a link out of the folder,
+    a device) or a broken member makes the file not a backup, said in one sentence."""
+    try:
+        tar.extract(name, folder, filter="data")
+    except tarfile.TarError:
+        raise BackupError("ops.backup.not_a_backup", file=str(source)) from None
 
 
 def restore_key(restored: Path) -> None:

@@ -1,16 +1,20 @@
 """Shared fixtures: real databases (SQLite always, PostgreSQL when configured), a fake clock.
 
-PostgreSQL runs when `BEHOLDE_TEST_DATABASE_URL` is set; each test session creates its own
-database there (and drops it afterwards), so parallel runs never see each other's rows.
+PostgreSQL runs when `BEHOLDE_TEST_DATABASE_URL` is set; each test session (each xdist
+worker) creates its own database there (and drops it afterwards), so parallel runs never see
+each other's rows.
 """
 
 from __future__ import annotations
 
+import compileall
 import datetime as dt
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,9 +31,29 @@ from storage import people
 from storage.db import Database, normalise_url
 from storage.models import Base, Person
 from surveys.definition import Survey, load_survey
+from tests.pg_support import drop_in_background
 
 OSLO = ZoneInfo("Europe/Oslo")
 PG_ENV = "BEHOLDE_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With PYTHONDONTWRITEBYTECODE set, every `beholde …` subprocess and every xdist worker
+    would compile beholde's ~150 modules again (0.1–0.5 s each): compile them once, before
+    the workers start. (Only the checkout's own packages: installed libraries have bytecode.)"""
+    if sys.flags.dont_write_bytecode and not hasattr(config, "workerinput"):
+        root = Path(__file__).resolve().parent.parent
+        for package in ("bot", "storage", "surveys", "tests"):
+            compileall.compile_dir(root / package, quiet=2)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (addopts) spreads the suite over every core; a run of one file or one test
+    stays in-process: two workers' start costs more than they save there, and `-s` and
+    breakpoints work as usual. (None: xdist counts the cores.)"""
+    if len(config.args) == 1 and config.args[0].split("::")[0].endswith(".py"):
+        return 0
+    return None
 
 
 @dataclass
@@ -64,12 +88,12 @@ def pg_url() -> Iterator[str]:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    scratch = url.set(database=name).render_as_string(hide_password=False)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield scratch
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_in_background(scratch)  # DROP DATABASE waits for a checkpoint: seconds
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,8 @@ def snapshot(db: Database) -> dict[str, tuple[int, str]]:
         for table in Base.metadata.sorted_tables:
             rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
             digest = hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass"))
-            state[table.name] = (len(rows), digest.hexdigest()[:16])
+            # str(): a table's name is SQLAlchemy's quoted_name, which xdist cannot send
+            state[str(table.name)] = (len(rows), digest.hexdigest()[:16])
     return state
 
 
