@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,6 +167,7 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
             _extract(tar, dump_name, tmp, source)
             dump = Path(tmp) / dump_name
             if kind == "sqlite":
+                _check_sqlite(dump, source)
                 db.dispose()
                 with (
                     sqlite3.connect(dump) as copy,
@@ -194,6 +196,20 @@ def restore(settings: Settings, source: Path) -> BackupInfo:
     finally:
         db.dispose()
     return info
+
+
+def _check_sqlite(dump: Path, source: Path) -> None:
+    """The backup's database must be a whole SQLite file of beholde's before it is copied over
+    the live one: a file that is no database, a damaged one or another program's is refused
+    in one sentence, and the live database is not touched."""
+    try:
+        with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as copy:
+            checked = copy.execute("PRAGMA integrity_check").fetchall()
+            tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        raise BackupError("ops.backup.not_a_backup", file=str(source)) from None
+    if checked != [("ok",)] or "alembic_version" not in tables:
+        raise BackupError("ops.backup.not_a_backup", file=str(source))
 
 
 def _extract(tar: tarfile.TarFile, name: str, folder: str, source: Path) -> None:

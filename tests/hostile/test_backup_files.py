@@ -5,7 +5,9 @@ Every case is built for the database it is restored into, so each means the same
 and PostgreSQL ("a backup of the other kind" is a PostgreSQL backup on SQLite and a SQLite
 backup on PostgreSQL). Two cases reach `pg_restore` itself and exist only on PostgreSQL: a
 dump that is not one, and a real dump cut short (pg_restore has already dropped and made
-tables when it meets the end, so only `--single-transaction` keeps the rows).
+tables when it meets the end, so only `--single-transaction` keeps the rows). Three reach the
+SQLite copy and exist only on SQLite: a file that is no database, a real one cut short, and
+another program's database.
 """
 
 from __future__ import annotations
@@ -96,12 +98,48 @@ CASES: list[Case] = [
     ("the database a link out of the folder",
      lambda k: tar_of(manifest(database=k.own), link(k.dump_name, "/etc/passwd"))),
 ]  # fmt: skip
+SQLITE_CASES: list[Case] = [
+    ("a database file that is not one",
+     lambda k: tar_of(manifest(database=k.own), (k.dump_name, f"SQLite {MARKER}".encode()))),
+    ("a real database file cut short",
+     lambda k: tar_of(manifest(database=k.own), (k.dump_name, k.dump[: len(k.dump) // 2]))),
+    ("another program's database",
+     lambda k: tar_of(manifest(database=k.own), (k.dump_name, other_program_db()))),
+]  # fmt: skip
 POSTGRESQL_CASES: list[Case] = [
     ("a dump that is not one",
      lambda k: tar_of(manifest(database=k.own), (k.dump_name, f"PGDMP {MARKER}".encode()))),
     ("a real dump cut short",
      lambda k: tar_of(manifest(database=k.own), (k.dump_name, k.dump))),
 ]  # fmt: skip
+
+
+def sqlite_copy(path: str) -> bytes:
+    """The live SQLite database as a file's bytes (sqlite3's online backup)."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "copy.db"
+        with sqlite3.connect(path) as live, sqlite3.connect(target) as copy:
+            live.backup(copy)
+        copy.close()
+        live.close()
+        return target.read_bytes()
+
+
+def other_program_db() -> bytes:
+    """A whole, healthy SQLite file that is not beholde's."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "other.db"
+        with sqlite3.connect(target) as other:
+            other.execute("CREATE TABLE people (name TEXT)")
+            other.execute("INSERT INTO people VALUES (?)", (MARKER,))
+        other.close()
+        return target.read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +151,7 @@ def kind(stage: Stage, engine: Conversation, tmp_path_factory: pytest.TempPathFa
     db = stage.ready(SCENE)
     add_person(engine, "Ola Etterpå")
     if db.is_sqlite:
-        return Kind("sqlite", b"")  # the cut-short case is PostgreSQL's (see the docstring)
+        return Kind("sqlite", sqlite_copy(db.engine.url.database or ""))
     target = tmp_path_factory.mktemp("dump") / "beholde.pgdump"
     command = ["pg_dump", "--format=custom", "--compress=0", "--no-owner", "--file", str(target)]
     subprocess.run([*command, "--dbname", libpq_url(db.url)], check=True)
@@ -173,4 +211,20 @@ def test_a_hostile_postgresql_dump_is_refused(
     build: Callable[[Kind], bytes],
 ) -> None:
     assert kind.own == "postgresql" and kind.dump.startswith(b"PGDMP")
+    refused(cli_env, kind, build, tmp_path, judge)
+
+
+@pytest.mark.parametrize(("name", "build"), SQLITE_CASES, ids=ids(SQLITE_CASES))
+@pytest.mark.parametrize("migrated", ["sqlite"], indirect=True)
+def test_a_hostile_sqlite_database_file_is_refused(
+    cli_env: Database,
+    kind: Kind,
+    tmp_path: Path,
+    judge: Judge,
+    name: str,
+    build: Callable[[Kind], bytes],
+) -> None:
+    """A backup's `beholde.db` that is no database, a cut one or another program's: found
+    before it is copied over the live database (it raised sqlite3.DatabaseError before)."""
+    assert kind.own == "sqlite" and kind.dump.startswith(b"SQLite format 3")
     refused(cli_env, kind, build, tmp_path, judge)
