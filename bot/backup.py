@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,13 +201,9 @@ def _check_sqlite(dump: Path, source: Path) -> None:
     """The backup's database must be a whole SQLite file of beholde's before it is copied over
     the live one: a file that is no database, a damaged one or another program's is refused
     in one sentence, and the live database is not touched."""
-    try:
-        with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as copy:
-            checked = copy.execute("PRAGMA integrity_check").fetchall()
-            tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.Error:
-        raise BackupError("ops.backup.not_a_backup", file=str(source)) from None
-    if checked != [("ok",)] or "alembic_version" not in tables:
+    from storage.db import is_whole_sqlite_database
+
+    if not is_whole_sqlite_database(dump):
         raise BackupError("ops.backup.not_a_backup", file=str(source))
 
 

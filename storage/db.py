@@ -201,3 +201,18 @@ def upgrade(engine: Engine) -> None:
 
     log.info("migrating database %s", safe_url(str(engine.url)))
     command.upgrade(alembic_config(engine), "heads")
+
+
+def is_whole_sqlite_database(path: Path) -> bool:
+    """A SQLite file that opens, passes `PRAGMA integrity_check` and holds beholde's schema
+    (a backup is checked so before it replaces the live database)."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as copy:
+            checked = copy.execute("PRAGMA integrity_check").fetchall()
+            tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        return False
+    return checked == [("ok",)] and "alembic_version" in tables
