@@ -199,7 +199,7 @@ def save_gathering(
     )
     g.theme = theme[:300] if theme else None
     g.programme = programme[:4000] if programme else None
-    when_text = net.fmt_when(starts, tz, actor.lang)
+    when_text = net.gathering_when(g, tz, actor.lang)  # with the end when one was given
     key = "net_gathering_added_place" if place else "net_gathering_added"
     return _say(actor, key, id=g.id, title=g.title, when=when_text, place=place, planned=planned)
 

@@ -423,3 +423,11 @@ def test_a_terminal_command_shows_no_operator_log_lines_unless_asked(tmp_path) -
     assert " INFO " not in opened.stdout + opened.stderr
     asked = run("round", "close", BEHOLDE_LOG_LEVEL="INFO")
     assert " INFO bot." in asked.stderr  # the operator can still have them
+
+
+def test_the_saved_sentence_shows_the_end_time_that_was_given(engine, team) -> None:
+    """Walked: `samling ny … 10:00-14:00` answered «lagt inn … kl. 10:00», without the end."""
+    said = say(engine, team["Christel"], 'samling ny "Samling 4" 12.03.2027 10:00-14:00 Bodø')
+    assert "fredag 12. mars 2027 kl. 10:00–14:00, Bodø" in said[0], said
+    plain = say(engine, team["Christel"], 'samling ny "Samling 5" 19.03.2027 10:00 Bodø')
+    assert "kl. 10:00, Bodø" in plain[0] and "–" not in plain[0], plain
