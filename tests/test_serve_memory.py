@@ -222,3 +222,27 @@ def test_settings_come_from_the_environment_over_the_env_file(
     with pytest.raises(ValidationError) as refused:
         Settings(database_url="sqlite://", http_port="0")
     assert {str(e["loc"][0]) for e in refused.value.errors()} == {"http_port", "scheduler"}
+
+
+def test_both_starts_of_serve_say_a_taken_port_in_one_sentence(tmp_path: Path) -> None:
+    """The typer-free start and the typer one end in the same `run_serving`."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(tmp_path),
+            "BEHOLDE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "BEHOLDE_LANGUAGE": "nn",
+            "PYTHONPATH": str(ROOT),
+        }
+        for start in ("app()", "app(prog_name='beholde')"):  # plain, then through typer
+            code = f"from bot.cli import app; {start}"
+            result = subprocess.run(
+                [sys.executable, "-c", code, "serve", "--port", port],
+                capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+            )  # fmt: skip
+            assert result.returncode == 2, (start, result.stderr)
+            assert "beholde kan ikkje starte HTTP-tenaren" in result.stdout, start
+            assert "Traceback" not in result.stdout + result.stderr, start

@@ -32,6 +32,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import typer
 
+    from bot.conversation import Conversation
+    from bot.settings import Settings
+
 
 @cache
 def typer_app() -> typer.Typer:
@@ -93,13 +96,10 @@ def serve_quietly(host: str | None = None, port: int | None = None) -> bool:
     """What `beholde serve` does (bot/cli/service.py), without typer; False, having printed
     nothing, when the settings, the survey or the database refuse to start — the typer app
     then says why, in the words every other command uses."""
-    import asyncio
-
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import build, setup_logging
-    from bot.serve import Service, run_service
     from bot.settings import Settings
     from surveys.definition import SurveyError
 
@@ -110,15 +110,24 @@ def serve_quietly(host: str | None = None, port: int | None = None) -> bool:
         engine = build(settings)
     except (ValidationError, SurveyError, SQLAlchemyError):
         return False
+    run_serving(settings, engine)
+    return True
+
+
+def run_serving(settings: Settings, engine: Conversation) -> None:
+    """Serve until stopped, for both starts of `beholde serve` (this typer-free one and
+    bot/cli/service.py's); a port that cannot be opened is said in one sentence, exit 2."""
+    import asyncio
+
+    from bot.serve import Service, run_service
+
     try:
         asyncio.run(run_service(Service(settings, engine), settings.http_host, settings.http_port))
     except OSError as error:
         from bot.cli.common import fail
 
-        raise SystemExit(
-            fail(settings.language, "cli_http_failed", code=2, error=str(error)).exit_code
-        ) from None
-    return True
+        code = fail(settings.language, "cli_http_failed", code=2, error=str(error)).exit_code
+        raise SystemExit(code) from None
 
 
 class Cli:

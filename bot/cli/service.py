@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import engine_from, fail, h, load_settings, say
+from bot.cli.common import engine_from, h, load_settings, say
 
 
 def register(app: typer.Typer) -> None:
@@ -21,19 +21,12 @@ def serve(
     """Run the service: every configured chat platform, the outbox and the schedule.
 
     A plain `beholde serve` starts in `bot.cli.serve_quietly` instead, without typer; this
-    one runs for `--help`, odd options and a start that must explain why it failed. Keep the
-    two alike."""
-    import asyncio
-
-    from bot.serve import Service, run_service
+    one runs for `--help`, odd options and a start that must explain why it failed. Both
+    serve through `bot.cli.run_serving`."""
+    from bot.cli import run_serving
 
     settings = load_settings(service=True, http_host=host, http_port=port)
-    engine = engine_from(settings)
-    service = Service(settings, engine)
-    try:
-        asyncio.run(run_service(service, settings.http_host, settings.http_port))
-    except OSError as error:
-        raise fail(settings.language, "cli_http_failed", code=2, error=str(error)) from None
+    run_serving(settings, engine_from(settings))
 
 
 def deliver() -> None:
