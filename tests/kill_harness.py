@@ -16,7 +16,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.fakes.local import free_port
 from tests.fakes.telegram_api import Call, FakeTelegram
 from tests.waiting import wait_for
 
@@ -78,12 +78,6 @@ class KillResult:
     total_s: float = 0.0
     out_of_order: int = 0
     log_tail: str = ""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def seed(db: Database, people: int) -> None:

@@ -27,6 +27,7 @@ from bot.serve import Service, run_service
 from bot.settings import Settings
 from storage import outbox
 from storage.db import script_heads
+from tests.fakes.local import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_outbox import FlakyTransport
@@ -98,12 +99,6 @@ async def test_doctor_checks_each_token_with_its_platform_and_never_prints_it(
     )
     assert "plattforma avviste BEHOLDE_SLACK_BOT_TOKEN (invalid_auth)" in result.output
     assert "xoxb-revoked-token-0123" not in result.output
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def serving(engine: Conversation, transports: dict) -> tuple[Service, asyncio.Task, int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from storage.db import Database
 from storage.models import Address, Invitation, OutboxMessage, Person, Round
 from storage.network_models import Reminder
 from tests.conftest import FakeClock, add_person, wipe
+from tests.fakes.local import free_port
 from tests.waiting import stop, wait_for
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -109,12 +109,6 @@ def test_a_missed_pulse_opens_once_late_while_it_would_still_be_open(
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_instance(url: str, record: Path, *extra: str) -> subprocess.Popen[str]:

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -26,7 +25,9 @@ from bot.cli import plain_serve
 from bot.serve import EXECUTOR_THREADS
 from bot.settings import Settings
 from storage.db import Database
+from tests import test_ops
 from tests.fakes import slack_client
+from tests.fakes.local import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -59,20 +60,7 @@ NEVER = ("typer", "rich", "click", "alembic", "pandas", "numpy",
 MOST_THREADS = 1 + EXECUTOR_THREADS
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def platforms() -> AsyncIterator[tuple[FakeTelegram, FakeSlack]]:
-    telegram, slack = FakeTelegram(), FakeSlack()
-    await telegram.start()
-    await slack.start()
-    yield telegram, slack
-    await telegram.stop()
-    await slack.stop()
+platforms = test_ops.platforms  # the fake Telegram and Slack, started and stopped
 
 
 async def healthy(port: int, proc: asyncio.subprocess.Process) -> None:

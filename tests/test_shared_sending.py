@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from storage import budgets, outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import wipe
+from tests.fakes.local import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.waiting import stop, wait_for
 
@@ -35,12 +35,6 @@ SCRIPT = ROOT / "tests" / "slack_instance_script.py"
 PER_SECOND = 5
 CHATS = 30
 PER_CHAT = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeSlackThread:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from bot.transports import telegram
 from storage import people
 from storage.models import Holding, PendingAnswer
 from tests.conftest import OSLO
+from tests.fakes.local import free_port
 from tests.fakes.telegram_api import buttons
 from tests.telegram_support import (
     answer_everything,
@@ -39,12 +39,6 @@ from tests.telegram_support import (
 from tests.telegram_support import fake as fake  # the fixture
 
 SECRET = "s3cret-webhook-token_0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def register(engine, name: str) -> str:

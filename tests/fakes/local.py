@@ -3,10 +3,18 @@ shares (the fake platforms, beholde's own web app in the endpoint tests)."""
 
 from __future__ import annotations
 
+import socket
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 free a moment ago, for a process the test starts itself."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def serve(app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, int]:
