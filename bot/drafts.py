@@ -50,7 +50,7 @@ CANCEL_WORDS = {"avbryt", "cancel", "stopp", "stop", "avslutt", "quit"}
 SKIP_WORDS = {"hopp over", "hopp", "skip", "-", "ingen", "ingenting", "none", "nothing"}
 DEFAULT_WORDS = {"standard", "default", "ok"}
 SAVE_WORDS = {"lagre", "save"}
-ALL_WORDS = {"alle", "all", "alle lag", "all teams", "everyone", "everybody", "*"}
+ALL_WORDS = {*cmds.ALL, "alle lag", "all teams", "everyone", "everybody"}  # one-liner +
 BACK_WORDS = {"tilbake", "back", "angre", "undo"}
 KEYS = {"when": ("starts", "ends", "end_given"), "place": ("place", "link")}  # else: the step
 
