@@ -213,7 +213,7 @@ def test_settings_come_from_the_environment_over_the_env_file(
 
 
 def test_both_starts_of_serve_say_a_taken_port_in_one_sentence(tmp_path: Path) -> None:
-    """The typer-free start and the typer one end in the same `run_serving`."""
+    """The typer-free start and the typer one end in the same `bot.cli.serving.run_serving`."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

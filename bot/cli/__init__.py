@@ -32,9 +32,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import typer
 
-    from bot.conversation import Conversation
-    from bot.settings import Settings
-
 
 @cache
 def typer_app() -> typer.Typer:
@@ -110,24 +107,10 @@ def serve_quietly(host: str | None = None, port: int | None = None) -> bool:
         engine = build(settings)
     except (ValidationError, SurveyError, SQLAlchemyError):
         return False
+    from bot.cli.serving import run_serving
+
     run_serving(settings, engine)
     return True
-
-
-def run_serving(settings: Settings, engine: Conversation) -> None:
-    """Serve until stopped, for both starts of `beholde serve` (this typer-free one and
-    bot/cli/service.py's); a port that cannot be opened is said in one sentence, exit 2."""
-    import asyncio
-
-    from bot.serve import Service, run_service
-
-    try:
-        asyncio.run(run_service(Service(settings, engine), settings.http_host, settings.http_port))
-    except OSError as error:
-        from bot.cli.common import fail
-
-        code = fail(settings.language, "cli_http_failed", code=2, error=str(error)).exit_code
-        raise SystemExit(code) from None
 
 
 class Cli:

@@ -22,8 +22,8 @@ def serve(
 
     A plain `beholde serve` starts in `bot.cli.serve_quietly` instead, without typer; this
     one runs for `--help`, odd options and a start that must explain why it failed. Both
-    serve through `bot.cli.run_serving`."""
-    from bot.cli import run_serving
+    serve through `bot.cli.serving.run_serving`."""
+    from bot.cli.serving import run_serving
 
     settings = load_settings(service=True, http_host=host, http_port=port)
     run_serving(settings, engine_from(settings))
